@@ -1,0 +1,39 @@
+"""nerpipe: named-entity recognition as a Unix filter.
+
+The library API is importable without torch; the model-side functions
+(:func:`train`, :func:`load_model`, :func:`tag_stream`, ...) import it on first use.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import NerpipeError
+from .formats import Doc, Marker, Sentence, doc_to_json, format_sentence, read_conll, read_jsonl, read_paragraphs
+from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
+from .scoring import Score, conlleval_chunks, score_files, score_pairs
+from .tokenize import tokenize, tokenize_sentences
+
+_LAZY = {
+    "train": "training",
+    "TrainConfig": "training",
+    "load_model": "checkpoints",
+    "save_checkpoint": "checkpoints",
+    "Tagger": "inference",
+    "default_model_path": "checkpoints",
+}
+
+__all__ = [
+    "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
+    "conlleval_chunks", "convert_tags", "detect_scheme", "doc_to_json", "format_sentence",
+    "read_conll", "read_jsonl", "read_paragraphs", "score_files", "score_pairs",
+    "spans_to_tags", "tags_to_spans", "tokenize", "tokenize_sentences", *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'nerpipe' has no attribute {name!r}")

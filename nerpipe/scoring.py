@@ -1,0 +1,305 @@
+"""Entity-level precision, recall and F1, exactly as conlleval computes them (no torch).
+
+conlleval (the CoNLL-2000 shared task's Perl script) decides where chunks start and
+end with two rule tables; :func:`conlleval_chunks` applies those rules to a tag
+sequence, so ill-formed sequences score as they do there. One deliberate
+difference: the type of ``B-creative-work`` is ``creative-work`` (everything after
+the first hyphen, as in the Python port of conlleval), where the Perl script keeps
+only ``creative``. ``-DOCSTART-`` lines are document boundaries, never tokens.
+
+Zero-division policy (conlleval's): precision is 0 when nothing was predicted,
+recall is 0 when there is no gold entity, F1 is 0 when both are 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .errors import NerpipeError
+from .formats import ConllReader, Sentence, sentences_only
+from .schemes import Scheme, check_tag, convert_tags, split_tag
+
+Chunk = tuple[int, int, str]
+
+
+def _chunk_end(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
+    """conlleval's endOfChunk: does a chunk end between the previous token and this one?"""
+    if prev_tag in ("B", "I") and tag in ("B", "O"):
+        return True
+    if prev_tag == "E" and tag in ("E", "I", "O"):
+        return True
+    if prev_tag not in ("O", ".") and prev_type != type_:
+        return True
+    return prev_tag in ("[", "]")
+
+
+def _chunk_start(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
+    """conlleval's startOfChunk: does a chunk start at this token?"""
+    if tag == "B" and prev_tag in ("B", "I", "O"):
+        return True
+    if tag == "I" and prev_tag in ("O", "E"):
+        return True
+    if tag == "E" and prev_tag in ("E", "O"):
+        return True
+    if tag not in ("O", ".") and prev_type != type_:
+        return True
+    return tag in ("[", "]")
+
+
+def conlleval_chunks(tags: Sequence[str]) -> list[Chunk]:
+    """The chunks conlleval sees in one sentence, as ``(start, end, type)``."""
+    chunks: list[Chunk] = []
+    prev_tag, prev_type = "O", ""
+    open_start = -1
+    for i, full in enumerate(tags):
+        tag, type_ = split_tag(full)
+        if open_start >= 0 and _chunk_end(prev_tag, tag, prev_type, type_):
+            chunks.append((open_start, i, prev_type))
+            open_start = -1
+        if _chunk_start(prev_tag, tag, prev_type, type_):
+            open_start = i
+        prev_tag, prev_type = tag, type_
+    if open_start >= 0:
+        chunks.append((open_start, len(tags), prev_type))
+    return chunks
+
+
+@dataclass
+class TypeScore:
+    gold: int = 0  # gold entities (support)
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 0.0
+
+    def percentages(self) -> tuple[float, float, float]:
+        """Precision, recall and F1 in percent, computed in conlleval's order."""
+        p = 100 * self.correct / self.predicted if self.predicted else 0.0
+        r = 100 * self.correct / self.gold if self.gold else 0.0
+        f = 2 * p * r / (p + r) if p + r > 0 else 0.0
+        return p, r, f
+
+    @property
+    def f1(self) -> float:
+        return self.percentages()[2] / 100
+
+    def as_dict(self) -> dict:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "support": self.gold,
+            "predicted": self.predicted,
+            "correct": self.correct,
+        }
+
+
+@dataclass
+class Score:
+    """Counts over a corpus; every figure derives from them."""
+
+    mode: str = "conlleval"
+    tokens: int = 0
+    correct_tags: int = 0
+    overall: TypeScore = field(default_factory=TypeScore)
+    types: dict[str, TypeScore] = field(default_factory=dict)
+
+    def add(self, gold: Sequence[str], pred: Sequence[str], gold_chunks: Iterable[Chunk], pred_chunks: Iterable[Chunk]) -> None:
+        self.tokens += len(gold)
+        self.correct_tags += sum(g == p for g, p in zip(gold, pred))
+        gold_set, pred_set = set(gold_chunks), set(pred_chunks)
+        for chunks, attr in ((gold_set, "gold"), (pred_set, "predicted"), (gold_set & pred_set, "correct")):
+            for _, _, label in chunks:
+                setattr(self.overall, attr, getattr(self.overall, attr) + 1)
+                ts = self.types.setdefault(label, TypeScore())
+                setattr(ts, attr, getattr(ts, attr) + 1)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct_tags / self.tokens if self.tokens else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(t.f1 for t in self.types.values()) / len(self.types) if self.types else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "precision": self.overall.precision,
+            "recall": self.overall.recall,
+            "f1": self.overall.f1,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "tokens": self.tokens,
+            "support": self.overall.gold,
+            "predicted": self.overall.predicted,
+            "correct": self.overall.correct,
+            "types": {label: self.types[label].as_dict() for label in sorted(self.types)},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+    def conlleval_report(self) -> str:
+        """conlleval's own report, line for line."""
+        o = self.overall
+        lines = [
+            f"processed {self.tokens} tokens with {o.gold} phrases; found: {o.predicted} phrases; correct: {o.correct}.\n"
+        ]
+        if self.tokens > 0:
+            p, r, f = o.percentages()
+            lines.append(
+                "accuracy: %6.2f%%; precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f\n"
+                % (100 * self.correct_tags / self.tokens, p, r, f)
+            )
+        for label in sorted(self.types):
+            t = self.types[label]
+            p, r, f = t.percentages()
+            lines.append("%17s: precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f  %d\n" % (label, p, r, f, t.predicted))
+        return "".join(lines)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Table rows: type, precision, recall, F1 (percent), support, predicted, correct."""
+        out = []
+        for label in sorted(self.types):
+            t = self.types[label]
+            out.append((label, *("%.2f" % v for v in t.percentages()), str(t.gold), str(t.predicted), str(t.correct)))
+        o = self.overall
+        out.append(("overall", *("%.2f" % v for v in o.percentages()), str(o.gold), str(o.predicted), str(o.correct)))
+        return out
+
+    HEADER = ("type", "precision", "recall", "f1", "support", "predicted", "correct")
+
+    def text_report(self) -> str:
+        """A plain aligned table, stable for pipes and diffs."""
+        rows = [self.HEADER, *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
+        lines = [
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
+            for r in rows
+        ]
+        lines.append(f"macro f1 {100 * self.macro_f1:.2f}; accuracy {100 * self.accuracy:.2f} over {self.tokens} tokens ({self.mode})")
+        return "\n".join(lines) + "\n"
+
+    def rich_table(self):
+        from rich.table import Table
+
+        table = Table(title=f"entity scores ({self.mode})", title_justify="left")
+        for i, name in enumerate(self.HEADER):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        rows = self.rows()
+        for row in rows[:-1]:
+            table.add_row(*row)
+        table.add_row(*rows[-1], style="bold", end_section=True)
+        table.caption = f"macro F1 {100 * self.macro_f1:.2f} · accuracy {100 * self.accuracy:.2f} over {self.tokens} tokens"
+        return table
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def _strict_chunks(sentences: list[list[str]], scheme: Scheme) -> list[list[Chunk]]:
+    from seqeval.scheme import IOB2, IOBES, BILOU, Entities
+
+    seqeval_scheme = {Scheme.IOB2: IOB2, Scheme.IOBES: IOBES, Scheme.BILOU: BILOU}.get(scheme)
+    if seqeval_scheme is None:
+        raise NerpipeError("--strict needs --scheme iob2, iobes or bilou (seqeval's strict mode has no IOB1)")
+    per_sentence: list[list[Chunk]] = [[] for _ in sentences]
+    for entity in Entities(sentences, seqeval_scheme).entities:
+        for e in entity:
+            per_sentence[e.sent_id].append((e.start, e.end, e.tag))
+    return per_sentence
+
+
+def score_pairs(pairs: Iterable[tuple[Sequence[str], Sequence[str]]], strict: bool = False, scheme: Scheme | None = None) -> Score:
+    """Score ``(gold_tags, pred_tags)`` sentence pairs.
+
+    By default chunks are conlleval's. With ``scheme`` (and not ``strict``), both
+    sides are first rewritten from that scheme into IOB2, which is the right way to
+    score IOBES or BILOU output with conlleval's rules. ``strict`` uses seqeval's
+    strict mode for ``scheme``: an entity counts only if well formed.
+    """
+    if strict:
+        golds, preds = [], []
+        for gold, pred in pairs:
+            golds.append(list(gold))
+            preds.append(list(pred))
+        score = Score(mode=f"strict {scheme.value if scheme else ''}".strip())
+        for g, p, gc, pc in zip(golds, preds, _strict_chunks(golds, scheme), _strict_chunks(preds, scheme)):
+            score.add(g, p, gc, pc)
+        return score
+    score = Score(mode="conlleval" if scheme is None else f"conlleval after {scheme.value}->iob2")
+    for gold, pred in pairs:
+        if scheme is not None:
+            gold, pred = convert_tags(gold, Scheme.IOB2), convert_tags(pred, Scheme.IOB2)
+        score.add(gold, pred, conlleval_chunks(gold), conlleval_chunks(pred))
+    return score
+
+
+def _checked(sentence: Sentence, tags: Sequence[str]) -> Sequence[str]:
+    for i, tag in enumerate(tags):
+        check_tag(tag, sentence.path, sentence.line + i)
+    return tags
+
+
+def pairs_from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str]]]:
+    """conlleval's layout: gold and predicted tags in the last two columns."""
+    for s in sentences:
+        if len(s.rows[0]) < 2:
+            raise NerpipeError("expected at least 2 columns (... gold predicted)", s.path, s.line)
+        yield _checked(s, [r[-2] for r in s.rows]), _checked(s, [r[-1] for r in s.rows])
+
+
+def pairs_from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str]]]:
+    """Tag columns of two files holding the same tokens, sentence by sentence."""
+    gold_it, pred_it = iter(gold), iter(pred)
+    while True:
+        g, p = next(gold_it, None), next(pred_it, None)
+        if g is None and p is None:
+            return
+        if g is None or p is None:
+            more, name = (p, "gold") if g is None else (g, "predicted")
+            raise NerpipeError(f"the {name} file ends here, but {more.path}:{more.line} has more sentences", more.path, more.line)
+        for k in range(max(len(g.tokens), len(p.tokens))):
+            gt = g.tokens[k] if k < len(g.tokens) else None
+            pt = p.tokens[k] if k < len(p.tokens) else None
+            if gt != pt:
+                describe = lambda t: "the end of the sentence" if t is None else repr(t)  # noqa: E731
+                raise NerpipeError(
+                    f"the files part here: {g.path}:{g.line + k} has {describe(gt)}, "
+                    f"{p.path}:{p.line + k} has {describe(pt)}",
+                    g.path,
+                    g.line + k,
+                )
+        if g.tags is None or p.tags is None:
+            s = g if g.tags is None else p
+            raise NerpipeError("expected a tag column, found only tokens", s.path, s.line)
+        yield _checked(g, g.tags), _checked(p, p.tags)
+
+
+def score_files(
+    gold: str,
+    pred: str | None = None,
+    sep: str = "auto",
+    strict: bool = False,
+    scheme: Scheme | None = None,
+    gold_col: int = -1,
+    pred_col: int = -1,
+) -> Score:
+    """Score two CoNLL files (tag columns compared), or one in conlleval's layout."""
+    if pred is None:
+        pairs = pairs_from_one(sentences_only(ConllReader(sep, 0, -1).read([gold])))
+    else:
+        gold_sents = sentences_only(ConllReader(sep, 0, gold_col).read([gold]))
+        pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
+        pairs = pairs_from_two(gold_sents, pred_sents)
+    return score_pairs(pairs, strict=strict, scheme=scheme)

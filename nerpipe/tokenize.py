@@ -1,0 +1,82 @@
+"""Plain text to sentences and tokens, CoNLL-2003 style, with exact offsets (no torch).
+
+The CoNLL-2003 data splits punctuation off words, keeps abbreviations (``U.S.``,
+``Inc.``), hyphenated words, numbers (``1,000.5``, ``3-1``) and URLs whole, and
+splits clitics (``do n't``, ``John 's``). One compiled regular expression does the
+scanning; every token is a ``(start, end)`` slice of the input, so
+``text[start:end]`` is always the token itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Abbreviations that keep their final period (newswire: titles, months, companies, places).
+ABBREVIATIONS = (
+    "Mr Mrs Ms Dr Prof Sen Rep Gov Gen Col Lt Capt Sgt Maj Adm Cmdr Rev Fr St Jr Sr Mt Ft "
+    "Inc Corp Co Ltd Bros Plc Cie Dept Univ Assn Ave Blvd Rd "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun "
+    "No Nos vs etc approx est Vol Fig pp "
+    "Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Ky La Md Mass Mich Minn Miss Mo Mont "
+    "Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo"
+).split()
+
+_MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining marks
+_W = rf"(?:\w[{_MARK}]*)"  # a word character with any combining marks on it
+_EMOJI_TAIL = "\ufe0f\U0001f3fb-\U0001f3ff\u20e3"
+_CLITIC = r"(?:['’](?:s|re|ve|ll|d|m)|n['’]t)"
+
+_TOKEN = re.compile(
+    "|".join(
+        [
+            r"(?:https?://|ftp://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”]",  # URLs
+            r"[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+",  # e-mail addresses
+            r"(?:" + "|".join(ABBREVIATIONS) + r")\.(?!\w)",  # known abbreviations
+            r"(?:[A-Za-z]\.){2,}(?![\w])",  # U.S., e.g., U.N.
+            r"[A-Z]\.(?=\s+[A-Z])",  # an initial: John F. Kennedy
+            r"[+-]?\d+(?:[.,:/]\d+)*(?:-" + _W + r"+)*",  # 1,000.5  12:30  3-1  10-year
+            rf"{_W}+?(?=n['’]t(?!\w))",  # do|n't  ca|n't
+            rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
+            rf"{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
+            r"\.\.\.+|--+|''|``",  # ellipsis, dashes, TeX quotes
+            rf"\S[{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
+        ]
+    )
+)
+
+_ENDERS = {".", "!", "?", "...", "!!", "??"}
+_CLOSERS = {'"', "'", ")", "]", "}", "’", "”", "''", "»"}
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token offsets ``(start, end)`` of ``text``; whitespace is never part of a token."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Group tokens into sentences: a break follows ``.``/``!``/``?`` (and closing
+    quotes or brackets after it) when the next token does not start in lower case."""
+    sentences: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    pending_break = False
+    for start, end in tokens:
+        tok = text[start:end]
+        if pending_break:
+            if tok in _CLOSERS:
+                current.append((start, end))
+                continue
+            if not tok[0].islower():
+                sentences.append(current)
+                current = []
+            pending_break = False
+        current.append((start, end))
+        if tok in _ENDERS or (len(tok) > 1 and set(tok) <= {".", "!", "?"}):
+            pending_break = True
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+def tokenize_sentences(text: str) -> list[list[tuple[int, int]]]:
+    """Sentences of token offsets into ``text``."""
+    return split_sentences(text, tokenize(text))
