@@ -54,22 +54,25 @@ def tokenize(text: str) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """Group tokens into sentences: a break follows ``.``/``!``/``?`` (and closing
-    quotes or brackets after it) when the next token does not start in lower case."""
+    """Group tokens into sentences: a break follows ``.``/``!``/``?`` (and quotes or
+    brackets attached to it) when the next token does not start in lower case."""
     sentences: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
     pending_break = False
+    previous_end = -1
     for start, end in tokens:
         tok = text[start:end]
         if pending_break:
-            if tok in _CLOSERS:
+            if tok in _CLOSERS and start == previous_end:  # attached: it closes
                 current.append((start, end))
+                previous_end = end
                 continue
             if not tok[0].islower():
                 sentences.append(current)
                 current = []
             pending_break = False
         current.append((start, end))
+        previous_end = end
         if tok in _ENDERS or (len(tok) > 1 and set(tok) <= {".", "!", "?"}):
             pending_break = True
     if current:

@@ -1,0 +1,78 @@
+"""The command as a whole: help, version, exit codes, pipes, start-up cost."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_cli
+
+COMMANDS = ["score", "convert"]
+
+
+def test_version_and_help():
+    from nerpipe import __version__
+
+    result = run_cli(["--version"])
+    assert result.exit_code == 0 and __version__ in result.stdout
+    result = run_cli(["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = run_cli([command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and f"nerpipe {command}" in result.stdout
+
+
+def test_usage_error_exits_2():
+    result = run_cli(["score", "--format", "yaml"])
+    assert result.exit_code == 2
+    result = run_cli(["score", "/no/such/file"])
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_import_does_not_load_torch():
+    code = "import nerpipe.cli, nerpipe, sys; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _nerpipe(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "nerpipe", *args], capture_output=True, **kw)
+
+
+def test_broken_pipe_is_quiet_and_succeeds(tmp_path):
+    big = tmp_path / "big.conll"
+    big.write_text("Ann B-PER B-PER\nsat O O\n\n" * 50000)
+    proc = subprocess.Popen(f"{sys.executable} -m nerpipe convert --to jsonl {big} | head -1", shell=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, executable="/bin/bash")
+    out, err = proc.communicate(timeout=60)
+    assert out.count(b"\n") == 1 and err == b""
+    status = subprocess.run(f"set -o pipefail; {sys.executable} -m nerpipe convert --to jsonl {big} | head -1 >/dev/null",
+                            shell=True, executable="/bin/bash")
+    assert status.returncode == 0
+
+
+def test_ctrl_c_exits_130_without_traceback():
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "convert", "--to", "jsonl"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert b"Traceback" not in err
+
+
+def test_bad_data_exits_1_with_location(tmp_path):
+    f = tmp_path / "bad.conll"
+    f.write_bytes(b"a O O\nb\xff O O\n")
+    result = _nerpipe("score", str(f))
+    assert result.returncode == 1
+    assert result.stderr.decode().strip() == f"Error: {f}:2: invalid UTF-8 (byte 0xff at column 2); the file is not UTF-8; convert it, e.g. with: iconv -f LATIN1 -t UTF-8"

@@ -1,0 +1,32 @@
+import json
+
+from conftest import run_cli
+
+
+def test_conll_scheme_rewrite_keeps_other_columns(data_dir):
+    result = run_cli(["convert", "--to", "conll", "--scheme", "iobes", str(data_dir / "mixed.conll")])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "-DOCSTART- -X- -X- O"
+    assert "# sent_id = 1" in lines
+    assert "Anna NNP B-NP B-PER" in lines and "Berg NNP I-NP E-PER" in lines and "Oslo NNP B-NP S-LOC" in lines
+
+
+def test_conll_to_jsonl_and_back(data_dir):
+    out = run_cli(["convert", "--to", "jsonl", str(data_dir / "mixed.conll")]).stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    first = records[0]
+    assert first["text"] == "Anna Berg flew to Oslo ."
+    assert [(s["label"], first["text"][s["start"]:s["end"]]) for s in first["spans"]] == [("PER", "Anna Berg"), ("LOC", "Oslo")]
+    back = run_cli(["convert", "--from", "jsonl", "--to", "conll"], input=out).stdout
+    assert back.splitlines()[:2] == ["Anna B-PER", "Berg I-PER"]
+
+
+def test_jsonl_without_tokens_is_tokenised():
+    out = run_cli(["convert", "--to", "conll"], input='{"text": "Hi, U.S. friends!"}\n').stdout
+    assert out == "Hi O\n, O\nU.S. O\nfriends O\n! O\n\n"
+
+
+def test_bad_tag_fails():
+    result = run_cli(["convert", "--to", "jsonl"], input="a B-PER\nb PER\n")
+    assert result.exit_code == 1 and "<stdin>:2: tag 'PER'" in result.stderr

@@ -1,0 +1,43 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nerpipe.tokenize import tokenize, tokenize_sentences
+
+
+def words(text):
+    return [text[s:e] for s, e in tokenize(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("U.S. officials didn't say.", ["U.S.", "officials", "did", "n't", "say", "."]),
+    ("John's Acme Inc. rose 1,000.50 points", ["John", "'s", "Acme", "Inc.", "rose", "1,000.50", "points"]),
+    ("Saudi-led AT&T O'Neill won 3-1.", ["Saudi-led", "AT&T", "O'Neill", "won", "3-1", "."]),
+    ('He said "no" (twice)...', ["He", "said", '"', "no", '"', "(", "twice", ")", "..."]),
+    ("See https://example.com/a?b=1, then mail a.b@example.org.",
+     ["See", "https://example.com/a?b=1", ",", "then", "mail", "a.b@example.org", "."]),
+    ("Café e\u0301te\u0301 👍🏽 ok", ["Café", "e\u0301te\u0301", "👍🏽", "ok"]),
+    ("tab\there\r\nnext", ["tab", "here", "next"]),
+])
+def test_conll_style_tokens(text, expected):
+    assert words(text) == expected
+
+
+@given(st.text(max_size=80))
+def test_offsets_are_exact_and_skip_only_whitespace(text):
+    spans = tokenize(text)
+    cursor = 0
+    for start, end in spans:
+        assert cursor <= start < end <= len(text)
+        assert text[cursor:start].strip() == ""
+        assert not text[start:end][0].isspace()
+        cursor = end
+    assert text[cursor:].strip() == ""
+
+
+def test_sentences():
+    text = 'He left. "Why?" she asked. the end was near. Mr. Smith stayed in the U.S. for years.'
+    sents = [[text[s:e] for s, e in sent] for sent in tokenize_sentences(text)]
+    assert sents[0] == ["He", "left", "."]
+    assert sents[1] == ['"', "Why", "?", '"', "she", "asked", ".", "the", "end", "was", "near", "."]
+    assert sents[2][:2] == ["Mr.", "Smith"]
