@@ -17,3 +17,7 @@ class NerpipeError(Exception):
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.path, self.line) if p is not None)
         return f"{where}: {self.message}" if where else self.message
+
+
+class UsageError(NerpipeError):
+    """The command was asked for something impossible (exit status 2), e.g. an absent device."""

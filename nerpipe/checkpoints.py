@@ -1,0 +1,152 @@
+"""Checkpoints: one self-contained file, written atomically, loaded without running code.
+
+A checkpoint is a plain dict (strings, numbers, lists, tensors) that
+``torch.load(weights_only=True)`` reads; a file whose pickle would build any other
+object is refused. It is written to a temporary file beside the target, synced,
+then renamed over it, so a crash leaves the old file or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import __version__
+from .errors import NerpipeError
+from .model import BiLSTMCRF, ModelConfig
+from .schemes import Scheme
+from .vocab import Vocab
+
+FORMAT = "nerpipe-checkpoint"
+FORMAT_VERSION = 1
+DEFAULT_MODEL = Path(__file__).parent / "models" / "en-conll2003.pt"
+
+
+def default_model_path() -> Path:
+    return DEFAULT_MODEL
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same directory, fsync, then rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """Load a dict of plain data and tensors; never unpickle arbitrary objects."""
+    try:
+        data = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise NerpipeError("no such model file", str(path)) from None
+    except pickle.UnpicklingError as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise NerpipeError(
+            f"refusing to load: the file holds Python objects that could run code, not a nerpipe checkpoint ({first[:120]})",
+            str(path),
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {str(err).splitlines()[0][:160]}", str(path)) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise NerpipeError("not a nerpipe checkpoint", str(path))
+    if data.get("format_version") != FORMAT_VERSION:
+        raise NerpipeError(
+            f"checkpoint format version {data.get('format_version')!r} is not one this nerpipe ({__version__}) reads "
+            f"(it reads {FORMAT_VERSION})",
+            str(path),
+        )
+    return data
+
+
+@dataclass
+class LoadedModel:
+    model: BiLSTMCRF
+    vocab: Vocab
+    scheme: Scheme  # the scheme tags are written in
+    train_scheme: Scheme  # the scheme the model decodes in
+    meta: dict
+    device: torch.device
+
+
+def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme: Scheme, meta: dict) -> dict:
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if "pretrained.weight" in state:
+        state["pretrained.weight"] = state["pretrained.weight"].half()  # rows were rounded to fp16 at training
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "nerpipe_version": __version__,
+        "config": model.config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "scheme": scheme.value,
+        "train_scheme": train_scheme.value,
+        "meta": meta,
+        "state_dict": state,
+    }
+
+
+def build_model(data: dict, device: torch.device) -> LoadedModel:
+    try:
+        config = ModelConfig.from_dict(data["config"])
+        vocab = Vocab.from_dict(data["vocab"])
+        train_scheme = Scheme(data["train_scheme"])
+        model = BiLSTMCRF(config, vocab, train_scheme)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in data["state_dict"].items()}
+        model.load_state_dict(state, strict=True)
+        scheme = Scheme(data["scheme"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise NerpipeError(f"checkpoint is inconsistent: {str(err).splitlines()[0][:200]}") from None
+    model.to(device).eval()
+    return LoadedModel(model, vocab, scheme, train_scheme, data.get("meta", {}), device)
+
+
+def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> LoadedModel:
+    """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``."""
+    if path is None:
+        path = DEFAULT_MODEL
+        if not path.exists():
+            raise NerpipeError("this nerpipe has no embedded default model; pass --model MODEL.pt")
+    device = torch.device(device)
+    data = safe_load(path, device)
+    try:
+        return build_model(data, device)
+    except NerpipeError as err:
+        raise NerpipeError(err.message, str(path)) from None
+
+
+def describe(path: str | os.PathLike | None = None) -> dict:
+    """Checkpoint metadata without building the model."""
+    data = safe_load(path or DEFAULT_MODEL)
+    params = sum(v.numel() for v in data["state_dict"].values())
+    vocab = data["vocab"]
+    return {
+        "path": str(path or DEFAULT_MODEL),
+        "nerpipe_version": data["nerpipe_version"],
+        "format_version": data["format_version"],
+        "scheme": data["scheme"],
+        "train_scheme": data["train_scheme"],
+        "labels": sorted({t.split("-", 1)[1] for t in vocab["tags"] if t != "O"}),
+        "words": len(vocab["words"]),
+        "training_words": vocab["n_train_words"],
+        "chars": len(vocab["chars"]),
+        "parameters": params,
+        "config": data["config"],
+        **data.get("meta", {}),
+    }

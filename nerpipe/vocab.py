@@ -1,0 +1,124 @@
+"""Vocabularies and the encoding of tokens into ids (no torch).
+
+Words are looked up lower-cased, then with digits turned to 0, then as UNK; the
+case comes back to the model through a small casing feature. Word ids put the
+training words first (``0..n_train_words-1``, with PAD=0 and UNK=1) and the
+pretrained-only words after them, so the model can tell which words it may adapt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+PAD, UNK = "<pad>", "<unk>"
+MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
+
+CASINGS = ["pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "other"]
+_DIGIT = re.compile(r"\d")
+
+
+def casing(word: str) -> int:
+    """The casing class of ``word`` (an index into :data:`CASINGS`)."""
+    if word.isdigit():
+        return 5
+    if any(c.isdigit() for c in word):
+        return 6
+    if word.islower():
+        return 1
+    if word.isupper():
+        return 2
+    if word[:1].isupper() and word[1:].islower():
+        return 3
+    if any(c.isalpha() for c in word):
+        return 4
+    return 7
+
+
+def word_keys(word: str) -> tuple[str, str]:
+    """The keys a word is looked up by, in order: lower-cased, then digits as 0."""
+    lower = word.lower()
+    return lower, _DIGIT.sub("0", lower)
+
+
+def clip_chars(word: str) -> str:
+    if len(word) <= MAX_WORD_CHARS:
+        return word
+    half = MAX_WORD_CHARS // 2
+    return word[:half] + word[-half:]
+
+
+@dataclass
+class Vocab:
+    """Word, character and tag inventories; lists of strings, so checkpoints stay plain."""
+
+    words: list[str]
+    n_train_words: int
+    chars: list[str]
+    tags: list[str]
+    word_index: dict[str, int] = field(init=False, repr=False)
+    char_index: dict[str, int] = field(init=False, repr=False)
+    tag_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.word_index = {w: i for i, w in enumerate(self.words)}
+        self.char_index = {c: i for i, c in enumerate(self.chars)}
+        self.tag_index = {t: i for i, t in enumerate(self.tags)}
+        self._word_cache: dict[str, int] = {}
+        self._char_cache: dict[str, list[int]] = {}
+
+    @classmethod
+    def build(
+        cls,
+        sentences: Iterable[Sequence[str]],
+        tags: Sequence[str],
+        pretrained: Sequence[str] = (),
+        keep_pretrained: int = 0,
+    ) -> tuple[Vocab, Counter]:
+        """Build from training sentences; keep the first ``keep_pretrained`` pretrained words.
+
+        A training word is stored under the key by which it finds a pretrained vector
+        (its lower-cased form, else its digits-as-0 form). Returns the vocab and the
+        key counts (for singleton replacement).
+        """
+        known = set(pretrained)
+        counts: Counter = Counter()
+        char_counts: Counter = Counter()
+        for tokens in sentences:
+            for tok in tokens:
+                lower, norm = word_keys(tok)
+                counts[lower if lower in known or lower == norm else norm] += 1
+                char_counts.update(clip_chars(tok))
+        train_words = [PAD, UNK] + sorted(counts, key=lambda w: (-counts[w], w))
+        seen = set(train_words)
+        extra = [w for w in list(pretrained)[:keep_pretrained] if w not in seen]
+        chars = [PAD, UNK] + sorted(char_counts, key=lambda c: (-char_counts[c], c))
+        return cls(train_words + extra, len(train_words), chars, list(tags)), counts
+
+    def word_id(self, word: str) -> int:
+        cached = self._word_cache.get(word)
+        if cached is None:
+            lower, norm = word_keys(word)
+            cached = self.word_index.get(lower)
+            if cached is None:
+                cached = self.word_index.get(norm, 1)
+            if len(self._word_cache) < 500_000:
+                self._word_cache[word] = cached
+        return cached
+
+    def char_ids(self, word: str) -> list[int]:
+        cached = self._char_cache.get(word)
+        if cached is None:
+            cached = [self.char_index.get(c, 1) for c in clip_chars(word)]
+            if len(self._char_cache) < 500_000:
+                self._char_cache[word] = cached
+        return cached
+
+    def to_dict(self) -> dict:
+        return {"words": self.words, "n_train_words": self.n_train_words, "chars": self.chars, "tags": self.tags}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
+        return cls(list(data["words"]), int(data["n_train_words"]), list(data["chars"]), list(data["tags"]))
