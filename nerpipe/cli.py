@@ -6,13 +6,14 @@ and ``nerpipe score`` start fast.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 import click
 
 from . import __version__
-from .errors import NerpipeError
+from .errors import NerpipeError, UsageError
 
 FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
 SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
@@ -29,6 +30,8 @@ class NerpipeGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except UsageError as err:
+            raise click.UsageError(str(err)) from None
         except NerpipeError as err:
             raise click.ClickException(str(err)) from None
         except KeyboardInterrupt:
@@ -138,6 +141,174 @@ def convert(files, from_, to, scheme, token_col, tag_col, sep):
     for chunk in convert_files(list(files) or ["-"], from_, to, Scheme.parse(scheme) if scheme else None,
                                sep=sep, token_col=token_col, tag_col=tag_col):
         sys.stdout.write(chunk)
+
+
+DEVICE = click.option("--device", default="cpu", show_default=True,
+                      help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
+THREADS = click.option("--threads", type=click.IntRange(1), help="CPU threads for torch (default: torch's choice).")
+
+
+def _setup_torch(device: str, threads: int | None):
+    """Import torch (only here), set threads, resolve the device; an absent device is a usage error."""
+    import torch
+
+    from .device import resolve_device
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return resolve_device(device)
+    except UsageError as err:
+        raise click.UsageError(str(err)) from None
+
+
+@cli.command()
+@click.argument("train_files", metavar="TRAIN...", type=FILES, nargs=-1, required=True)
+@click.option("--dev", "dev_files", type=FILES, multiple=True, help="Dev file(s) for early stopping on entity F1 (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Where to write the best model.")
+@click.option("--embeddings", help="Pretrained vectors: glove-6b-50d (needs nerpipe[glove]) or a GloVe/word2vec text file (.gz too).")
+@click.option("--keep-pretrained", type=click.IntRange(0), default=100_000, show_default=True,
+              help="Also keep this many of the most frequent pretrained words not in the training data.")
+@click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True, help="Sentences per batch.")
+@click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.002, show_default=True, help="Learning rate.")
+@click.option("--lr-decay", type=click.FloatRange(0), default=0.05, show_default=True, help="Rate at epoch e: lr / (1 + decay * e).")
+@click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient norm clipping (0: off).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)
+@click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
+@click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
+@click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
+@click.option("--crf/--no-crf", default=True, show_default=True, help="CRF output layer, or a softmax per token.")
+@click.option("--patience", type=click.IntRange(1), default=5, show_default=True, help="Epochs without dev improvement before stopping.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed; the same seed and data give the same model on CPU.")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run that wrote OUTPUT (same options).")
+@click.option("--log", "log", type=click.Path(dir_okay=False), help="Write one JSON object per epoch to this file.")
+@click.option("--token-col", type=int, default=0, show_default=True, help="Token column (negative counts from the end).")
+@click.option("--tag-col", type=int, default=-1, show_default=True, help="Tag column (negative counts from the end).")
+@SEP
+@DEVICE
+@THREADS
+def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, clip,
+          dropout, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+    """Train a BiLSTM-CRF tagger on CoNLL files.
+
+    Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
+    atomically; OUTPUT.state after each epoch lets --resume continue after Ctrl-C.
+
+    \b
+    Examples:
+      nerpipe train train.conll --dev dev.conll -o model.pt
+      nerpipe train train.conll --dev dev.conll --embeddings glove-6b-50d -o model.pt
+      nerpipe train train.conll --dev dev.conll -o model.pt --resume
+    """
+    torch_device = _setup_torch(device, threads)
+    from .model import ModelConfig
+    from .progress import PlainReporter, RichReporter
+    from .training import TrainConfig
+    from .training import train as train_model
+
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip,
+                         patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
+                         token_col=token_col, tag_col=tag_col,
+                         model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, char_filters=char_filters, crf=crf))
+    reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()
+    try:
+        summary = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter)
+    except KeyboardInterrupt:
+        reporter.message(f"interrupted; the best model so far is in {output}; continue with --resume")
+        raise
+    best = summary["best"]
+    f1 = f", dev F1 {best['dev_f1']:.2f}" if "dev_f1" in best else ""
+    reporter.message(f"best epoch {summary['best_epoch']} of {summary['epochs']}{f1}; model written to {output}")
+
+
+@cli.command()
+@click.argument("files", type=FILES, nargs=-1)
+@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
+@click.option("-i", "--input-format", type=click.Choice(["auto", "text", "conll", "jsonl"]), default="auto", show_default=True,
+              help="auto: JSONL if the first line is an object, CoNLL if it has columns ending in a tag, else text.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["conll", "jsonl"]),
+              help="Output format (default: conll for CoNLL input, jsonl for text and JSONL).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="JSONL: drop entities whose confidence is below this.")
+@click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column.")
+@click.option("--tag-col", type=int, default=-1, show_default=True, help="The column --replace overwrites.")
+@click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column.")
+@click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="On a bad record: stop (exit 1), or report it on stderr and go on.")
+@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
+@SEP
+@DEVICE
+@THREADS
+def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col, batch_size, on_error, verbose, sep, device, threads):
+    """Tag entities in plain text, CoNLL or JSONL (files or stdin).
+
+    Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
+    style tokens; JSONL output gives each entity's character offsets and a
+    confidence ("score"). CoNLL output keeps every input line and appends the
+    predicted tag, so `nerpipe tag gold.conll | nerpipe score` works as it is.
+
+    \b
+    Examples:
+      cat doc.txt | nerpipe tag
+      nerpipe tag --model model.pt test.conll | nerpipe score
+      nerpipe tag -f conll --min-score 0.8 notes.txt
+    """
+    torch_device = _setup_torch(device, threads)
+    from .checkpoints import load_model
+    from .inference import TagOptions, Tagger, tag_files
+
+    def report(err: NerpipeError) -> None:
+        click.echo(f"nerpipe: skipped: {err}", err=True)
+
+    def tell(name: str, chosen: str, why: str) -> None:
+        if verbose:
+            click.echo(f"nerpipe: {name}: reading {chosen} ({why})", err=True)
+
+    tagger = Tagger(load_model(model, torch_device), batch_size=batch_size)
+    options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
+                         report if on_error == "skip" else None, tell)
+    for chunk in tag_files(list(files) or ["-"], tagger, options):
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+
+@cli.command()
+@click.argument("model", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True)
+def info(model, fmt):
+    """Show what a model file holds: labels, scheme, sizes, training summary.
+
+    Without MODEL, describes the embedded default model.
+
+    \b
+    Examples:
+      nerpipe info model.pt
+      nerpipe info --format json | jq .training.best_epoch
+    """
+    from .checkpoints import describe
+
+    data = describe(model)
+    if fmt == "json" or (fmt == "auto" and not _stdout_is_terminal()):
+        click.echo(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=data["path"], show_header=False, title_justify="left")
+    for key, value in data.items():
+        if key != "training":
+            table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+    training = data.get("training", {})
+    for key in ("train_sentences", "train_tokens", "epochs_run", "best_epoch", "seed"):
+        if key in training:
+            table.add_row(f"training.{key}", str(training[key]))
+    best = next((h for h in training.get("history", []) if h["epoch"] == training.get("best_epoch")), None)
+    if best and "dev_f1" in best:
+        table.add_row("training.best_dev_f1", f"{best['dev_f1']:.2f}")
+    Console().print(table)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -54,15 +54,28 @@ def _decode(raw: bytes, name: str, lineno: int) -> str:
         ) from None
 
 
-def read_lines(path: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, text)`` with line ends kept; a leading BOM is kept too."""
+OnError = Callable[[NerpipeError], None]
+
+
+def read_lines(path: str, on_error: OnError | None = None) -> Iterator[tuple[int, str | None]]:
+    """Yield ``(line_number, text)`` with line ends kept; a leading BOM is kept too.
+
+    An undecodable line raises, or with ``on_error`` is reported to it and comes
+    through as ``None`` so the parser can skip the record holding it.
+    """
     name = display_name(path)
     stream = _open_binary(path)
     try:
         for lineno, raw in enumerate(stream, 1):
-            if b"\x00" in raw:
-                raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file", name, lineno)
-            yield lineno, _decode(raw, name, lineno)
+            try:
+                if b"\x00" in raw:
+                    raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file", name, lineno)
+                yield lineno, _decode(raw, name, lineno)
+            except NerpipeError as err:
+                if on_error is None:
+                    raise
+                on_error(err)
+                yield lineno, None
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -113,14 +126,16 @@ class ConllReader:
     line of the file (right column count and a valid tag), so a ``#`` token is kept.
     """
 
-    def __init__(self, sep: str = "auto", token_col: int = 0, tag_col: int = -1, comments: bool = True):
+    def __init__(self, sep: str = "auto", token_col: int = 0, tag_col: int = -1, comments: bool = True,
+                 on_error: OnError | None = None):
         if sep not in SEPARATORS:
             raise NerpipeError(f"unknown separator {sep!r} (expected auto, tab or space)")
         self.sep, self.token_col, self.tag_col, self.comments = sep, token_col, tag_col, comments
+        self.on_error = on_error
 
     def read(self, paths: Sequence[str]) -> Iterator[Sentence | Marker]:
         for path in paths:
-            yield from self.parse(read_lines(path), display_name(path))
+            yield from self.parse(read_lines(path, self.on_error), display_name(path))
 
     def parse(self, lines: Iterable[tuple[int, str]], name: str) -> Iterator[Sentence | Marker]:
         from .schemes import is_valid_tag
@@ -135,13 +150,21 @@ class ConllReader:
                 yield self._sentence(pending, name, sep or " ", ncols)
                 pending.clear()
 
+        skipping = False  # after a bad line (on_error set): drop the rest of its sentence
         for lineno, raw in lines:
+            if raw is None:
+                pending.clear()
+                skipping = True
+                continue
             text, _ = strip_eol(raw)
             if lineno == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             if text.strip(" \t") == "":
                 yield from flush()
+                skipping = False
                 yield Marker("blank", raw, name, lineno)
+                continue
+            if skipping:
                 continue
             if sep is None:
                 sep = "\t" if "\t" in text.rstrip(" \t") else " "
@@ -158,12 +181,18 @@ class ConllReader:
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
             elif len(fields) != ncols:
-                raise NerpipeError(
+                err = NerpipeError(
                     f"expected {ncols} columns (as on line {first_row_line}), found {len(fields)}"
                     + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
                     name,
                     lineno,
                 )
+                if self.on_error is None:
+                    raise err
+                self.on_error(err)
+                pending.clear()
+                skipping = True
+                continue
             pending.append((lineno, raw, fields))
         yield from flush()
 
@@ -244,6 +273,7 @@ class Doc:
     path: str = "-"
     line: int = 0
     spans: list[tuple[int, int, str]] | None = None  # token spans, when the record had some
+    sentence_lengths: list[int] | None = None  # tokens per sentence, once split
 
 
 def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple[int, int]]:
@@ -303,11 +333,19 @@ def read_jsonl(paths: Sequence[str]) -> Iterator[Doc]:
         yield from parse_jsonl(read_lines(path), display_name(path))
 
 
-def parse_jsonl(lines: Iterable[tuple[int, str]], name: str) -> Iterator[Doc]:
+def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None) -> Iterator[Doc]:
     for lineno, raw in lines:
+        if raw is None:
+            continue  # undecodable, already reported
         text = raw.strip().lstrip("\ufeff")
-        if text:
+        if not text:
+            continue
+        try:
             yield parse_record(text, name, lineno)
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
 
 
 def parse_record(text: str, name: str, lineno: int) -> Doc:
@@ -375,6 +413,8 @@ def parse_paragraphs(numbered: Iterable[tuple[int, str]], name: str) -> Iterator
     lines: list[str] = []
     start_line = start_offset = 0
     for lineno, raw in numbered:
+        if raw is None:
+            continue  # undecodable, already reported
         if lineno == 1 and raw.startswith("\ufeff"):
             raw = raw[1:]
         if raw.strip() == "":
@@ -420,12 +460,12 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for untagged CoNLL)"
 
 
-def open_input(path: str, fmt: str = "auto", peek: int = 20) -> tuple[str, str, Iterator[tuple[int, str]]]:
+def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError | None = None) -> tuple[str, str, Iterator[tuple[int, str | None]]]:
     """Open ``path`` as numbered lines and settle its format (sniffed when ``auto``).
 
     Returns the format, the reason it was chosen and the lines, none consumed.
     """
-    lines = read_lines(path)
+    lines = read_lines(path, on_error)
     if fmt != "auto":
         return fmt, "as asked", lines
     head = []
@@ -433,5 +473,5 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20) -> tuple[str, str, 
         head.append(item)
         if len(head) >= peek:
             break
-    found, why = detect_format([text for _, text in head])
+    found, why = detect_format([text for _, text in head if text is not None])
     return found, why, itertools.chain(head, lines)

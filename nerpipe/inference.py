@@ -7,14 +7,30 @@ is read, so memory stays bounded and an interactive pipeline sees output promptl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from .checkpoints import LoadedModel
+from .errors import NerpipeError
+from .formats import (
+    ConllReader,
+    Doc,
+    Marker,
+    Sentence,
+    display_name,
+    doc_to_json,
+    format_sentence,
+    open_input,
+    parse_jsonl,
+    parse_paragraphs,
+    sentence_to_doc,
+    tokens_to_conll,
+)
 from .model import BiLSTMCRF, make_batch
 from .schemes import Scheme, spans_to_tags, tags_to_spans
+from .tokenize import split_sentences, tokenize_sentences
 from .vocab import Vocab
 
 Tags = list[str]
@@ -64,10 +80,11 @@ def predict_tags(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[st
 
 
 class Tagger:
-    """A loaded model that tags streams of items, each holding one or more sentences.
+    """A loaded model that tags streams of items, each holding zero or more sentences.
 
-    ``sentences_of(item)`` gives an item's token lists; results come back as
-    ``(item, predictions)`` in input order, a block at a time.
+    ``sentences_of(item)`` gives an item's token lists; :meth:`blocks` yields lists of
+    ``(item, predictions)`` in input order, one list per block of about
+    ``block_tokens`` tokens, so callers can write and flush after each.
     """
 
     def __init__(self, loaded: LoadedModel, batch_size: int = 256, block_tokens: int = 20_000):
@@ -77,7 +94,7 @@ class Tagger:
         m = self.loaded
         return predict(m.model, m.vocab, sentences, m.scheme, m.device, self.batch_size, with_scores)
 
-    def stream(self, items: Iterable, sentences_of, with_scores: bool = False) -> Iterator[tuple[object, list[Prediction]]]:
+    def blocks(self, items: Iterable, sentences_of, with_scores: bool = False) -> Iterator[list[tuple[object, list[Prediction]]]]:
         block: list = []
         sentences: list[Sequence[str]] = []
         counts: list[int] = []
@@ -89,14 +106,98 @@ class Tagger:
             sentences.extend(own)
             tokens += sum(len(s) for s in own)
             if tokens >= self.block_tokens:
-                yield from self._flush(block, sentences, counts, with_scores)
+                yield self._tag_block(block, sentences, counts, with_scores)
                 block, sentences, counts, tokens = [], [], [], 0
         if block:
-            yield from self._flush(block, sentences, counts, with_scores)
+            yield self._tag_block(block, sentences, counts, with_scores)
 
-    def _flush(self, block, sentences, counts, with_scores):
+    def _tag_block(self, block, sentences, counts, with_scores):
         predictions = self.predict(sentences, with_scores) if sentences else []
-        k = 0
+        out, k = [], 0
         for item, n in zip(block, counts):
-            yield item, predictions[k : k + n]
+            out.append((item, predictions[k : k + n]))
             k += n
+        return out
+
+
+# --------------------------------------------------------------------------- files in, text out
+
+DEFAULT_OUTPUT = {"conll": "conll", "text": "jsonl", "jsonl": "jsonl"}
+
+
+@dataclass
+class TagOptions:
+    input_format: str = "auto"  # text, conll, jsonl or auto
+    output_format: str | None = None  # conll or jsonl; None: conll for CoNLL input, else jsonl
+    min_score: float = 0.0
+    replace_col: int | None = None  # CoNLL: write the tag into this column instead of appending
+    sep: str = "auto"
+    token_col: int = 0
+    on_error: Callable[[NerpipeError], None] | None = None  # None: raise; else report and skip
+    on_format: Callable[[str, str, str], None] | None = None  # told (path, format, why) per input
+
+
+def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iterator[str]:
+    """Tag each input file and yield the output text, a block at a time, in input order."""
+    for path in paths:
+        fmt, why, lines = open_input(path, options.input_format, on_error=options.on_error)
+        name = display_name(path)
+        if options.on_format:
+            options.on_format(name, fmt, why)
+        out = options.output_format or DEFAULT_OUTPUT[fmt]
+        if fmt == "conll":
+            items = ConllReader(options.sep, options.token_col, -1, on_error=options.on_error).parse(lines, name)
+            blocks = tagger.blocks(items, _conll_sentences, with_scores=out == "jsonl")
+            yield from ("".join(_conll_output(item, preds, out, options) for item, preds in b) for b in blocks)
+        else:
+            docs = parse_jsonl(lines, name, options.on_error) if fmt == "jsonl" else parse_paragraphs(lines, name)
+            blocks = tagger.blocks(docs, _doc_sentences, with_scores=out == "jsonl")
+            yield from ("".join(_doc_output(doc, preds, out, options) for doc, preds in b) for b in blocks)
+
+
+def _conll_sentences(item) -> list[Sequence[str]]:
+    return [item.tokens] if isinstance(item, Sentence) else []
+
+
+def _conll_output(item, preds: list[Prediction], out: str, options: TagOptions) -> str:
+    if isinstance(item, Marker):
+        return item.text if out == "conll" else ""
+    if out == "conll":
+        replace = None if options.replace_col is None else options.replace_col % len(item.rows[0])
+        return format_sentence(item, preds[0].tags, replace)
+    spans, scores = _kept(preds[0], options.min_score)
+    return doc_to_json(sentence_to_doc(item), spans, scores)
+
+
+def _doc_sentences(doc: Doc) -> list[list[str]]:
+    """Split a doc into sentences (tokenising it first if needed); remembers the split on the doc."""
+    sentences = tokenize_sentences(doc.text) if doc.tokens is None else split_sentences(doc.text, doc.tokens)
+    doc.tokens = [tok for sent in sentences for tok in sent]
+    doc.sentence_lengths = [len(sent) for sent in sentences]
+    return [[doc.text[s:e] for s, e in sent] for sent in sentences]
+
+
+def _doc_output(doc: Doc, preds: list[Prediction], out: str, options: TagOptions) -> str:
+    if out == "conll":
+        chunks, k = [], 0
+        for n, pred in zip(doc.sentence_lengths, preds):
+            chunks.append(tokens_to_conll([doc.text[s:e] for s, e in doc.tokens[k : k + n]], pred.tags))
+            k += n
+        return "".join(chunks)
+    spans, scores, offset = [], [], 0
+    for n, pred in zip(doc.sentence_lengths, preds):
+        kept, kept_scores = _kept(pred, options.min_score, offset)
+        spans += kept
+        scores += kept_scores
+        offset += n
+    return doc_to_json(doc, spans, scores)
+
+
+def _kept(pred: Prediction, min_score: float, offset: int = 0) -> tuple[list, list[float]]:
+    """Spans (shifted by ``offset`` tokens) whose score reaches ``min_score``."""
+    spans, scores = [], []
+    for (s, e, label), score in zip(pred.spans, pred.scores or [1.0] * len(pred.spans)):
+        if score >= min_score:
+            spans.append((s + offset, e + offset, label))
+            scores.append(score)
+    return spans, scores

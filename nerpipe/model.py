@@ -9,6 +9,7 @@ forbidden transitions are fixed at a large negative score scores whole paths.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ class ModelConfig:
     char_dim: int = 30
     char_filters: int = 50
     casing_dim: int = 8
-    hidden: int = 200
+    hidden: int = 100
     layers: int = 1
     dropout: float = 0.5
     crf: bool = True
@@ -63,8 +64,9 @@ class Batch:
         return Batch(*(t if name == "lengths" else t.to(device, non_blocking=True) for name, t in self.__dict__.items()))
 
 
-def make_batch(sentences: list[list[str]], vocab: Vocab, word_ids: list[np.ndarray] | None = None) -> Batch:
-    """Encode token lists (each non-empty). ``word_ids`` may pass ids computed earlier."""
+def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Sequence[np.ndarray] | None = None,
+               casing_ids: Sequence[np.ndarray] | None = None) -> Batch:
+    """Encode token lists (each non-empty); ``word_ids`` and ``casing_ids`` may be passed precomputed."""
     n = len(sentences)
     lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=n)
     seq_len = int(lengths.max())
@@ -75,7 +77,7 @@ def make_batch(sentences: list[list[str]], vocab: Vocab, word_ids: list[np.ndarr
     for i, tokens in enumerate(sentences):
         k = len(tokens)
         words[i, :k] = word_ids[i] if word_ids is not None else [vocab.word_id(t) for t in tokens]
-        casings[i, :k] = [casing(t) for t in tokens]
+        casings[i, :k] = casing_ids[i] if casing_ids is not None else [casing(t) for t in tokens]
         char_index[i, :k] = [unique.setdefault(t, len(unique)) for t in tokens]
     char_rows = [vocab.char_ids(t) for t in unique]
     chars = np.zeros((len(char_rows), max(map(len, char_rows))), dtype=np.int64)

@@ -21,7 +21,7 @@ from .formats import ConllReader, Sentence, display_name, sentences_only
 from .model import BiLSTMCRF, ModelConfig, make_batch
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
-from .vocab import Vocab
+from .vocab import Vocab, casing
 
 TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
 STATE_FORMAT = "nerpipe-train-state"
@@ -47,6 +47,18 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def make_optimizer(config: TrainConfig, params: list) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9)
+    if config.optimizer == "nadam":
+        return torch.optim.NAdam(params, lr=config.lr, foreach=True)
+    try:
+        # the fused kernel is several times faster on CPU too (torch >= 2.4)
+        return torch.optim.Adam(params, lr=config.lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=config.lr, foreach=True)
 
 
 class Reporter:
@@ -154,18 +166,14 @@ class Trainer:
             [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
         )
         self.word_ids = [np.array([self.vocab.word_id(t) for t in s.tokens], dtype=np.int64) for s in train.sentences]
+        self.casing_ids = [np.array([casing(t) for t in s.tokens], dtype=np.int64) for s in train.sentences]
         tag_index = self.vocab.tag_index
         self.tag_ids = [
             np.array([tag_index[t] for t in spans_to_tags(tags_to_spans(s.tags), len(s.tags), TRAIN_SCHEME)], dtype=np.int64)
             for s in train.sentences
         ]
         params = [p for p in self.model.parameters() if p.requires_grad]
-        if config.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(params, lr=config.lr, momentum=0.9)
-        elif config.optimizer == "nadam":
-            self.optimizer = torch.optim.NAdam(params, lr=config.lr)
-        else:
-            self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        self.optimizer = make_optimizer(config, params)
         self.epoch = 0
         self.best_f1 = -1.0
         self.best_epoch = 0
@@ -204,7 +212,8 @@ class Trainer:
             ids = [self.word_ids[i] for i in indices]
             if cfg.unk_replace > 0:
                 ids = [np.where(self.replaceable[w] & (noise.random(len(w)) < cfg.unk_replace), 1, w) for w in ids]
-            batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids).to(self.device)
+            batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids,
+                               [self.casing_ids[i] for i in indices]).to(self.device)
             gold = torch.zeros_like(batch.words)
             for row, i in enumerate(indices):
                 gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])
@@ -214,7 +223,7 @@ class Trainer:
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, cfg.clip)
             self.optimizer.step()
-            value = float(loss)
+            value = float(loss.detach())
             if not math.isfinite(value):
                 raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
             total_loss += value * len(indices)
