@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,23 +50,27 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
-def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
-    """Load a dict of plain data and tensors; never unpickle arbitrary objects."""
+def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu", kind: str = FORMAT) -> dict:
+    """Load a dict of plain data and tensors whose ``format`` is ``kind``; never unpickle arbitrary objects."""
     try:
         data = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise NerpipeError("no such model file", str(path)) from None
     except pickle.UnpicklingError as err:
-        first = str(err).splitlines()[0] if str(err) else ""
-        raise NerpipeError(
-            f"refusing to load: the file holds Python objects that could run code, not a nerpipe checkpoint ({first[:120]})",
-            str(path),
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        blocked = re.search(r"unsupported GLOBAL (\S+)", str(err))
+        if blocked:
+            raise NerpipeError(
+                f"refusing to load: the file asks to run Python code ({blocked.group(1)}); it is not a nerpipe checkpoint",
+                str(path),
+            ) from None
+        raise NerpipeError("not a readable checkpoint (damaged or not made by nerpipe)", str(path)) from None
+    except Exception as err:  # noqa: BLE001
+        # torch's weights-only unpickler fails on damaged bytes with whatever error the
+        # bad opcode hits (KeyError, IndexError, RuntimeError, ...): all mean the same here
         raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {str(err).splitlines()[0][:160]}", str(path)) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise NerpipeError("not a nerpipe checkpoint", str(path))
-    if data.get("format_version") != FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get("format") != kind:
+        raise NerpipeError(f"not a {kind} file", str(path))
+    if kind == FORMAT and data.get("format_version") != FORMAT_VERSION:
         raise NerpipeError(
             f"checkpoint format version {data.get('format_version')!r} is not one this nerpipe ({__version__}) reads "
             f"(it reads {FORMAT_VERSION})",

@@ -271,14 +271,9 @@ class Trainer:
         }
 
     def load_state(self, path: Path) -> None:
-        try:
-            state = torch.load(path, map_location=self.device, weights_only=True)
-        except FileNotFoundError:
-            raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path)) from None
-        except Exception as err:  # noqa: BLE001 - any unreadable state is the same user problem
-            raise NerpipeError(f"cannot read the training state: {str(err).splitlines()[0][:160]}", str(path)) from None
-        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-            raise NerpipeError("not a nerpipe training state file", str(path))
+        if not path.exists():
+            raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path))
+        state = safe_load(path, self.device, STATE_FORMAT)
         if state["config"] != json.dumps(self.config.to_dict(), sort_keys=True):
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
         self.model.load_state_dict(state["model"])

@@ -22,3 +22,20 @@ def run_cli(args, input=None):
     from nerpipe.cli import cli
 
     return CliRunner().invoke(cli, args, input=input, catch_exceptions=False)
+
+
+TINY = ["--hidden", "16", "--char-filters", "8", "--lr", "0.02", "--lr-decay", "0", "--batch-size", "8",
+        "--dropout", "0.1", "--threads", "1"]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A tiny model trained through the real command on the synthetic data."""
+    import synthetic
+
+    d = tmp_path_factory.mktemp("tiny")
+    train = synthetic.write(d / "train.conll", 150, seed=1)
+    dev = synthetic.write(d / "dev.conll", 40, seed=2)
+    result = run_cli(["train", train, "--dev", dev, "-o", str(d / "model.pt"), "--epochs", "12", *TINY])
+    assert result.exit_code == 0, result.stderr
+    return d / "model.pt"

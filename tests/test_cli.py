@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli
 
-COMMANDS = ["score", "convert"]
+COMMANDS = ["tag", "train", "score", "convert", "info"]
 
 
 def test_version_and_help():

@@ -1,0 +1,147 @@
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+import synthetic
+from conftest import run_cli
+
+
+def tag(model, args, input=None):
+    return run_cli(["tag", "--model", str(model), "--threads", "1", *args], input=input)
+
+
+def test_conll_in_conll_out_scores_perfectly(tiny_model, tmp_path):
+    gold = synthetic.write(tmp_path / "gold.conll", 40, seed=5)
+    result = tag(tiny_model, [gold])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert len(out.splitlines()) == len(open(gold).read().splitlines())
+    score = run_cli(["score", "--format", "json"], input=out)
+    assert json.loads(score.stdout)["f1"] == 1.0
+
+
+def test_conll_keeps_columns_comments_and_docstart(tiny_model):
+    text = "-DOCSTART- -X- O\n\n# a comment\nAnna X O\nBerg X O\nflew X O\n\n"
+    out = tag(tiny_model, ["-i", "conll"], input=text).stdout
+    assert out.splitlines() == ["-DOCSTART- -X- O", "", "# a comment", "Anna X O B-PER", "Berg X O I-PER", "flew X O O", ""]
+    out = tag(tiny_model, ["-i", "conll", "--replace"], input="Anna X O\nBerg X O\nflew X O\n").stdout
+    assert out == "Anna X B-PER\nBerg X I-PER\nflew X O\n"
+
+
+def test_plain_text_spans_have_exact_offsets(tiny_model):
+    text = "Anna  Berg flew to Oslo.\r\nTom Hale works for Acme in Lima .\n\n\tOmar Diaz 👍🏽 flew to “New Ulm” …\n"
+    result = tag(tiny_model, ["-v"], input=text)
+    assert "reading text" in result.stderr
+    records = [json.loads(l) for l in result.stdout.splitlines()]
+    assert len(records) == 2
+    found = []
+    for r in records:
+        start = r["meta"]["offset"]
+        assert text[start:start + len(r["text"])] == r["text"]
+        for tok in r["tokens"]:
+            assert r["text"][tok["start"]:tok["end"]] == tok["text"]
+        for s in r["spans"]:
+            assert 0 < s["score"] <= 1
+            found.append((s["label"], r["text"][s["start"]:s["end"]]))
+    assert ("PER", "Anna  Berg") in found and ("LOC", "Oslo") in found and ("ORG", "Acme") in found
+    assert ("LOC", "New Ulm") in found and ("PER", "Omar Diaz") in found
+
+
+def test_jsonl_passes_extra_fields_and_uses_given_tokens(tiny_model):
+    rec = {"id": "x1", "text": "Tom Hale flew to Lima .", "tokens": ["Tom", "Hale", "flew", "to", "Lima", "."], "meta": {"k": 1}}
+    out = json.loads(tag(tiny_model, [], input=json.dumps(rec) + "\n").stdout)
+    assert out["id"] == "x1" and out["meta"] == {"k": 1}
+    assert [(s["label"], s["token_start"], s["token_end"]) for s in out["spans"]] == [("PER", 0, 1), ("LOC", 4, 4)]
+    empty = json.loads(tag(tiny_model, [], input='{"text": ""}\n').stdout)
+    assert empty["spans"] == [] and empty["tokens"] == []
+
+
+def test_min_score_drops_spans(tiny_model):
+    text = "Anna Berg flew to Oslo .\n"
+    all_spans = json.loads(tag(tiny_model, [], input=text).stdout)["spans"]
+    assert all_spans
+    assert json.loads(tag(tiny_model, ["--min-score", "1.0"], input=text).stdout)["spans"] == [
+        s for s in all_spans if s["score"] >= 1.0]
+
+
+def test_order_is_kept_with_shuffled_lengths(tiny_model, tmp_path):
+    rng = random.Random(0)
+    lines = []
+    for i in range(300):
+        n = rng.choice([1, 2, 5, 30, 200])
+        lines.append(json.dumps({"i": i, "text": " ".join(rng.choice(["Anna", "flew", "to", "Oslo", "x"]) for _ in range(n))}))
+    result = tag(tiny_model, ["--batch-size", "7"], input="\n".join(lines) + "\n")
+    assert [json.loads(l)["i"] for l in result.stdout.splitlines()] == list(range(300))
+
+
+def test_very_long_sentence_keeps_every_token(tiny_model):
+    tokens = ["Anna", "Berg", "flew", "to", "Oslo"] * 4000
+    text = "".join(f"{t} O\n" for t in tokens)
+    out = tag(tiny_model, ["-i", "conll"], input=text).stdout.splitlines()
+    assert len(out) == len(tokens)
+    assert [l.split()[0] for l in out] == tokens
+    assert out[0].endswith("B-PER") and out[-1].endswith("B-LOC")
+
+
+def test_bad_input_errors_and_skip(tiny_model):
+    bad = '{"text": "Anna flew"}\n{oops\n{"text": "Tom Hale"}\n'
+    result = tag(tiny_model, ["-i", "jsonl"], input=bad)
+    assert result.exit_code == 1 and "<stdin>:2: invalid JSON" in result.stderr
+    result = tag(tiny_model, ["-i", "jsonl", "--on-error", "skip"], input=bad)
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert "skipped: <stdin>:2: invalid JSON" in result.stderr
+    conll = "Anna O\nBerg O\n\nx y O\nz O\n\nTom O\n"
+    result = tag(tiny_model, ["-i", "conll"], input=conll)
+    assert result.exit_code == 1 and "<stdin>:4: expected 2 columns" in result.stderr
+    result = tag(tiny_model, ["-i", "conll", "--on-error", "skip"], input=conll)
+    assert [l.split()[0] for l in result.stdout.splitlines() if l] == ["Anna", "Berg", "Tom"]
+
+
+def test_invalid_utf8(tiny_model, tmp_path):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Anna flew to Z\xfcrich\n".encode("latin-1"))
+    result = tag(tiny_model, [str(f)])
+    assert result.exit_code == 1 and f"{f}:1: invalid UTF-8" in result.stderr
+
+
+def test_no_default_model_message_or_default_model():
+    from nerpipe.checkpoints import default_model_path
+
+    if default_model_path().exists():
+        result = run_cli(["tag"], input="Angela Merkel visited Paris .\n")
+        assert result.exit_code == 0 and json.loads(result.stdout)["spans"]
+    else:
+        result = run_cli(["tag"], input="x\n")
+        assert result.exit_code == 1 and "no embedded default model" in result.stderr
+
+
+def test_pipeline_through_the_installed_command(tiny_model, tmp_path):
+    gold = synthetic.write(tmp_path / "gold.conll", 20, seed=8)
+    cmd = f"{sys.executable} -m nerpipe tag --threads 1 -m {tiny_model} {gold} | {sys.executable} -m nerpipe score --format json"
+    out = subprocess.run(cmd, shell=True, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["f1"] == 1.0
+    big = tmp_path / "big.txt"
+    big.write_text("Anna Berg flew to Oslo .\n\n" * 20000)
+    proc = subprocess.run(f"set -o pipefail; {sys.executable} -m nerpipe tag --threads 1 -m {tiny_model} {big} | head -2",
+                          shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 2 and proc.stderr == ""
+
+
+def test_memory_stays_bounded(tiny_model, tmp_path):
+    big = tmp_path / "big.conll"
+    with open(big, "w") as f:
+        for _ in range(60000):
+            f.write("Anna O\nBerg O\nflew O\nto O\nOslo O\n.\tO\n\n".replace("\t", " "))
+    code = (
+        "import resource, subprocess, sys;"
+        f"subprocess.run([sys.executable, '-m', 'nerpipe', 'tag', '--threads', '1', '-m', '{tiny_model}', '{big}'],"
+        " stdout=subprocess.DEVNULL, check=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    rss_kb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    size_mb = os.path.getsize(big) / 2**20
+    assert rss_kb / 1024 < 600, f"{rss_kb / 1024:.0f} MB RSS for a {size_mb:.1f} MB input"

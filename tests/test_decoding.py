@@ -1,0 +1,60 @@
+import itertools
+
+import pytest
+import torch
+
+from nerpipe.decoding import FORBIDDEN, marginals, transition_penalties, viterbi
+from nerpipe.schemes import Scheme, is_transition_allowed, scheme_tags
+
+
+def brute_force(emissions, transitions, start, end):
+    """Every path of one sequence: the best one and the normaliser."""
+    n, k = emissions.shape
+    best, best_path, scores = None, None, {}
+    for path in itertools.product(range(k), repeat=n):
+        s = start[path[0]] + emissions[0, path[0]] + end[path[-1]]
+        for t in range(1, n):
+            s = s + transitions[path[t - 1], path[t]] + emissions[t, path[t]]
+        scores[path] = s
+        if best is None or s > best:
+            best, best_path = s, path
+    return best_path, scores
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_viterbi_and_marginals_match_brute_force(seed):
+    g = torch.Generator().manual_seed(seed)
+    k, lengths = 3, [4, 2, 1]
+    emissions = torch.randn(len(lengths), max(lengths), k, generator=g)
+    transitions, start, end = torch.randn(k, k, generator=g), torch.randn(k, generator=g), torch.randn(k, generator=g)
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    paths = viterbi(emissions, mask, transitions, start, end)
+    probs = marginals(emissions, mask, transitions, start, end)
+    for b, n in enumerate(lengths):
+        best, scores = brute_force(emissions[b, :n], transitions, start, end)
+        assert tuple(paths[b, :n].tolist()) == best
+        z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+        for t in range(n):
+            for tag in range(k):
+                expected = torch.logsumexp(torch.stack([s for p, s in scores.items() if p[t] == tag]), 0) - z
+                assert probs[b, t, tag].item() == pytest.approx(expected.exp().item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("scheme", list(Scheme))
+def test_constrained_decoding_never_emits_a_forbidden_pair(scheme):
+    tags = scheme_tags(["PER", "LOC"], scheme)
+    pairs, start, end = transition_penalties(tags, scheme)
+    g = torch.Generator().manual_seed(0)
+    emissions = torch.randn(64, 9, len(tags), generator=g) * 5
+    mask = torch.arange(9)[None, :] < torch.randint(1, 10, (64, 1), generator=g)
+    paths = viterbi(emissions, mask, pairs, start, end)
+    for row, m in zip(paths, mask):
+        seq = [tags[i] for i in row[: int(m.sum())].tolist()]
+        path = [None, *seq, None]
+        assert all(is_transition_allowed(scheme, a, b) for a, b in zip(path, path[1:])), seq
+    assert pairs.min() == FORBIDDEN
+
+
+def test_viterbi_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="expected emissions"):
+        viterbi(torch.zeros(2, 3), torch.ones(2, 3, dtype=torch.bool), torch.zeros(3, 3), torch.zeros(3), torch.zeros(3))

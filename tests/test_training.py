@@ -1,0 +1,120 @@
+import json
+
+import pytest
+import torch
+
+import synthetic
+from nerpipe.checkpoints import load_model
+from nerpipe.errors import NerpipeError
+from nerpipe.inference import predict_tags
+from nerpipe.model import ModelConfig
+from nerpipe.scoring import score_pairs
+from nerpipe.training import Reporter, TrainConfig, train
+
+torch.set_num_threads(1)
+
+
+def tiny_config(**kw):
+    model = ModelConfig(hidden=16, char_filters=8, char_dim=8, word_dim=16, casing_dim=4, dropout=0.1,
+                        crf=kw.pop("crf", True))
+    return TrainConfig(epochs=kw.pop("epochs", 12), batch_size=8, lr=0.02, lr_decay=0.0, patience=30, model=model, **kw)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    return synthetic.write(d / "train.conll", 150, seed=1), synthetic.write(d / "dev.conll", 40, seed=2)
+
+
+def dev_f1(model_path, dev):
+    from nerpipe.formats import read_conll, sentences_only
+
+    loaded = load_model(model_path)
+    sents = list(sentences_only(read_conll([dev])))
+    pred = predict_tags(loaded.model, loaded.vocab, [s.tokens for s in sents], loaded.scheme, loaded.device)
+    return score_pairs((s.tags, p) for s, p in zip(sents, pred)).overall.f1
+
+
+@pytest.mark.parametrize("crf", [True, False])
+def test_learns_the_synthetic_task_perfectly(corpus, tmp_path, crf):
+    train_path, dev_path = corpus
+    out = tmp_path / "m.pt"
+    summary = train([train_path], out, [dev_path], tiny_config(crf=crf))
+    assert summary["best"]["dev_f1"] == 100.0
+    assert dev_f1(out, dev_path) == 1.0
+
+
+def test_same_seed_same_run(corpus, tmp_path):
+    train_path, dev_path = corpus
+    logs = []
+    for name in ("a", "b"):
+        train([train_path], tmp_path / f"{name}.pt", [dev_path], tiny_config(epochs=3), log=str(tmp_path / f"{name}.log"))
+        logs.append([{k: v for k, v in json.loads(l).items() if k in ("loss", "dev_f1")} for l in open(tmp_path / f"{name}.log")])
+    assert logs[0] == logs[1]
+    a = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+class StopAfter(Reporter):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def end_epoch(self, record):
+        if record["epoch"] == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
+    train_path, dev_path = corpus
+    train([train_path], tmp_path / "full.pt", [dev_path], tiny_config(epochs=4))
+    with pytest.raises(KeyboardInterrupt):
+        train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), reporter=StopAfter(2))
+    assert (tmp_path / "cut.pt").exists()  # the best model so far survives the interruption
+    load_model(tmp_path / "cut.pt")
+    summary = train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), resume=True)
+    assert summary["epochs"] == 4
+    full = torch.load(tmp_path / "full.pt", weights_only=True)
+    cut = torch.load(tmp_path / "cut.pt", weights_only=True)
+    assert all(torch.equal(full["state_dict"][k], cut["state_dict"][k]) for k in full["state_dict"])
+    assert full["meta"]["training"]["history"][-1]["dev_f1"] == cut["meta"]["training"]["history"][-1]["dev_f1"]
+
+
+def test_resume_refuses_other_options(corpus, tmp_path):
+    train_path, dev_path = corpus
+    train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1))
+    with pytest.raises(NerpipeError, match="options differ"):
+        train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1, seed=7), resume=True)
+    with pytest.raises(NerpipeError, match="nothing to resume"):
+        train([train_path], tmp_path / "other.pt", [dev_path], tiny_config(epochs=1), resume=True)
+
+
+def test_configuration_errors(tmp_path, corpus):
+    train_path, _ = corpus
+    (tmp_path / "o.conll").write_text("a O\nb O\n")
+    with pytest.raises(NerpipeError, match="no entities"):
+        train([str(tmp_path / "o.conll")], tmp_path / "m.pt", config=tiny_config())
+    (tmp_path / "empty.conll").write_text("")
+    with pytest.raises(NerpipeError, match="holds no sentences"):
+        train([str(tmp_path / "empty.conll")], tmp_path / "m.pt", config=tiny_config())
+    (tmp_path / "dev.conll").write_text("Zed B-ANIMAL\n")
+    with pytest.raises(NerpipeError, match="labels the training data lacks: ANIMAL"):
+        train([train_path], tmp_path / "m.pt", [str(tmp_path / "dev.conll")], tiny_config())
+    (tmp_path / "vec.txt").write_text("the 0.1 0.2\ncat 0.3\n")
+    with pytest.raises(NerpipeError, match=r"vec.txt:2: expected a word and 2 numbers"):
+        train([train_path], tmp_path / "m.pt", config=tiny_config(embeddings=str(tmp_path / "vec.txt")))
+    (tmp_path / "vec.txt").write_text("the x y\n")
+    with pytest.raises(NerpipeError, match=r"vec.txt:1: expected numbers"):
+        train([train_path], tmp_path / "m.pt", config=tiny_config(embeddings=str(tmp_path / "vec.txt")))
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
+    train_path, dev_path = corpus
+    vectors = tmp_path / "vec.txt"
+    vectors.write_text("2 3\nanna 0.5 0.25 -1\nzanzibar 1 2 3\n")  # word2vec text, with a header
+    train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1, embeddings=str(vectors)))
+    loaded = load_model(tmp_path / "m.pt")
+    row = loaded.vocab.word_id("Zanzibar")
+    assert row >= loaded.vocab.n_train_words
+    assert loaded.model.word_vectors(torch.tensor([row])).tolist() == [[1.0, 2.0, 3.0]]
