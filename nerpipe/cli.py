@@ -167,10 +167,11 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--dev", "dev_files", type=FILES, multiple=True, help="Dev file(s) for early stopping on entity F1 (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Where to write the best model.")
 @click.option("--embeddings", help="Pretrained vectors: glove-6b-50d (needs nerpipe[glove]) or a GloVe/word2vec text file (.gz too).")
-@click.option("--keep-pretrained", type=click.IntRange(0), default=100_000, show_default=True,
-              help="Also keep this many of the most frequent pretrained words not in the training data.")
+@click.option("--keep-pretrained", type=click.IntRange(0), default=400_000, show_default=True,
+              help="Also keep this many of the most frequent pretrained words not in the training data "
+                   "(the model grows by about N x dim bytes).")
 @click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True, help="Sentences per batch.")
+@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True, help="Sentences per batch.")
 @click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
 @click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.002, show_default=True, help="Learning rate.")
 @click.option("--lr-decay", type=click.FloatRange(0), default=0.05, show_default=True, help="Rate at epoch e: lr / (1 + decay * e).")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoints import atomic_save, checkpoint_dict, safe_load
+from .checkpoints import atomic_save, checkpoint_dict, dequantize_rows, quantize_rows, safe_load
 from .errors import NerpipeError
 from .formats import ConllReader, Sentence, display_name, sentences_only
 from .model import BiLSTMCRF, ModelConfig, make_batch
@@ -30,7 +30,7 @@ STATE_FORMAT = "nerpipe-train-state"
 @dataclass
 class TrainConfig:
     epochs: int = 30
-    batch_size: int = 16
+    batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 0.002
     lr_decay: float = 0.05  # learning rate at epoch e (from 0): lr / (1 + lr_decay * e)
@@ -38,7 +38,7 @@ class TrainConfig:
     patience: int = 5
     seed: int = 1
     embeddings: str | None = None
-    keep_pretrained: int = 100_000
+    keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
     sep: str = "auto"
     token_col: int = 0
@@ -126,7 +126,7 @@ def check_data(train: Corpus, dev: Corpus | None) -> set[str]:
 
 
 def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matrix: np.ndarray) -> torch.Tensor:
-    """Rows for every vocab word: pretrained where known, small random otherwise (fp16-rounded)."""
+    """Rows for every vocab word: pretrained where known, small random otherwise (int8-rounded)."""
     index = {w: i for i, w in enumerate(words)}
     rng = np.random.default_rng(config.seed)
     scale = float(matrix.std())
@@ -136,8 +136,8 @@ def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matri
     if hits:
         rows, src = zip(*hits)
         table[list(rows)] = matrix[list(src)]
-    # the checkpoint stores this table in fp16; train on exactly what will be stored
-    return torch.from_numpy(table).half().float()
+    # the checkpoint stores this table as int8; train on exactly what will be stored
+    return dequantize_rows(*quantize_rows(torch.from_numpy(table)))
 
 
 class Trainer:
