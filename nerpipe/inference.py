@@ -29,7 +29,7 @@ from .formats import (
     tokens_to_conll,
 )
 from .model import BiLSTMCRF, make_batch
-from .schemes import Scheme, spans_to_tags, tags_to_spans
+from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
 from .tokenize import split_sentences, tokenize_sentences
 from .vocab import Vocab
 
@@ -49,11 +49,11 @@ def _decode_batch(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[s
     path, probs = model.predict(batch, with_scores=with_scores)
     path = path.cpu().tolist()
     probs = probs.cpu().tolist() if probs is not None else None
-    tags = vocab.tags
+    parts = [split_tag(t) for t in vocab.tags]
     out = []
     for row, tokens in enumerate(sentences):
         n = len(tokens)
-        spans = tags_to_spans([tags[k] for k in path[row][:n]])
+        spans = parts_to_spans([parts[k] for k in path[row][:n]])
         scores = [min(probs[row][s:e]) for s, e, _ in spans] if probs is not None else None
         out.append(Prediction(spans_to_tags(spans, n, scheme), spans, scores))
     return out

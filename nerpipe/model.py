@@ -74,12 +74,18 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
     casings = np.zeros((n, seq_len), dtype=np.int64)
     char_index = np.zeros((n, seq_len), dtype=np.int64)
     unique: dict[str, int] = {}
+    encode = vocab.encode
     for i, tokens in enumerate(sentences):
         k = len(tokens)
-        words[i, :k] = word_ids[i] if word_ids is not None else [vocab.word_id(t) for t in tokens]
-        casings[i, :k] = casing_ids[i] if casing_ids is not None else [casing(t) for t in tokens]
+        if word_ids is None:
+            codes = [encode(t) for t in tokens]
+            words[i, :k] = [c[0] for c in codes]
+            casings[i, :k] = [c[1] for c in codes]
+        else:
+            words[i, :k] = word_ids[i]
+            casings[i, :k] = casing_ids[i] if casing_ids is not None else [casing(t) for t in tokens]
         char_index[i, :k] = [unique.setdefault(t, len(unique)) for t in tokens]
-    char_rows = [vocab.char_ids(t) for t in unique]
+    char_rows = [encode(t)[2] for t in unique]
     chars = np.zeros((len(char_rows), max(map(len, char_rows))), dtype=np.int64)
     for r, ids in enumerate(char_rows):
         chars[r, : len(ids)] = ids

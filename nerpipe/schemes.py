@@ -83,10 +83,14 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
     label and start a new one otherwise (conlleval's rule for stray ``I-X``);
     E/L/S/U close the entity after their token.
     """
+    return parts_to_spans([split_tag(tag) for tag in tags])
+
+
+def parts_to_spans(parts: Sequence[tuple[str, str]]) -> list[Span]:
+    """:func:`tags_to_spans` over tags already split into ``(prefix, label)``."""
     spans: list[Span] = []
     start, label, closed = -1, "", True
-    for i, tag in enumerate(tags):
-        prefix, lab = split_tag(tag)
+    for i, (prefix, lab) in enumerate(parts):
         if prefix == "O" or not lab:
             if not closed:
                 spans.append((start, i, label))
@@ -100,7 +104,7 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
             spans.append((start, i + 1, label))
             closed = True
     if not closed:
-        spans.append((start, len(tags), label))
+        spans.append((start, len(parts), label))
     return spans
 
 

@@ -66,6 +66,7 @@ class Vocab:
         self.word_index = {w: i for i, w in enumerate(self.words)}
         self.char_index = {c: i for i, c in enumerate(self.chars)}
         self.tag_index = {t: i for i, t in enumerate(self.tags)}
+        self._cache: dict[str, tuple[int, int, list[int]]] = {}
         self._word_cache: dict[str, int] = {}
         self._char_cache: dict[str, list[int]] = {}
 
@@ -96,6 +97,15 @@ class Vocab:
         extra = [w for w in list(pretrained)[:keep_pretrained] if w not in seen]
         chars = [PAD, UNK] + sorted(char_counts, key=lambda c: (-char_counts[c], c))
         return cls(train_words + extra, len(train_words), chars, list(tags)), counts
+
+    def encode(self, word: str) -> tuple[int, int, list[int]]:
+        """``(word id, casing class, character ids)`` of a token, cached."""
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = (self.word_id(word), casing(word), self.char_ids(word))
+            if len(self._cache) < 500_000:
+                self._cache[word] = cached
+        return cached
 
     def word_id(self, word: str) -> int:
         cached = self._word_cache.get(word)
