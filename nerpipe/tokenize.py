@@ -34,7 +34,9 @@ _TOKEN = re.compile(
             r"(?:" + "|".join(ABBREVIATIONS) + r")\.(?!\w)",  # known abbreviations
             r"(?:[A-Za-z]\.){2,}(?![\w])",  # U.S., e.g., U.N.
             r"[A-Z]\.(?=\s+[A-Z])",  # an initial: John F. Kennedy
-            r"[+-]?\d+(?:[.,:/]\d+)*(?:-" + _W + r"+)*",  # 1,000.5  12:30  3-1  10-year
+            r"(?m:^)\d{1,3}\.(?=[ \t])",  # "3. Schumacher": a rank that opens a line
+            r"[A-Z]{1,2}\$",  # C$ US$
+            r"[+-]?(?:\d+(?:[.,:/]\d+)*|\.\d+)" + _W + r"*(?:-(?:\d+(?:[.,:/]\d+)*|" + _W + r"+))*",  # 1,000.5 .596 31st 4-1/2
             rf"{_W}+?(?=n['’]t(?!\w))",  # do|n't  ca|n't
             rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
             rf"{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led

@@ -41,3 +41,12 @@ def test_sentences():
     assert sents[0] == ["He", "left", "."]
     assert sents[1] == ['"', "Why", "?", '"', "she", "asked", ".", "the", "end", "was", "near", "."]
     assert sents[2][:2] == ["Mr.", "Smith"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1. Michael Schumacher", ["1.", "Michael", "Schumacher"]),
+    ("won 4-1/2 points, .596 avg on the 31st", ["won", "4-1/2", "points", ",", ".596", "avg", "on", "the", "31st"]),
+    ("C$ 1.2 billion", ["C$", "1.2", "billion"]),
+])
+def test_newswire_numbers(text, expected):
+    assert words(text) == expected

@@ -1,0 +1,126 @@
+"""Tagging speed and memory, one figure per line.
+
+    python benchmarks/bench_tag.py [--model MODEL.pt] [--big-mb 20]
+
+Measures, in one run on this machine, with one torch thread:
+  * CoNLL-2003 test.txt, CoNLL in and CoNLL out, through the library's streaming
+    tagger (process start and model load excluded), tokens/s;
+  * the bare BiLSTM-CRF forward + Viterbi on random ids of the same batch shapes,
+    so the pipeline's overhead shows as a ratio;
+  * the same sentences as plain text (one paragraph each), text in and JSONL out;
+  * whole-process figures: `echo ... | nerpipe tag` cold start, `nerpipe --help`;
+  * peak memory of `nerpipe tag` on generated CoNLL inputs of two sizes (it should
+    not grow with the input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "conll2003"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def best_of(n: int, fn) -> float:
+    return min(fn() for _ in range(n))
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def drain(chunks) -> None:
+    sink = io.StringIO()
+    for chunk in chunks:
+        sink.write(chunk)
+
+
+def child_peak_mb(cmd: list[str]) -> float:
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, check=True).stdout
+    return int(out) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="model file (default: the embedded one)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--big-mb", type=float, default=20.0, help="size of the larger generated input")
+    args = parser.parse_args()
+    test = args.data / "test.txt"
+    if not test.exists():
+        sys.exit(f"no CoNLL-2003 data in {args.data}")
+
+    from nerpipe.checkpoints import load_model
+    from nerpipe.formats import read_conll, sentences_only
+    from nerpipe.inference import TagOptions, Tagger, tag_files
+    from nerpipe.model import make_batch
+    from detokenize import detokenize
+
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    loaded = load_model(args.model)
+    print(f"model_load_seconds {time.perf_counter() - started:.2f}")
+    tagger = Tagger(loaded)
+    sentences = [s.tokens for s in sentences_only(read_conll([str(test)]))]
+    tokens = sum(map(len, sentences))
+
+    conll = best_of(3, lambda: timed(lambda: drain(tag_files([str(test)], tagger, TagOptions()))))
+    print(f"conll_tokens_per_s_1_thread {tokens / conll:.0f}")
+
+    # bare model: the same batch shapes as the tagger builds, random ids, no reading or writing
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    gen = torch.Generator().manual_seed(0)
+    batches = []
+    for k in range(0, len(order), tagger.batch_size):
+        batch = make_batch([sentences[i] for i in order[k : k + tagger.batch_size]], loaded.vocab)
+        batch.words = torch.randint(2, len(loaded.vocab.words), batch.words.shape, generator=gen) * batch.mask
+        batch.chars = torch.randint(2, len(loaded.vocab.chars), batch.chars.shape, generator=gen)
+        batches.append(batch)
+    bare = best_of(3, lambda: timed(lambda: [loaded.model.predict(b) for b in batches]))
+    print(f"bare_bilstm_crf_tokens_per_s_1_thread {tokens / bare:.0f}")
+    print(f"pipeline_over_bare {bare / conll:.2f}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text_path = Path(tmp) / "test.txt"
+        text_path.write_text("".join(detokenize(s)[0] + "\n\n" for s in sentences), encoding="utf-8")
+        text = best_of(3, lambda: timed(lambda: drain(tag_files([str(text_path)], tagger, TagOptions(input_format="text")))))
+        print(f"text_tokens_per_s_1_thread {tokens / text:.0f}")
+        print(f"text_over_conll {conll / text:.2f}")
+
+        nerpipe = [sys.executable, "-m", "nerpipe"]
+        cold = statistics.median(
+            timed(lambda: subprocess.run([*nerpipe, "tag", "--threads", "1"], input=b"Angela Merkel visited Paris.\n",
+                                         capture_output=True, check=True)) for _ in range(5))
+        print(f"cold_start_seconds {cold:.2f}")
+        helps = statistics.median(timed(lambda: subprocess.run([*nerpipe, "--help"], capture_output=True, check=True))
+                                  for _ in range(5))
+        print(f"help_seconds {helps:.2f}")
+
+        block = test.read_text(encoding="utf-8")
+        for mb in (args.big_mb / 4, args.big_mb):
+            big = Path(tmp) / f"big{mb}.conll"
+            with open(big, "w", encoding="utf-8") as f:
+                while f.tell() < mb * 2**20:
+                    f.write(block)
+            peak = child_peak_mb([*nerpipe, "tag", "--threads", "1", *(["-m", args.model] if args.model else []), str(big)])
+            print(f"peak_rss_mb_for_{os.path.getsize(big) / 2**20:.0f}_mb_input {peak:.0f}")
+
+
+if __name__ == "__main__":
+    main()
