@@ -138,12 +138,22 @@ def build_model(data: dict, device: torch.device) -> LoadedModel:
     return LoadedModel(model, vocab, scheme, train_scheme, data.get("meta", {}), device)
 
 
+def _model_path(path: str | os.PathLike | None) -> str | os.PathLike:
+    if path is None:
+        if not DEFAULT_MODEL.exists():
+            raise NerpipeError("this nerpipe has no embedded default model; pass --model MODEL.pt")
+        return DEFAULT_MODEL
+    return path
+
+
+def check_model(path: str | os.PathLike | None = None) -> dict:
+    """Read a checkpoint's data (no model is built); raises what :func:`load_model` would."""
+    return safe_load(_model_path(path))
+
+
 def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> LoadedModel:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``."""
-    if path is None:
-        path = DEFAULT_MODEL
-        if not path.exists():
-            raise NerpipeError("this nerpipe has no embedded default model; pass --model MODEL.pt")
+    path = _model_path(path)
     device = torch.device(device)
     data = safe_load(path, device)
     try:
@@ -154,11 +164,12 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
 
 def describe(path: str | os.PathLike | None = None) -> dict:
     """Checkpoint metadata without building the model."""
-    data = safe_load(path or DEFAULT_MODEL)
+    path = _model_path(path)
+    data = safe_load(path)
     params = sum(v.numel() for v in data["state_dict"].values())
     vocab = data["vocab"]
     return {
-        "path": str(path or DEFAULT_MODEL),
+        "path": str(path),
         "nerpipe_version": data["nerpipe_version"],
         "format_version": data["format_version"],
         "scheme": data["scheme"],

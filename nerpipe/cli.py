@@ -240,10 +240,13 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="On a bad record: stop (exit 1), or report it on stderr and go on.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
+@click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="CPU worker processes (one thread each); output order is kept.")
 @SEP
 @DEVICE
 @THREADS
-def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col, batch_size, on_error, verbose, sep, device, threads):
+def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col, batch_size, on_error, verbose, workers,
+        sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -258,8 +261,8 @@ def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col,
       nerpipe tag -f conll --min-score 0.8 notes.txt
     """
     torch_device = _setup_torch(device, threads)
-    from .checkpoints import load_model
-    from .inference import TagOptions, Tagger, tag_files
+    from .checkpoints import check_model, load_model
+    from .inference import TagOptions, Tagger, tag_files, tag_files_parallel
 
     def report(err: NerpipeError) -> None:
         click.echo(f"nerpipe: skipped: {err}", err=True)
@@ -268,10 +271,17 @@ def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col,
         if verbose:
             click.echo(f"nerpipe: {name}: reading {chosen} ({why})", err=True)
 
-    tagger = Tagger(load_model(model, torch_device), batch_size=batch_size)
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
                          report if on_error == "skip" else None, tell)
-    for chunk in tag_files(list(files) or ["-"], tagger, options):
+    paths = list(files) or ["-"]
+    if workers > 1:
+        if torch_device.type != "cpu":
+            raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+        check_model(model)  # a bad model fails here, once, not in every worker
+        chunks = tag_files_parallel(paths, model, options, workers, batch_size)
+    else:
+        chunks = tag_files(paths, Tagger(load_model(model, torch_device), batch_size=batch_size), options)
+    for chunk in chunks:
         sys.stdout.write(chunk)
         sys.stdout.flush()
 

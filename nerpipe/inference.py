@@ -95,29 +95,33 @@ class Tagger:
         return predict(m.model, m.vocab, sentences, m.scheme, m.device, self.batch_size, with_scores)
 
     def blocks(self, items: Iterable, sentences_of, with_scores: bool = False) -> Iterator[list[tuple[object, list[Prediction]]]]:
-        block: list = []
-        sentences: list[Sequence[str]] = []
-        counts: list[int] = []
-        tokens = 0
-        for item in items:
-            own = sentences_of(item)
-            block.append(item)
-            counts.append(len(own))
-            sentences.extend(own)
-            tokens += sum(len(s) for s in own)
-            if tokens >= self.block_tokens:
-                yield self._tag_block(block, sentences, counts, with_scores)
-                block, sentences, counts, tokens = [], [], [], 0
-        if block:
-            yield self._tag_block(block, sentences, counts, with_scores)
+        for block in group_items(items, sentences_of, self.block_tokens):
+            yield self.tag_block(block, sentences_of, with_scores)
 
-    def _tag_block(self, block, sentences, counts, with_scores):
+    def tag_block(self, block: list, sentences_of, with_scores: bool = False) -> list[tuple[object, list[Prediction]]]:
+        """Predictions for every sentence of every item of ``block``, batched together."""
+        per_item = [sentences_of(item) for item in block]
+        sentences = [s for own in per_item for s in own]
         predictions = self.predict(sentences, with_scores) if sentences else []
         out, k = [], 0
-        for item, n in zip(block, counts):
-            out.append((item, predictions[k : k + n]))
-            k += n
+        for item, own in zip(block, per_item):
+            out.append((item, predictions[k : k + len(own)]))
+            k += len(own)
         return out
+
+
+def group_items(items: Iterable, sentences_of, block_tokens: int) -> Iterator[list]:
+    """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split)."""
+    block: list = []
+    tokens = 0
+    for item in items:
+        block.append(item)
+        tokens += sum(len(s) for s in sentences_of(item))
+        if tokens >= block_tokens:
+            yield block
+            block, tokens = [], 0
+    if block:
+        yield block
 
 
 # --------------------------------------------------------------------------- files in, text out
@@ -139,6 +143,13 @@ class TagOptions:
 
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
+    for kind, out, blocks in read_blocks(paths, options, tagger.block_tokens):
+        for block in blocks:
+            yield render_block(tagger, kind, out, block, options)
+
+
+def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
+    """For each input: its format, the output format, and its items in blocks."""
     for path in paths:
         fmt, why, lines = open_input(path, options.input_format, on_error=options.on_error)
         name = display_name(path)
@@ -147,12 +158,18 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iter
         out = options.output_format or DEFAULT_OUTPUT[fmt]
         if fmt == "conll":
             items = ConllReader(options.sep, options.token_col, -1, on_error=options.on_error).parse(lines, name)
-            blocks = tagger.blocks(items, _conll_sentences, with_scores=out == "jsonl")
-            yield from ("".join(_conll_output(item, preds, out, options) for item, preds in b) for b in blocks)
+        elif fmt == "jsonl":
+            items = parse_jsonl(lines, name, options.on_error)
         else:
-            docs = parse_jsonl(lines, name, options.on_error) if fmt == "jsonl" else parse_paragraphs(lines, name)
-            blocks = tagger.blocks(docs, _doc_sentences, with_scores=out == "jsonl")
-            yield from ("".join(_doc_output(doc, preds, out, options) for doc, preds in b) for b in blocks)
+            items = parse_paragraphs(lines, name)
+        yield fmt, out, group_items(items, _SENTENCES_OF[fmt], block_tokens)
+
+
+def render_block(tagger: Tagger, kind: str, out: str, block: list, options: TagOptions) -> str:
+    """Tag one block of items of input format ``kind`` and format it as ``out``."""
+    tagged = tagger.tag_block(block, _SENTENCES_OF[kind], with_scores=out == "jsonl")
+    render = _conll_output if kind == "conll" else _doc_output
+    return "".join(render(item, preds, out, options) for item, preds in tagged)
 
 
 def _conll_sentences(item) -> list[Sequence[str]]:
@@ -201,3 +218,56 @@ def _kept(pred: Prediction, min_score: float, offset: int = 0) -> tuple[list, li
             spans.append((s + offset, e + offset, label))
             scores.append(score)
     return spans, scores
+
+
+_SENTENCES_OF = {"conll": _conll_sentences, "jsonl": _doc_sentences, "text": _doc_sentences}
+
+
+# --------------------------------------------------------------------------- worker processes
+
+_WORKER_TAGGER: Tagger | None = None
+
+
+def _init_worker(model_path: str | None, batch_size: int) -> None:
+    import signal
+
+    from .checkpoints import load_model
+
+    global _WORKER_TAGGER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    torch.set_num_threads(1)
+    _WORKER_TAGGER = Tagger(load_model(model_path, "cpu"), batch_size=batch_size)
+
+
+def _render_in_worker(kind: str, out: str, block: list, options: TagOptions) -> str:
+    assert _WORKER_TAGGER is not None
+    return render_block(_WORKER_TAGGER, kind, out, block, options)
+
+
+def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
+                       batch_size: int = 256, block_tokens: int = 20_000) -> Iterator[str]:
+    """:func:`tag_files` with ``workers`` CPU processes, one torch thread each.
+
+    This process reads and hands out blocks; at most two blocks per worker are in
+    flight, so memory stays bounded, and results are yielded in input order.
+    """
+    import collections
+    import dataclasses
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    plain = dataclasses.replace(options, on_error=None, on_format=None)  # callbacks stay in this process
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
+    pending: collections.deque = collections.deque()
+    try:
+        for kind, out, blocks in read_blocks(paths, options, block_tokens):
+            for block in blocks:
+                pending.append(pool.submit(_render_in_worker, kind, out, block, plain))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)

@@ -145,3 +145,32 @@ def test_memory_stays_bounded(tiny_model, tmp_path):
     rss_kb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     size_mb = os.path.getsize(big) / 2**20
     assert rss_kb / 1024 < 600, f"{rss_kb / 1024:.0f} MB RSS for a {size_mb:.1f} MB input"
+
+
+def test_workers_keep_order_and_output(tiny_model, tmp_path):
+    rng = random.Random(1)
+    lines = [json.dumps({"i": i, "text": " ".join(rng.choice(["Anna", "Berg", "flew", "to", "Oslo", "."])
+                                                   for _ in range(rng.choice([2, 9, 40, 300])))}) for i in range(400)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    one = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    two = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "-j", "2", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert two == one
+    assert [json.loads(l)["i"] for l in two.splitlines()] == list(range(400))
+
+
+def test_ctrl_c_with_workers_exits_130_quietly(tiny_model):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "-j", "2", "-i", "text"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(b"Anna Berg flew to Oslo.\n\n" * 2000)
+    proc.stdin.flush()
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
