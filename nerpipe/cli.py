@@ -184,7 +184,8 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--patience", type=click.IntRange(1), default=5, show_default=True, help="Epochs without dev improvement before stopping.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; the same seed and data give the same model on CPU.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run that wrote OUTPUT (same options).")
-@click.option("--log", "log", type=click.Path(dir_okay=False), help="Write one JSON object per epoch to this file.")
+@click.option("--log", "--log-file", "log", type=click.Path(dir_okay=False),
+              help="Write one JSON object per epoch to this file (under torchrun, spell it --log-file).")
 @click.option("--token-col", type=int, default=0, show_default=True, help="Token column (negative counts from the end).")
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="Tag column (negative counts from the end).")
 @SEP
@@ -197,11 +198,14 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
     atomically; OUTPUT.state after each epoch lets --resume continue after Ctrl-C.
 
+    Under torchrun it trains data-parallel: gloo on CPUs, nccl on GPUs.
+
     \b
     Examples:
       nerpipe train train.conll --dev dev.conll -o model.pt
       nerpipe train train.conll --dev dev.conll --embeddings glove-6b-50d -o model.pt
       nerpipe train train.conll --dev dev.conll -o model.pt --resume
+      torchrun --nproc-per-node 2 -m nerpipe train train.conll --dev dev.conll -o model.pt
     """
     torch_device = _setup_torch(device, threads)
     from .model import ModelConfig
@@ -221,7 +225,8 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
         raise
     best = summary["best"]
     f1 = f", dev F1 {best['dev_f1']:.2f}" if "dev_f1" in best else ""
-    reporter.message(f"best epoch {summary['best_epoch']} of {summary['epochs']}{f1}; model written to {output}")
+    if summary["rank"] == 0:
+        reporter.message(f"best epoch {summary['best_epoch']} of {summary['epochs']}{f1}; model written to {output}")
 
 
 @cli.command()

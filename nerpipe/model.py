@@ -177,6 +177,10 @@ class BiLSTMCRF(nn.Module):
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
         return self.projection(self.dropout(out))
 
+    def forward(self, batch: Batch, tags: Tensor) -> Tensor:
+        """The training loss (what DistributedDataParallel calls); see :meth:`loss`."""
+        return self.loss(batch, tags)
+
     def loss(self, batch: Batch, tags: Tensor) -> Tensor:
         """Mean negative log-likelihood per sentence; ``tags`` is (batch, seq_len), 0 on padding."""
         scores = self.emissions(batch)

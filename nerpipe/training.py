@@ -61,6 +61,55 @@ def make_optimizer(config: TrainConfig, params: list) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=config.lr, foreach=True)
 
 
+@dataclass
+class Distributed:
+    """This process's place in a torch.distributed run (torchrun sets the environment)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def broadcast(self, value):
+        """Rank 0's ``value`` on every rank (any picklable object)."""
+        if not self.active:
+            return value
+        box = [value]
+        torch.distributed.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def sum(self, *values: float) -> list[float]:
+        if not self.active:
+            return list(values)
+        tensor = torch.tensor(values, dtype=torch.float64)
+        torch.distributed.all_reduce(tensor)
+        return tensor.tolist()
+
+
+def start_distributed(device: torch.device) -> tuple[Distributed, torch.device]:
+    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1).
+
+    gloo on the CPU, nccl on CUDA (each process takes GPU ``LOCAL_RANK``).
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed(), device
+    import torch.distributed as dist
+
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size()), device
+
+
 class Reporter:
     """What training tells the outside world; the CLI draws it, tests ignore it."""
 
@@ -141,8 +190,10 @@ def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matri
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, train: Corpus, dev: Corpus | None, device: torch.device, reporter: Reporter):
+    def __init__(self, config: TrainConfig, train: Corpus, dev: Corpus | None, device: torch.device, reporter: Reporter,
+                 dist: Distributed | None = None):
         self.config, self.train_data, self.dev_data, self.device, self.reporter = config, train, dev, device, reporter
+        self.dist = dist or Distributed()
         labels = check_data(train, dev)
         self.scheme = detect_scheme(s.tags for s in train.sentences)
         pretrained_words: list[str] = []
@@ -161,6 +212,12 @@ class Trainer:
         if matrix is not None:
             self.model.pretrained.weight.data.copy_(_pretrained_table(config, self.vocab, pretrained_words, matrix))
         self.model.to(device)
+        self.step_model: torch.nn.Module = self.model
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # every rank built the same model from the same seed; DDP also syncs it from rank 0
+            self.step_model = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None)
         known = set(pretrained_words)
         self.replaceable = np.array(
             [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
@@ -194,14 +251,20 @@ class Trainer:
             chunk = sorted(order[k : k + pool], key=lambda i: len(self.word_ids[i]))
             batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
         rng.shuffle(batches)
+        if self.dist.active:
+            from torch.utils.data import DistributedSampler
+
+            # each rank takes its share of the same shuffled batches (padded by repeats to equal counts)
+            sampler = DistributedSampler(batches, num_replicas=self.dist.world, rank=self.dist.rank, shuffle=False)
+            batches = [batches[i] for i in sampler]
         return batches
 
     def train_epoch(self, epoch: int) -> tuple[float, int, float]:
         cfg = self.config
         for group in self.optimizer.param_groups:
             group["lr"] = cfg.lr / (1 + cfg.lr_decay * (epoch - 1))
-        torch.manual_seed(cfg.seed * 100_003 + epoch)
-        noise = np.random.default_rng([cfg.seed, epoch])
+        torch.manual_seed(cfg.seed * 100_003 + epoch + 7919 * self.dist.rank)  # dropout differs across ranks
+        noise = np.random.default_rng([cfg.seed, epoch, self.dist.rank])
         self.model.train()
         batches = self.batches(epoch)
         self.reporter.start_epoch(epoch, cfg.epochs, len(batches))
@@ -217,7 +280,7 @@ class Trainer:
             gold = torch.zeros_like(batch.words)
             for row, i in enumerate(indices):
                 gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])
-            loss = self.model.loss(batch, gold)
+            loss = self.step_model(batch, gold)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.clip > 0:
@@ -229,7 +292,9 @@ class Trainer:
             total_loss += value * len(indices)
             tokens += int(batch.lengths.sum())
             self.reporter.advance(value)
-        return total_loss / len(sentences), tokens, time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        total_loss, tokens = self.dist.sum(total_loss, tokens)
+        return total_loss / len(sentences), int(tokens), seconds
 
     # ------------------------------------------------------------------ evaluation
 
@@ -257,10 +322,14 @@ class Trainer:
             }
         }
 
+    def _resumable_config(self) -> str:
+        """The options a resumed run must share (it may run longer or be more patient)."""
+        return json.dumps({k: v for k, v in self.config.to_dict().items() if k not in ("epochs", "patience")}, sort_keys=True)
+
     def state_dict(self) -> dict:
         return {
             "format": STATE_FORMAT,
-            "config": json.dumps(self.config.to_dict(), sort_keys=True),
+            "config": self._resumable_config(),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "epoch": self.epoch,
@@ -271,13 +340,16 @@ class Trainer:
         }
 
     def load_state(self, path: Path) -> None:
-        if not path.exists():
-            raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path))
-        state = safe_load(path, self.device, STATE_FORMAT)
-        if state["config"] != json.dumps(self.config.to_dict(), sort_keys=True):
+        state = None
+        if self.dist.main:
+            if not path.exists():
+                raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path))
+            state = safe_load(path, "cpu", STATE_FORMAT)
+        state = self.dist.broadcast(state)  # rank 0's file, so nodes need no shared disk
+        if state["config"] != self._resumable_config():
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
         self.epoch, self.best_f1 = int(state["epoch"]), float(state["best_f1"])
         self.best_epoch, self.bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
         self.history = json.loads(state["history"])
@@ -290,7 +362,8 @@ class Trainer:
         if resume:
             self.load_state(state_path)
             self.reporter.message(f"resuming after epoch {self.epoch} (best dev F1 so far {100 * max(self.best_f1, 0):.2f})")
-        log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path else None
+        main = self.dist.main  # only rank 0 evaluates, writes and reports
+        log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path and main else None
         started = time.perf_counter()
         try:
             while self.epoch < cfg.epochs and (self.dev_data is None or self.bad_epochs < cfg.patience):
@@ -298,32 +371,38 @@ class Trainer:
                 loss, tokens, seconds = self.train_epoch(epoch)
                 record = {"epoch": epoch, "loss": round(loss, 4), "tokens_per_s": round(tokens / seconds),
                           "epoch_s": round(seconds, 2), "elapsed_s": round(time.perf_counter() - started, 2)}
-                improved = True
+                f1 = 0.0
                 if self.dev_data is not None:
-                    score = self.evaluate(self.dev_data)
-                    p, r, f = score.overall.percentages()
-                    record.update(dev_precision=round(p, 2), dev_recall=round(r, 2), dev_f1=round(f, 2))
-                    improved = score.overall.f1 > self.best_f1
+                    if main:
+                        score = self.evaluate(self.dev_data)
+                        p, r, f = score.overall.percentages()
+                        record.update(dev_precision=round(p, 2), dev_recall=round(r, 2), dev_f1=round(f, 2))
+                        f1 = score.overall.f1
+                    # early stopping is decided once, on rank 0's score
+                    record, f1 = self.dist.broadcast((record, f1))
+                improved = self.dev_data is None or f1 > self.best_f1
                 self.epoch = epoch
                 if improved:
-                    self.best_f1 = score.overall.f1 if self.dev_data is not None else 0.0
+                    self.best_f1 = f1
                     self.best_epoch, self.bad_epochs = epoch, 0
                 else:
                     self.bad_epochs += 1
                 record["best"] = improved
                 self.history.append(record)
-                if improved:
-                    atomic_save(checkpoint_dict(self.model, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
-                atomic_save(self.state_dict(), state_path)
-                if log:
-                    log.write(json.dumps(record) + "\n")
-                    log.flush()
-                self.reporter.end_epoch(record)
+                if main:
+                    if improved:
+                        atomic_save(checkpoint_dict(self.model, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
+                    atomic_save(self.state_dict(), state_path)
+                    if log:
+                        log.write(json.dumps(record) + "\n")
+                        log.flush()
+                    self.reporter.end_epoch(record)
         finally:
             if log:
                 log.close()
         best = next((h for h in self.history if h["epoch"] == self.best_epoch), {})
-        return {"epochs": self.epoch, "best_epoch": self.best_epoch, "best": best, "output": str(output)}
+        return {"epochs": self.epoch, "best_epoch": self.best_epoch, "best": best, "output": str(output),
+                "rank": self.dist.rank, "world": self.dist.world}
 
 
 def train(
@@ -339,15 +418,22 @@ def train(
     """Train a tagger on CoNLL files and write the best checkpoint to ``output``.
 
     Every epoch also writes ``output.state`` (model, optimiser, early-stopping
-    state), from which ``resume=True`` continues an interrupted run.
+    state), from which ``resume=True`` continues an interrupted run. Launched by
+    torchrun, it trains data-parallel (DistributedDataParallel); rank 0 writes.
     """
     config = config or TrainConfig()
-    reporter = reporter or Reporter()
+    dist, device = start_distributed(torch.device(device))
+    reporter = (reporter or Reporter()) if dist.main else Reporter()
     train_data = read_corpus(train_paths, config, "training")
     dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
-    trainer = Trainer(config, train_data, dev_data, torch.device(device), reporter)
-    reporter.message(
-        f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "
-        f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
-    )
-    return trainer.run(Path(output), resume=resume, log_path=log)
+    try:
+        trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
+        reporter.message(
+            f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "
+            f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
+            + (f"; {dist.world} processes" if dist.active else "")
+        )
+        return trainer.run(Path(output), resume=resume, log_path=log)
+    finally:
+        if dist.active:
+            torch.distributed.destroy_process_group()

@@ -1,0 +1,35 @@
+"""Data-parallel training under torchrun: two CPU processes with gloo."""
+
+import json
+import subprocess
+import sys
+
+import synthetic
+from conftest import TINY
+from nerpipe.checkpoints import load_model
+from test_training import dev_f1
+
+
+def torchrun(*args):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+           "-m", "nerpipe", "train", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def test_two_processes_learn_as_well_as_one_and_resume(tmp_path):
+    train = synthetic.write(tmp_path / "train.conll", 150, seed=1)
+    dev = synthetic.write(tmp_path / "dev.conll", 40, seed=2)
+    tiny = [t for t in TINY if t not in ("--threads", "1")]
+    common = [train, "--dev", dev, "-o", str(tmp_path / "ddp.pt"), "--patience", "20", *tiny]
+    first = torchrun(*common, "--epochs", "3", "--log-file", str(tmp_path / "log.jsonl"))
+    assert first.returncode == 0, first.stderr
+    assert "2 processes" in first.stderr
+    # only rank 0 reports and writes
+    assert first.stderr.count("model written") == 1
+    assert [json.loads(l)["epoch"] for l in open(tmp_path / "log.jsonl")] == [1, 2, 3]
+    resumed = torchrun(*common, "--epochs", "6", "--resume", "--log-file", str(tmp_path / "log.jsonl"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch 3" in resumed.stderr
+    assert [json.loads(l)["epoch"] for l in open(tmp_path / "log.jsonl")] == [1, 2, 3, 4, 5, 6]
+    load_model(tmp_path / "ddp.pt")
+    assert dev_f1(tmp_path / "ddp.pt", dev) == 1.0
