@@ -76,3 +76,16 @@ def test_bad_data_exits_1_with_location(tmp_path):
     result = _nerpipe("score", str(f))
     assert result.returncode == 1
     assert result.stderr.decode().strip() == f"Error: {f}:2: invalid UTF-8 (byte 0xff at column 2); the file is not UTF-8; convert it, e.g. with: iconv -f LATIN1 -t UTF-8"
+
+
+def test_score_and_convert_do_not_load_torch(tmp_path):
+    f = tmp_path / "f.conll"
+    f.write_text("Ann B-PER B-PER\n")
+    code = (
+        "import sys; from click.testing import CliRunner; from nerpipe.cli import cli;"
+        f"r = CliRunner().invoke(cli, ['score', '{f}']); assert r.exit_code == 0, r.output;"
+        f"r = CliRunner().invoke(cli, ['convert', '--to', 'jsonl', '{f}']); assert r.exit_code == 0, r.output;"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

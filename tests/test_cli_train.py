@@ -51,3 +51,28 @@ def test_info_of_a_bad_file(tmp_path):
     (tmp_path / "x.pt").write_text("nope")
     result = run_cli(["info", str(tmp_path / "x.pt")])
     assert result.exit_code == 1 and "not a readable checkpoint" in result.stderr
+
+
+def test_ctrl_c_keeps_the_best_model_and_resume_finishes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    data = synthetic.write(tmp_path / "t.conll", 400)
+    args = [sys.executable, "-m", "nerpipe", "train", data, "--dev", data, "-o", str(tmp_path / "m.pt"),
+            "--epochs", "500", "--patience", "500", *TINY]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if line.startswith("epoch   2"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "continue with --resume" in err
+    from nerpipe.checkpoints import load_model
+
+    load_model(tmp_path / "m.pt")
+    args[args.index("500")] = "4"
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "resuming after epoch" in done.stderr and "model written" in done.stderr
