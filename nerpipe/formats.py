@@ -57,28 +57,70 @@ def _decode(raw: bytes, name: str, lineno: int) -> str:
 OnError = Callable[[NerpipeError], None]
 
 
+_ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def read_lines(path: str, on_error: OnError | None = None) -> Iterator[tuple[int, str | None]]:
     """Yield ``(line_number, text)`` with line ends kept; a leading BOM is kept too.
 
-    An undecodable line raises, or with ``on_error`` is reported to it and comes
-    through as ``None`` so the parser can skip the record holding it.
+    Only ``\n`` ends a line (a ``\r`` or U+2028 inside a line is data). Input is
+    decoded a block at a time and read with ``read1``, so a pipe's lines come
+    through as soon as they arrive. An undecodable line raises, or with
+    ``on_error`` is reported to it and comes through as ``None`` so the parser
+    can skip the record holding it.
     """
     name = display_name(path)
     stream = _open_binary(path)
+    lineno = 0
+    rest = b""
     try:
-        for lineno, raw in enumerate(stream, 1):
-            try:
-                if b"\x00" in raw:
-                    raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file", name, lineno)
-                yield lineno, _decode(raw, name, lineno)
-            except NerpipeError as err:
-                if on_error is None:
-                    raise
-                on_error(err)
-                yield lineno, None
+        while True:
+            block = stream.read1(1 << 16)
+            if not block:
+                break
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                rest += block
+                continue
+            chunk, rest = rest + block[:cut], block[cut:]
+            for line in _decode_block(chunk, name, lineno, on_error):
+                lineno += 1
+                yield lineno, line
+        if rest:
+            for line in _decode_block(rest, name, lineno, on_error):
+                lineno += 1
+                yield lineno, line
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> list[str | None]:
+    """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones."""
+    if b"\x00" not in chunk:
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _ODD_BREAKS.search(text) is None:
+                return text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
+            parts = text.split("\n")
+            return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    lines: list[str | None] = []
+    raw_lines = chunk.split(b"\n")
+    raw_lines = [r + b"\n" for r in raw_lines[:-1]] + ([raw_lines[-1]] if raw_lines[-1] else [])
+    for k, raw in enumerate(raw_lines, lineno + 1):
+        try:
+            if b"\x00" in raw:
+                raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file", name, k)
+            lines.append(_decode(raw, name, k))
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+            lines.append(None)
+    return lines
 
 
 def strip_eol(line: str) -> tuple[str, str]:

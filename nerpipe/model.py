@@ -34,6 +34,7 @@ class ModelConfig:
     dropout: float = 0.5
     crf: bool = True
     pretrained: bool = False  # word vectors are a frozen table plus a correction
+    tune_pretrained: bool = False  # fine-tune the pretrained table itself instead of freezing it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -135,7 +136,7 @@ class BiLSTMCRF(nn.Module):
         n_words, n_train = len(vocab.words), vocab.n_train_words
         if config.pretrained:
             self.pretrained = nn.Embedding(n_words, config.word_dim, padding_idx=0)
-            self.pretrained.weight.requires_grad_(False)
+            self.pretrained.weight.requires_grad_(config.tune_pretrained)
             self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
             nn.init.zeros_(self.correction.weight)
         else:

@@ -166,3 +166,24 @@ def test_detect_format():
     assert detect_format(["Paris B-LOC\n", "is O\n"])[0] == "conll"
     assert detect_format(["Paris is nice.\n"])[0] == "text"
     assert detect_format([])[0] == "text"
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\x00", blacklist_categories=("Cs",)), max_size=8),
+                max_size=6), st.booleans())
+def test_only_newline_ends_a_line(tmp_path_factory, lines, final_newline):
+    path = tmp_path_factory.mktemp("lines") / "f.txt"
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    path.write_bytes(text.encode("utf-8"))
+    got = [line for _, line in read_lines(str(path))]
+    assert "".join(got) == text
+    assert all(line.count("\n") == 1 and line.endswith("\n") for line in got[:-1])
+
+
+def test_bad_line_in_a_big_block_is_located(tmp_path):
+    path = tmp_path / "big.conll"
+    path.write_bytes(b"a O\n" * 50000 + b"b\xff O\n" + b"c O\n" * 10)
+    with pytest.raises(NerpipeError, match=r"big.conll:50001: invalid UTF-8"):
+        list(read_lines(str(path)))
+    errors = []
+    lines = list(read_lines(str(path), errors.append))
+    assert len(lines) == 50011 and lines[50000] == (50001, None) and len(errors) == 1
