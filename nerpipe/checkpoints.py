@@ -167,17 +167,17 @@ def describe(path: str | os.PathLike | None = None) -> dict:
     path = _model_path(path)
     data = safe_load(path)
     params = sum(v.numel() for v in data["state_dict"].values())
-    vocab = data["vocab"]
+    vocab = Vocab.from_dict(data["vocab"])
     return {
         "path": str(path),
         "nerpipe_version": data["nerpipe_version"],
         "format_version": data["format_version"],
         "scheme": data["scheme"],
         "train_scheme": data["train_scheme"],
-        "labels": sorted({t.split("-", 1)[1] for t in vocab["tags"] if t != "O"}),
-        "words": len(vocab["words"]),
-        "training_words": vocab["n_train_words"],
-        "chars": len(vocab["chars"]),
+        "labels": sorted({t.split("-", 1)[1] for t in vocab.tags if t != "O"}),
+        "words": len(vocab.words),
+        "training_words": vocab.n_train_words,
+        "chars": len(vocab.chars),
         "parameters": params,
         "config": data["config"],
         **data.get("meta", {}),

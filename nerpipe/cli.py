@@ -171,9 +171,9 @@ def _setup_torch(device: str, threads: int | None):
               help="Also keep this many of the most frequent pretrained words not in the training data "
                    "(the model grows by about N x dim bytes).")
 @click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True, help="Sentences per batch.")
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Sentences per batch.")
 @click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.002, show_default=True, help="Learning rate.")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.003, show_default=True, help="Learning rate.")
 @click.option("--lr-decay", type=click.FloatRange(0), default=0.05, show_default=True, help="Rate at epoch e: lr / (1 + decay * e).")
 @click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient norm clipping (0: off).")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)

@@ -198,10 +198,10 @@ class ConllReader:
                 pending.clear()
                 skipping = True
                 continue
-            text, _ = strip_eol(raw)
+            text = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
             if lineno == 1 and text.startswith("\ufeff"):
                 text = text[1:]
-            if text.strip(" \t") == "":
+            if not text.strip(" \t"):
                 yield from flush()
                 skipping = False
                 yield Marker("blank", raw, name, lineno)
@@ -210,7 +210,12 @@ class ConllReader:
                 continue
             if sep is None:
                 sep = "\t" if "\t" in text.rstrip(" \t") else " "
-            fields = text.rstrip(" ").split("\t") if sep == "\t" else _SPACES.split(text.strip(" \t"))
+            if sep == "\t":
+                fields = text.rstrip(" ").split("\t")
+            elif "\t" in text or "  " in text:
+                fields = _SPACES.split(text.strip(" \t"))
+            else:
+                fields = text.strip(" ").split(" ")
             if fields[0] == DOCSTART and not pending:
                 yield Marker("docstart", raw, name, lineno)
                 continue

@@ -30,9 +30,9 @@ STATE_FORMAT = "nerpipe-train-state"
 @dataclass
 class TrainConfig:
     epochs: int = 30
-    batch_size: int = 32
+    batch_size: int = 64
     optimizer: str = "adam"
-    lr: float = 0.002
+    lr: float = 0.003
     lr_decay: float = 0.05  # learning rate at epoch e (from 0): lr / (1 + lr_decay * e)
     clip: float = 5.0
     patience: int = 5
