@@ -11,7 +11,7 @@ from test_training import dev_f1
 
 
 def torchrun(*args):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            "-m", "nerpipe", "train", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
