@@ -96,12 +96,17 @@ def quantize_rows(table: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     50-d GloVe rows in 20 MB. Training uses the dequantized table, so what is
     stored is exactly what the model learned with.
     """
-    scale = table.abs().amax(dim=1).clamp_min(1e-12) / 127
-    return torch.round(table / scale[:, None]).to(torch.int8), scale.float()
+    scale = (table.abs().amax(dim=1).clamp_min(1e-6) / 127).half().float()  # stored as fp16
+    return torch.round(table / scale[:, None]).clamp(-127, 127).to(torch.int8), scale.half()
 
 
 def dequantize_rows(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    return q.float() * scale[:, None]
+    return q.float() * scale.float()[:, None]
+
+
+def round_rows(table: torch.Tensor) -> torch.Tensor:
+    """``table`` as it comes back from storage."""
+    return dequantize_rows(*quantize_rows(table))
 
 
 def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme: Scheme, meta: dict) -> dict:

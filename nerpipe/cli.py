@@ -64,6 +64,12 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def _hint_if_typing(paths) -> None:
+    """Reading standard input from a terminal is usually a mistake: say how to end it."""
+    if "-" in paths and sys.stdin.isatty():
+        click.echo("nerpipe: reading standard input from the terminal (end with Ctrl-D; --help for usage)", err=True)
+
+
 @cli.command()
 @click.argument("gold", type=FILES, default="-")
 @click.argument("pred", type=FILES, required=False)
@@ -96,6 +102,7 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, sep):
 
     if strict and not scheme:
         raise click.UsageError("--strict needs --scheme iob2, iobes or bilou")
+    _hint_if_typing([gold, pred])
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
                          gold_col=gold_col, pred_col=pred_col)
     if fmt == "auto":
@@ -138,6 +145,7 @@ def convert(files, from_, to, scheme, token_col, tag_col, sep):
     from .convert import convert_files
     from .schemes import Scheme
 
+    _hint_if_typing(list(files) or ["-"])
     for chunk in convert_files(list(files) or ["-"], from_, to, Scheme.parse(scheme) if scheme else None,
                                sep=sep, token_col=token_col, tag_col=tag_col):
         sys.stdout.write(chunk)
@@ -175,6 +183,8 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
 @click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.003, show_default=True, help="Learning rate.")
 @click.option("--lr-decay", type=click.FloatRange(0), default=0.05, show_default=True, help="Rate at epoch e: lr / (1 + decay * e).")
+@click.option("--average", type=click.FloatRange(0, 1, max_open=True), default=0.998, show_default=True,
+              help="Evaluate and keep a moving average of the weights, with this decay per step (0: off).")
 @click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient norm clipping (0: off).")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)
 @click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
@@ -191,7 +201,7 @@ def _setup_torch(device: str, threads: int | None):
 @SEP
 @DEVICE
 @THREADS
-def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, clip,
+def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
           dropout, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
@@ -213,7 +223,7 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
     from .training import TrainConfig
     from .training import train as train_model
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip,
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
                          patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
                          token_col=token_col, tag_col=tag_col,
                          model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, char_filters=char_filters, crf=crf))
@@ -279,6 +289,7 @@ def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col,
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
                          report if on_error == "skip" else None, tell)
     paths = list(files) or ["-"]
+    _hint_if_typing(paths)
     if workers > 1:
         if torch_device.type != "cpu":
             raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")

@@ -34,7 +34,7 @@ class ModelConfig:
     dropout: float = 0.5
     crf: bool = True
     pretrained: bool = False  # word vectors are a frozen table plus a correction
-    tune_pretrained: bool = False  # fine-tune the pretrained table itself instead of freezing it
+    merged: bool = False  # exported: the correction is folded into the pretrained table
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,6 +129,33 @@ class ConstrainedCRF(torchcrf.CRF):
         return self._constrained("end_transitions", "end_penalty")
 
 
+class ParameterAverage:
+    """An exponential moving average of a model's trainable parameters (Polyak averaging).
+
+    Evaluating and shipping the averaged weights smooths out the last steps' noise.
+    """
+
+    def __init__(self, model: nn.Module, decay: float):
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self.names = [n for n, _ in named]
+        self.params = [p for _, p in named]
+        self.shadow = [p.detach().clone() for p in self.params]
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for s, p in zip(self.shadow, self.params):
+            s.lerp_(p, 1 - self.decay)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return dict(zip(self.names, self.shadow))
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        for name, s in zip(self.names, self.shadow):
+            s.copy_(state[name])
+
+
 class BiLSTMCRF(nn.Module):
     def __init__(self, config: ModelConfig, vocab: Vocab, scheme: Scheme):
         super().__init__()
@@ -136,9 +163,11 @@ class BiLSTMCRF(nn.Module):
         n_words, n_train = len(vocab.words), vocab.n_train_words
         if config.pretrained:
             self.pretrained = nn.Embedding(n_words, config.word_dim, padding_idx=0)
-            self.pretrained.weight.requires_grad_(config.tune_pretrained)
-            self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
-            nn.init.zeros_(self.correction.weight)
+            self.pretrained.weight.requires_grad_(False)
+            self.correction = None
+            if not config.merged:
+                self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
+                nn.init.zeros_(self.correction.weight)
         else:
             self.pretrained = None
             self.correction = nn.Embedding(n_words, config.word_dim, padding_idx=0)
@@ -161,6 +190,8 @@ class BiLSTMCRF(nn.Module):
     def word_vectors(self, words: Tensor) -> Tensor:
         if self.pretrained is None:
             return self.correction(words)
+        if self.correction is None:
+            return self.pretrained(words)
         # pretrained-only words have no correction: row 0 (padding) is all zeros
         trainable = torch.where(words < self.n_train_words, words, torch.zeros_like(words))
         return self.pretrained(words) + self.correction(trainable)
@@ -205,3 +236,23 @@ class BiLSTMCRF(nn.Module):
             return path, None
         probs = marginals(emissions, batch.mask, transitions, start, end)
         return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
+
+
+def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAverage | None = None,
+           round_rows=None) -> BiLSTMCRF:
+    """The model as it is shipped: averaged weights, the correction folded into the
+    pretrained table, and that table passed through ``round_rows`` (the storage
+    rounding), so what is evaluated is exactly what a checkpoint holds."""
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if average is not None:
+        state.update({k: v.detach().clone() for k, v in average.state_dict().items()})
+    config = ModelConfig(**model.config.to_dict())
+    if model.pretrained is not None and model.correction is not None:
+        correction = state.pop("correction.weight")
+        state["pretrained.weight"][: correction.shape[0]] += correction
+        config.merged = True
+    if model.pretrained is not None and round_rows is not None:
+        state["pretrained.weight"] = round_rows(state["pretrained.weight"])
+    shipped = BiLSTMCRF(config, vocab, scheme).to(state["projection.weight"].device)
+    shipped.load_state_dict(state)
+    return shipped.eval()

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoints import atomic_save, checkpoint_dict, dequantize_rows, quantize_rows, safe_load
+from .checkpoints import atomic_save, checkpoint_dict, round_rows, safe_load
 from .errors import NerpipeError
 from .formats import ConllReader, Sentence, display_name, sentences_only
-from .model import BiLSTMCRF, ModelConfig, make_batch
+from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
 from .vocab import Vocab, casing
@@ -40,6 +40,7 @@ class TrainConfig:
     embeddings: str | None = None
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
+    average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     sep: str = "auto"
     token_col: int = 0
     tag_col: int = -1
@@ -186,7 +187,7 @@ def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matri
         rows, src = zip(*hits)
         table[list(rows)] = matrix[list(src)]
     # the checkpoint stores this table as int8; train on exactly what will be stored
-    return dequantize_rows(*quantize_rows(torch.from_numpy(table)))
+    return round_rows(torch.from_numpy(table))
 
 
 class Trainer:
@@ -231,6 +232,7 @@ class Trainer:
         ]
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(config, params)
+        self.average = ParameterAverage(self.model, config.average) if config.average > 0 else None
         self.epoch = 0
         self.best_f1 = -1.0
         self.best_epoch = 0
@@ -286,6 +288,8 @@ class Trainer:
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, cfg.clip)
             self.optimizer.step()
+            if self.average is not None:
+                self.average.update()
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
@@ -298,11 +302,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, corpus: Corpus):
+    def shipped(self) -> BiLSTMCRF:
+        """The model a checkpoint would hold now (averaged, merged, storage-rounded)."""
+        return export(self.model, self.vocab, TRAIN_SCHEME, self.average, round_rows)
+
+    def evaluate(self, corpus: Corpus, model: BiLSTMCRF):
         from .inference import predict_tags
 
-        self.model.eval()
-        predicted = predict_tags(self.model, self.vocab, [s.tokens for s in corpus.sentences], self.scheme, self.device)
+        predicted = predict_tags(model, self.vocab, [s.tokens for s in corpus.sentences], self.scheme, self.device)
         return score_pairs((s.tags, p) for s, p in zip(corpus.sentences, predicted))
 
     # ------------------------------------------------------------------ state
@@ -332,6 +339,7 @@ class Trainer:
             "config": self._resumable_config(),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "average": self.average.state_dict() if self.average is not None else {},
             "epoch": self.epoch,
             "best_f1": self.best_f1,
             "best_epoch": self.best_epoch,
@@ -350,6 +358,8 @@ class Trainer:
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
+        if self.average is not None:
+            self.average.load_state_dict(state["average"])
         self.epoch, self.best_f1 = int(state["epoch"]), float(state["best_f1"])
         self.best_epoch, self.bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
         self.history = json.loads(state["history"])
@@ -372,9 +382,10 @@ class Trainer:
                 record = {"epoch": epoch, "loss": round(loss, 4), "tokens_per_s": round(tokens / seconds),
                           "epoch_s": round(seconds, 2), "elapsed_s": round(time.perf_counter() - started, 2)}
                 f1 = 0.0
+                shipped = self.shipped() if main else None
                 if self.dev_data is not None:
                     if main:
-                        score = self.evaluate(self.dev_data)
+                        score = self.evaluate(self.dev_data, shipped)
                         p, r, f = score.overall.percentages()
                         record.update(dev_precision=round(p, 2), dev_recall=round(r, 2), dev_f1=round(f, 2))
                         f1 = score.overall.f1
@@ -391,7 +402,7 @@ class Trainer:
                 self.history.append(record)
                 if main:
                     if improved:
-                        atomic_save(checkpoint_dict(self.model, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
+                        atomic_save(checkpoint_dict(shipped, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
                     atomic_save(self.state_dict(), state_path)
                     if log:
                         log.write(json.dumps(record) + "\n")
