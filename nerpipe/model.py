@@ -133,6 +133,8 @@ class ParameterAverage:
     """An exponential moving average of a model's trainable parameters (Polyak averaging).
 
     Evaluating and shipping the averaged weights smooths out the last steps' noise.
+    The decay warms up as ``(1 + t) / (10 + t)`` so early averages are not dominated
+    by the random initial weights.
     """
 
     def __init__(self, model: nn.Module, decay: float):
@@ -141,19 +143,23 @@ class ParameterAverage:
         self.params = [p for _, p in named]
         self.shadow = [p.detach().clone() for p in self.params]
         self.decay = decay
+        self.steps = 0
 
     @torch.no_grad()
     def update(self) -> None:
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
         for s, p in zip(self.shadow, self.params):
-            s.lerp_(p, 1 - self.decay)
+            s.lerp_(p, 1 - decay)
 
     def state_dict(self) -> dict[str, Tensor]:
-        return dict(zip(self.names, self.shadow))
+        return {**dict(zip(self.names, self.shadow)), "steps": torch.tensor(self.steps)}
 
     @torch.no_grad()
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         for name, s in zip(self.names, self.shadow):
             s.copy_(state[name])
+        self.steps = int(state["steps"])
 
 
 class BiLSTMCRF(nn.Module):
@@ -245,7 +251,7 @@ def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAve
     rounding), so what is evaluated is exactly what a checkpoint holds."""
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if average is not None:
-        state.update({k: v.detach().clone() for k, v in average.state_dict().items()})
+        state.update({k: v.detach().clone() for k, v in zip(average.names, average.shadow)})
     config = ModelConfig(**model.config.to_dict())
     if model.pretrained is not None and model.correction is not None:
         correction = state.pop("correction.weight")
