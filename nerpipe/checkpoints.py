@@ -38,6 +38,9 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a model file is an ordinary file
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
