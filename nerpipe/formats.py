@@ -141,7 +141,7 @@ class Sentence:
 
     tokens: tuple[str, ...]
     tags: tuple[str, ...] | None  # None when the file has no tag column
-    rows: tuple[tuple[str, ...], ...]  # every column of every token line
+    rows: tuple[list[str], ...]  # every column of every token line
     lines: tuple[str, ...]  # the raw lines, line ends included
     path: str
     line: int  # line number of the first token
@@ -249,11 +249,12 @@ class ConllReader:
                 raise NerpipeError(f"{option} {col} is out of range: the file has {ncols} columns", name, lineno)
 
     def _sentence(self, pending, name: str, sep: str, ncols: int) -> Sentence:
-        rows = tuple(tuple(f) for _, _, f in pending)
+        rows = tuple(f for _, _, f in pending)  # each row stays the list the parser split
         has_tags = ncols > 1 and self.token_col % ncols != self.tag_col % ncols
+        tok, tag = self.token_col, self.tag_col
         return Sentence(
-            tokens=tuple(r[self.token_col] for r in rows),
-            tags=tuple(r[self.tag_col] for r in rows) if has_tags else None,
+            tokens=tuple([r[tok] for r in rows]),
+            tags=tuple([r[tag] for r in rows]) if has_tags else None,
             rows=rows,
             lines=tuple(raw for _, raw, _ in pending),
             path=name,
@@ -278,13 +279,15 @@ def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, repla
     if len(tags) != len(sentence.tokens):
         raise ValueError(f"expected {len(sentence.tokens)} tags, got {len(tags)}")
     out = []
+    sep = sentence.sep
+    blanks = " " if sep == "\t" else " \t"  # trailing blanks would glue onto the last column when read back
     for raw, row, tag in zip(sentence.lines, sentence.rows, tags):
-        text, eol = strip_eol(raw)
-        eol = eol or "\n"
+        if raw.endswith("\r\n"):
+            text, eol = raw[:-2], "\r\n"
+        else:
+            text, eol = (raw[:-1] if raw.endswith("\n") else raw), "\n"
         if replace_col is None:
-            # trailing blanks would glue onto the last column when read back
-            base = text.rstrip(" ") if sentence.sep == "\t" else text.rstrip(" \t")
-            out.append(f"{base}{sentence.sep}{tag}{eol}")
+            out.append(f"{text.rstrip(blanks)}{sep}{tag}{eol}")
         else:
             fields = list(row)
             fields[replace_col] = tag

@@ -71,26 +71,25 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
     n = len(sentences)
     lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=n)
     seq_len = int(lengths.max())
+    mask = np.arange(seq_len)[None, :] < lengths[:, None]
+    flat = [t for s in sentences for t in s]  # row-major, the order of mask's True cells
     words = np.zeros((n, seq_len), dtype=np.int64)
     casings = np.zeros((n, seq_len), dtype=np.int64)
     char_index = np.zeros((n, seq_len), dtype=np.int64)
     unique: dict[str, int] = {}
+    char_index[mask] = [unique.setdefault(t, len(unique)) for t in flat]
     encode = vocab.encode
-    for i, tokens in enumerate(sentences):
-        k = len(tokens)
-        if word_ids is None:
-            codes = [encode(t) for t in tokens]
-            words[i, :k] = [c[0] for c in codes]
-            casings[i, :k] = [c[1] for c in codes]
-        else:
-            words[i, :k] = word_ids[i]
-            casings[i, :k] = casing_ids[i] if casing_ids is not None else [casing(t) for t in tokens]
-        char_index[i, :k] = [unique.setdefault(t, len(unique)) for t in tokens]
+    if word_ids is None:
+        codes = list(map(encode, flat))
+        words[mask] = [c[0] for c in codes]
+        casings[mask] = [c[1] for c in codes]
+    else:
+        words[mask] = np.concatenate(word_ids)
+        casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else [casing(t) for t in flat]
     char_rows = [encode(t)[2] for t in unique]
     chars = np.zeros((len(char_rows), max(map(len, char_rows))), dtype=np.int64)
     for r, ids in enumerate(char_rows):
         chars[r, : len(ids)] = ids
-    mask = np.arange(seq_len)[None, :] < lengths[:, None]
     return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths)))
 
 

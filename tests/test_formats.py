@@ -92,7 +92,7 @@ def test_column_option_out_of_range():
 
 def test_forced_separator():
     (s,) = parse("New York\tB-LOC\n", sep="space")
-    assert s.tokens == ("New",) and s.rows[0] == ("New", "York", "B-LOC")
+    assert s.tokens == ("New",) and s.rows[0] == ["New", "York", "B-LOC"]
 
 
 def test_invalid_utf8_and_binary(tmp_path):
