@@ -1,14 +1,18 @@
 """Training speed and accuracy on CoNLL-2003, one figure per line.
 
-    python benchmarks/bench_train.py                  # epoch timings + bare step + 3 seeds
+    python benchmarks/bench_train.py                  # epoch timings + bare step + 3 fresh seeds
+    python benchmarks/bench_train.py --runs runs      # the same, seeds from scripts/train-default-model
     python benchmarks/bench_train.py --seeds          # timings only (about a minute)
 
 Measures, in one run on this machine:
   * seconds for one training epoch over train.txt at 1 and at 2 threads (tokens/s);
   * the bare BiLSTM-CRF step (forward + backward + optimiser on random ids of the same
     batch shapes, same threads), so the rest of the pipeline shows as a ratio;
+  * peak memory of this process, which loaded GloVe and trained like `nerpipe train`;
   * for each seed, a full `nerpipe train` run (2 threads, early stopping on valid.txt):
-    epochs, minutes to the best dev F1, best dev F1, conlleval test F1 and peak memory.
+    epochs, minutes to the best dev F1, best dev F1, conlleval test F1. With --runs, the
+    runs are those scripts/train-default-model left in that folder (their epoch logs
+    and models) instead of new ones.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "conll2003"
-TRAIN_ARGS = ["--embeddings", "glove-6b-50d", "--epochs", "30", "--patience", "5"]
+TRAIN_ARGS = ["--embeddings", "glove-6b-50d", "--epochs", "30", "--patience", "5"]  # as scripts/train-default-model
+PREFIX = "en-conll2003-seed"
 
 
 def epoch_timings(data: Path) -> None:
@@ -67,14 +72,12 @@ def epoch_timings(data: Path) -> None:
         print(f"pipeline_over_bare_{threads}_thread {tokens / seconds / bare:.2f}")
 
 
-def full_run(data: Path, seed: int, workdir: Path) -> dict:
-    model, log = workdir / f"seed{seed}.pt", workdir / f"seed{seed}.log"
-    cmd = [sys.executable, "-m", "nerpipe", "train", str(data / "train.txt"), "--dev", str(data / "valid.txt"),
-           "-o", str(model), "--seed", str(seed), "--threads", "2", "--log", str(log), *TRAIN_ARGS]
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def full_run(data: Path, seed: int, workdir: Path, existing: bool = False) -> dict:
+    model, log = workdir / f"{PREFIX}{seed}.pt", workdir / f"{PREFIX}{seed}.log"
+    if not existing:
+        cmd = [sys.executable, "-m", "nerpipe", "train", str(data / "train.txt"), "--dev", str(data / "valid.txt"),
+               "-o", str(model), "--seed", str(seed), "--threads", "2", "--log", str(log), *TRAIN_ARGS]
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     history = [json.loads(line) for line in log.read_text().splitlines()]
     best = max(history, key=lambda h: (h["dev_f1"], -h["epoch"]))
     tagged = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(model), str(data / "test.txt")],
@@ -82,7 +85,7 @@ def full_run(data: Path, seed: int, workdir: Path) -> dict:
     score = json.loads(subprocess.run([sys.executable, "-m", "nerpipe", "score", "--format", "json"], input=tagged,
                                       check=True, capture_output=True).stdout)
     return {"seed": seed, "epochs": len(history), "best_epoch": best["epoch"], "minutes_to_best": best["elapsed_s"] / 60,
-            "minutes_total": wall / 60, "best_dev_f1": best["dev_f1"], "test_f1": 100 * score["f1"], "peak_rss_mb": peak_mb}
+            "minutes_total": history[-1]["elapsed_s"] / 60, "best_dev_f1": best["dev_f1"], "test_f1": 100 * score["f1"]}
 
 
 def main() -> None:
@@ -90,16 +93,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--no-timings", action="store_true")
+    parser.add_argument("--runs", type=Path, help="read the seeds' runs from this folder instead of training")
     args = parser.parse_args()
     if not (args.data / "train.txt").exists():
         sys.exit(f"no CoNLL-2003 data in {args.data}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
     if not args.no_timings:
         epoch_timings(args.data)
+        print(f"peak_rss_mb_training {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            run = full_run(args.data, seed, Path(tmp))
+            run = full_run(args.data, seed, args.runs or Path(tmp), existing=args.runs is not None)
             runs.append(run)
             print("run " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in run.items()), flush=True)
     if runs:
@@ -107,7 +112,6 @@ def main() -> None:
             values = [r[key] for r in runs]
             spread = f" (min {min(values):.2f}, max {max(values):.2f})" if len(values) > 1 else ""
             print(f"mean_{key} {statistics.mean(values):.2f}{spread}")
-        print(f"max_peak_rss_mb {max(r['peak_rss_mb'] for r in runs):.0f}")
 
 
 if __name__ == "__main__":
