@@ -35,7 +35,6 @@ class ModelConfig:
     crf: bool = True
     pretrained: bool = False  # word vectors are a frozen table plus a correction
     merged: bool = False  # exported: the correction is folded into the pretrained table
-    correction: bool = True  # with pretrained vectors: learn a correction for training words
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,7 +170,7 @@ class BiLSTMCRF(nn.Module):
             self.pretrained = nn.Embedding(n_words, config.word_dim, padding_idx=0)
             self.pretrained.weight.requires_grad_(False)
             self.correction = None
-            if config.correction and not config.merged:
+            if not config.merged:
                 self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
                 nn.init.zeros_(self.correction.weight)
         else:

@@ -434,6 +434,11 @@ def train(
     """
     config = config or TrainConfig()
     dist, device = start_distributed(torch.device(device))
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    if device.type == "cpu":
+        # with several threads some CPU kernels sum in a varying order; the deterministic
+        # ones cost nothing measurable here and make --seed repeatable at any thread count
+        torch.use_deterministic_algorithms(True)
     reporter = (reporter or Reporter()) if dist.main else Reporter()
     train_data = read_corpus(train_paths, config, "training")
     dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
@@ -446,5 +451,6 @@ def train(
         )
         return trainer.run(Path(output), resume=resume, log_path=log)
     finally:
+        torch.use_deterministic_algorithms(deterministic)
         if dist.active:
             torch.distributed.destroy_process_group()
