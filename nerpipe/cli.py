@@ -6,6 +6,7 @@ and ``nerpipe score`` start fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -296,7 +297,9 @@ def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col,
         check_model(model)  # a bad model fails here, once, not in every worker
         chunks = tag_files_parallel(paths, model, options, workers, batch_size)
     else:
-        chunks = tag_files(paths, Tagger(load_model(model, torch_device), batch_size=batch_size), options)
+        tagger = Tagger(load_model(model, torch_device), batch_size=batch_size)
+        gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
+        chunks = tag_files(paths, tagger, options)
     for chunk in chunks:
         sys.stdout.write(chunk)
         sys.stdout.flush()

@@ -209,7 +209,9 @@ class BiLSTMCRF(nn.Module):
         char_features = conv.max(dim=2).values[batch.char_index]  # (batch, seq_len, filters)
         x = torch.cat([self.word_vectors(batch.words), char_features, self.casing_embedding(batch.casings)], dim=2)
         x = self.dropout(x)
-        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
+        lengths = batch.lengths
+        longest_first = bool((lengths[:-1] >= lengths[1:]).all())
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=longest_first)
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
         return self.projection(self.dropout(out))

@@ -250,7 +250,7 @@ class Trainer:
         pool = size * 50
         batches = []
         for k in range(0, len(order), pool):
-            chunk = sorted(order[k : k + pool], key=lambda i: len(self.word_ids[i]))
+            chunk = sorted(order[k : k + pool], key=lambda i: len(self.word_ids[i]), reverse=True)
             batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
         rng.shuffle(batches)
         if self.dist.active:
