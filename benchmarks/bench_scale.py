@@ -60,7 +60,7 @@ def main() -> None:
             print(f"train_epoch_seconds_2_processes_torchrun {s:.2f}")
 
         big = tmp / "big.conll"
-        text = (args.data / "test.txt").read_text(encoding="utf-8")
+        text = (args.data / "test.txt").read_text(encoding="utf-8").rstrip("\n") + "\n\n"  # it lacks a final newline
         big.write_text(text * args.copies, encoding="utf-8")
         tokens = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("-DOCSTART-")) * args.copies
         model = f"-m {args.model}" if args.model else ""

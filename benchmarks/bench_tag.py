@@ -16,6 +16,7 @@ Measures, in one run on this machine, with one torch thread:
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import resource
@@ -77,6 +78,7 @@ def main() -> None:
     loaded = load_model(args.model)
     print(f"model_load_seconds {time.perf_counter() - started:.2f}")
     tagger = Tagger(loaded)
+    gc.freeze()  # as `nerpipe tag` does after loading
     sentences = [s.tokens for s in sentences_only(read_conll([str(test)]))]
     tokens = sum(map(len, sentences))
 
@@ -112,7 +114,7 @@ def main() -> None:
                                   for _ in range(5))
         print(f"help_seconds {helps:.2f}")
 
-        block = test.read_text(encoding="utf-8")
+        block = test.read_text(encoding="utf-8").rstrip("\n") + "\n\n"  # test.txt lacks a final newline
         for mb in (args.big_mb / 4, args.big_mb):
             big = Path(tmp) / f"big{mb}.conll"
             with open(big, "w", encoding="utf-8") as f:

@@ -66,21 +66,28 @@ def marginals(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tenso
     """Posterior probability of each tag at each position (forward-backward).
 
     Shapes as in :func:`viterbi`; returns (batch, seq_len, num_tags), rows summing to 1
-    on real tokens.
+    on real tokens. Runs in probability space (float64, each step rescaled), so a
+    step is a matrix product rather than a log-sum-exp over a (batch, K, K) tensor.
     """
     batch, seq_len, num_tags = emissions.shape
-    alphas = [start + emissions[:, 0]]
+    scores = emissions.double()
+    # shifting each position's scores by a constant cancels in the normalisation below
+    weights = (scores - scores.max(dim=2, keepdim=True).values).exp()  # (batch, seq_len, num_tags)
+    trans = transitions.double().exp()  # (num_tags, num_tags); forbidden pairs are 0
+    end_w = end.double().exp().expand(batch, num_tags)
+
+    def normalised(x: Tensor) -> Tensor:
+        return x / x.sum(dim=1, keepdim=True).clamp_min(1e-300)
+
+    alphas = [normalised(start.double().exp() * weights[:, 0])]
     for t in range(1, seq_len):
-        nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+        nxt = normalised((alphas[-1] @ trans) * weights[:, t])
         alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
     lengths = mask.sum(1)
-    beta = end.expand(batch, num_tags)
-    betas = [beta] * seq_len
+    betas = [normalised(end_w)] * seq_len
     for t in range(seq_len - 2, -1, -1):
-        nxt = torch.logsumexp(transitions + (emissions[:, t + 1] + betas[t + 1]).unsqueeze(1), dim=2)
-        # a sequence's last token starts from the end scores
-        betas[t] = torch.where((t < lengths - 1).unsqueeze(1), nxt, end.expand(batch, num_tags))
-    alpha = torch.stack(alphas, 1)  # (batch, seq_len, num_tags)
-    beta = torch.stack(betas, 1)
-    log_z = torch.logsumexp(alpha + beta, dim=2, keepdim=True)
-    return (alpha + beta - log_z).exp()
+        nxt = normalised((weights[:, t + 1] * betas[t + 1]) @ trans.T)
+        # a sequence's last token starts from the end weights
+        betas[t] = torch.where((t < lengths - 1).unsqueeze(1), nxt, betas[seq_len - 1])
+    joint = torch.stack(alphas, 1) * torch.stack(betas, 1)  # (batch, seq_len, num_tags)
+    return (joint / joint.sum(dim=2, keepdim=True).clamp_min(1e-300)).to(emissions.dtype)

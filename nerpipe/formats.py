@@ -324,6 +324,7 @@ class Doc:
     line: int = 0
     spans: list[tuple[int, int, str]] | None = None  # token spans, when the record had some
     sentence_lengths: list[int] | None = None  # tokens per sentence, once split
+    sentences: list[list[str]] | None = None  # the token texts per sentence, once split
 
 
 def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple[int, int]]:

@@ -189,11 +189,13 @@ def _conll_output(item, preds: list[Prediction], out: str, options: TagOptions) 
 
 
 def _doc_sentences(doc: Doc) -> list[list[str]]:
-    """Split a doc into sentences (tokenising it first if needed); remembers the split on the doc."""
-    sentences = tokenize_sentences(doc.text) if doc.tokens is None else split_sentences(doc.text, doc.tokens)
-    doc.tokens = [tok for sent in sentences for tok in sent]
-    doc.sentence_lengths = [len(sent) for sent in sentences]
-    return [[doc.text[s:e] for s, e in sent] for sent in sentences]
+    """Split a doc into sentences (tokenising it first if needed), once: the split stays on the doc."""
+    if doc.sentences is None:
+        sentences = tokenize_sentences(doc.text) if doc.tokens is None else split_sentences(doc.text, doc.tokens)
+        doc.tokens = [tok for sent in sentences for tok in sent]
+        doc.sentence_lengths = [len(sent) for sent in sentences]
+        doc.sentences = [[doc.text[s:e] for s, e in sent] for sent in sentences]
+    return doc.sentences
 
 
 def _doc_output(doc: Doc, preds: list[Prediction], out: str, options: TagOptions) -> str:
