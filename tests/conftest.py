@@ -39,3 +39,12 @@ def tiny_model(tmp_path_factory):
     result = run_cli(["train", train, "--dev", dev, "-o", str(d / "model.pt"), "--epochs", "12", *TINY])
     assert result.exit_code == 0, result.stderr
     return d / "model.pt"
+
+
+def default_sigint() -> None:
+    """For Popen(preexec_fn=...): a shell that starts jobs in the background (as CI
+    runners may) hands them SIGINT ignored, and Python keeps it so; give the child the
+    default so Ctrl-C tests see what a user at a terminal sees."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -61,8 +61,10 @@ def test_broken_pipe_is_quiet_and_succeeds(tmp_path):
 
 
 def test_ctrl_c_exits_130_without_traceback():
+    from conftest import default_sigint
+
     proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "convert", "--to", "jsonl"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

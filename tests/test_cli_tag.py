@@ -165,8 +165,10 @@ def test_ctrl_c_with_workers_exits_130_quietly(tiny_model):
     import signal
     import time
 
+    from conftest import default_sigint
+
     proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "-j", "2", "-i", "text"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint)
     proc.stdin.write(b"Anna Berg flew to Oslo.\n\n" * 2000)
     proc.stdin.flush()
     time.sleep(3)

@@ -61,7 +61,9 @@ def test_ctrl_c_keeps_the_best_model_and_resume_finishes(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 400)
     args = [sys.executable, "-m", "nerpipe", "train", data, "--dev", data, "-o", str(tmp_path / "m.pt"),
             "--epochs", "500", "--patience", "500", *TINY]
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    from conftest import default_sigint
+
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     for line in proc.stderr:
         if line.startswith("epoch   2"):
             break
