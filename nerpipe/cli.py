@@ -247,7 +247,8 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
 @click.argument("files", type=FILES, nargs=-1)
 @click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
 @click.option("-i", "--input-format", type=click.Choice(["auto", "text", "conll", "jsonl"]), default="auto", show_default=True,
-              help="auto: JSONL if the first line is an object, CoNLL if it has columns ending in a tag, else text.")
+              help="auto: JSONL if the first line is an object, CoNLL if the first lines are columns ending in a tag "
+                   "or single tokens, else text.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["conll", "jsonl"]),
               help="Output format (default: conll for CoNLL input, jsonl for text and JSONL).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,

@@ -508,7 +508,9 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     block = [b for b in body if not b.startswith("#")][:20]
     if block and all(len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block):
         return "conll", "every line of the first block has columns ending in a tag"
-    return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for untagged CoNLL)"
+    if len(block) >= 3 and all(len(b.split()) == 1 for b in block):
+        return "conll", "the first lines hold one token each (untagged CoNLL)"
+    return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for CoNLL)"
 
 
 def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError | None = None) -> tuple[str, str, Iterator[tuple[int, str | None]]]:

@@ -165,6 +165,8 @@ def test_detect_format():
     assert detect_format(["-DOCSTART- -X- O\n"])[0] == "conll"
     assert detect_format(["Paris B-LOC\n", "is O\n"])[0] == "conll"
     assert detect_format(["Paris is nice.\n"])[0] == "text"
+    assert detect_format(["Paris\n", "is\n", "nice\n", "\n", "Yes\n"])[0] == "conll"  # tokens only
+    assert detect_format(["Hello\n", "world\n"])[0] == "text"
     assert detect_format([])[0] == "text"
 
 
