@@ -18,7 +18,7 @@ _LAZY = {
     "train": "training",
     "TrainConfig": "training",
     "load_model": "checkpoints",
-    "save_checkpoint": "checkpoints",
+    "atomic_save": "checkpoints",
     "Tagger": "inference",
     "default_model_path": "checkpoints",
 }
