@@ -296,10 +296,6 @@ def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, repla
     return "".join(out)
 
 
-def format_marker(marker: Marker) -> str:
-    return marker.text
-
-
 def tokens_to_conll(tokens: Sequence[str], tags: Sequence[str]) -> str:
     """A plain two-column CoNLL block (token, tag) followed by a blank line."""
     return "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags)) + "\n"
