@@ -29,7 +29,7 @@ from .formats import (
     sentence_to_doc,
     tokens_to_conll,
 )
-from .model import BiLSTMCRF, make_batch
+from .model import BiLSTMCRF, CharFeatureCache, make_batch
 from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
 from .tokenize import split_sentences, tokenize_sentences
 from .vocab import Vocab
@@ -45,9 +45,11 @@ class Prediction:
 
 
 def _decode_batch(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], scheme: Scheme,
-                  device: torch.device, with_scores: bool) -> list[Prediction]:
-    batch = make_batch([list(s) for s in sentences], vocab).to(device)
-    path, probs = model.predict(batch, with_scores=with_scores)
+                  device: torch.device, with_scores: bool, cache: CharFeatureCache | None = None) -> list[Prediction]:
+    if cache is not None:
+        cache.make_room(sum(map(len, sentences)))
+    batch = make_batch(sentences, vocab, cache=cache).to(device)
+    path, probs = model.predict(batch, with_scores=with_scores, cache=cache)
     path = path.cpu().tolist()
     probs = probs.cpu().tolist() if probs is not None else None
     parts = [split_tag(t) for t in vocab.tags]
@@ -61,8 +63,12 @@ def _decode_batch(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[s
 
 
 def predict(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], scheme: Scheme,
-            device: torch.device, batch_size: int = 256, with_scores: bool = False) -> list[Prediction]:
-    """Predictions for ``sentences`` (lists of tokens; empty ones allowed), in their order."""
+            device: torch.device, batch_size: int = 256, with_scores: bool = False,
+            cache: CharFeatureCache | None = None) -> list[Prediction]:
+    """Predictions for ``sentences`` (lists of tokens; empty ones allowed), in their order.
+
+    ``cache`` keeps character features across calls; it belongs to this model.
+    """
     results: list[Prediction | None] = [None] * len(sentences)
     # longest first: packing a batch already in that order skips a sort and an unsort
     order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
@@ -71,7 +77,7 @@ def predict(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], 
             results[i] = Prediction([], [], [] if with_scores else None)
     for k in range(0, len(order), batch_size):
         chunk = order[k : k + batch_size]
-        for i, pred in zip(chunk, _decode_batch(model, vocab, [sentences[i] for i in chunk], scheme, device, with_scores)):
+        for i, pred in zip(chunk, _decode_batch(model, vocab, [sentences[i] for i in chunk], scheme, device, with_scores, cache)):
             results[i] = pred
     return results  # type: ignore[return-value]
 
@@ -91,10 +97,11 @@ class Tagger:
 
     def __init__(self, loaded: LoadedModel, batch_size: int = 256, block_tokens: int = 20_000):
         self.loaded, self.batch_size, self.block_tokens = loaded, batch_size, block_tokens
+        self.cache = CharFeatureCache()
 
     def predict(self, sentences: Sequence[Sequence[str]], with_scores: bool = False) -> list[Prediction]:
         m = self.loaded
-        return predict(m.model, m.vocab, sentences, m.scheme, m.device, self.batch_size, with_scores)
+        return predict(m.model, m.vocab, sentences, m.scheme, m.device, self.batch_size, with_scores, self.cache)
 
     def blocks(self, items: Iterable, sentences_of, with_scores: bool = False) -> Iterator[list[tuple[object, list[Prediction]]]]:
         for block in group_items(items, sentences_of, self.block_tokens):
