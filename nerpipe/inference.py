@@ -189,7 +189,11 @@ def _conll_output(item, preds: list[Prediction], out: str, options: TagOptions) 
     if isinstance(item, Marker):
         return item.text if out == "conll" else ""
     if out == "conll":
-        replace = None if options.replace_col is None else options.replace_col % len(item.rows[0])
+        ncols = len(item.rows[0])
+        replace = None if options.replace_col is None else options.replace_col % ncols
+        if replace is not None and replace == options.token_col % ncols:
+            raise NerpipeError(f"--replace would overwrite the tokens: the file has {ncols} column(s) and "
+                               f"--tag-col {options.replace_col} is the token column", item.path, item.line)
         return format_sentence(item, preds[0].tags, replace)
     spans, scores = _kept(preds[0], options.min_score)
     return doc_to_json(sentence_to_doc(item), spans, scores)

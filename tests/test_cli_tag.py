@@ -30,6 +30,8 @@ def test_conll_keeps_columns_comments_and_docstart(tiny_model):
     assert out.splitlines() == ["-DOCSTART- -X- O", "", "# a comment", "Anna X O B-PER", "Berg X O I-PER", "flew X O O", ""]
     out = tag(tiny_model, ["-i", "conll", "--replace"], input="Anna X O\nBerg X O\nflew X O\n").stdout
     assert out == "Anna X B-PER\nBerg X I-PER\nflew X O\n"
+    result = tag(tiny_model, ["-i", "conll", "--replace"], input="Anna\nBerg\n")
+    assert result.exit_code == 1 and "<stdin>:1: --replace would overwrite the tokens" in result.stderr
 
 
 def test_plain_text_spans_have_exact_offsets(tiny_model):
