@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -442,6 +443,7 @@ def train(
     reporter = (reporter or Reporter()) if dist.main else Reporter()
     train_data = read_corpus(train_paths, config, "training")
     dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
+    trainer = None
     try:
         trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
         reporter.message(
@@ -449,8 +451,16 @@ def train(
             f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
             + (f"; {dist.world} processes" if dist.active else "")
         )
-        return trainer.run(Path(output), resume=resume, log_path=log)
+        summary = trainer.run(Path(output), resume=resume, log_path=log)
+        if dist.active:
+            # rank 0 may still be writing files; tearing down gloo under it aborts the process
+            torch.distributed.barrier()
+        return summary
     finally:
         torch.use_deterministic_algorithms(deterministic)
         if dist.active:
+            # DDP's reducer holds gloo work objects; freed at interpreter exit they abort
+            # the process, so free them while the process group still exists
+            del trainer
+            gc.collect()
             torch.distributed.destroy_process_group()
