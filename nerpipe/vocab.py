@@ -68,8 +68,6 @@ class Vocab:
         self.char_index = {c: i for i, c in enumerate(self.chars)}
         self.tag_index = {t: i for i, t in enumerate(self.tags)}
         self._cache: dict[str, tuple[int, int, list[int]]] = {}
-        self._word_cache: dict[str, int] = {}
-        self._char_cache: dict[str, list[int]] = {}
 
     @classmethod
     def build(
@@ -101,32 +99,21 @@ class Vocab:
         return cls(train_words + extra, len(train_words), chars, list(tags)), counts
 
     def encode(self, word: str) -> tuple[int, int, list[int]]:
-        """``(word id, casing class, character ids)`` of a token, cached."""
+        """``(word id, casing class, character ids)`` of a token, cached (at most 200,000 tokens)."""
         cached = self._cache.get(word)
         if cached is None:
             cached = (self.word_id(word), casing(word), self.char_ids(word))
-            if len(self._cache) < 500_000:
+            if len(self._cache) < 200_000:
                 self._cache[word] = cached
         return cached
 
     def word_id(self, word: str) -> int:
-        cached = self._word_cache.get(word)
-        if cached is None:
-            lower, norm = word_keys(word)
-            cached = self.word_index.get(lower)
-            if cached is None:
-                cached = self.word_index.get(norm, 1)
-            if len(self._word_cache) < 500_000:
-                self._word_cache[word] = cached
-        return cached
+        lower, norm = word_keys(word)
+        found = self.word_index.get(lower)
+        return self.word_index.get(norm, 1) if found is None else found
 
     def char_ids(self, word: str) -> list[int]:
-        cached = self._char_cache.get(word)
-        if cached is None:
-            cached = [self.char_index.get(c, 1) for c in clip_chars(word)]
-            if len(self._char_cache) < 500_000:
-                self._char_cache[word] = cached
-        return cached
+        return [self.char_index.get(c, 1) for c in clip_chars(word)]
 
     def to_dict(self) -> dict:
         # one compressed, newline-joined string: torch's weights-only unpickler is slow on
