@@ -190,7 +190,12 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--average", type=click.FloatRange(0, 1, max_open=True), default=0.998, show_default=True,
               help="Evaluate and keep a moving average of the weights, with this decay per step (0: off).")
 @click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient norm clipping (0: off).")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True,
+              help="Dropout on the LSTM's input and output.")
+@click.option("--variational/--no-variational", default=False, show_default=True,
+              help="Variational dropout: one mask per sentence, the same units dropped at every position.")
+@click.option("--word-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Chance that a training word is fed as unknown, so the model learns to use spelling and context.")
 @click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
 @click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
 @click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
@@ -206,7 +211,7 @@ def _setup_torch(device: str, threads: int | None):
 @DEVICE
 @THREADS
 def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
-          dropout, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+          dropout, variational, word_dropout, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
@@ -229,8 +234,9 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
                          patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
-                         token_col=token_col, tag_col=tag_col,
-                         model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, char_filters=char_filters, crf=crf))
+                         token_col=token_col, tag_col=tag_col, word_dropout=word_dropout,
+                         model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, variational=variational,
+                                           char_filters=char_filters, crf=crf))
     reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()
     try:
         summary = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter)

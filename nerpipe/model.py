@@ -33,6 +33,7 @@ class ModelConfig:
     hidden: int = 100
     layers: int = 1
     dropout: float = 0.5
+    variational: bool = False  # one dropout mask per sentence, shared by all its positions
     crf: bool = True
     pretrained: bool = False  # word vectors are a frozen table plus a correction
     merged: bool = False  # exported: the correction is folded into the pretrained table
@@ -256,13 +257,21 @@ class BiLSTMCRF(nn.Module):
             features = cache.extend(features)
         char_features = features[batch.char_index]  # (batch, seq_len, filters)
         x = torch.cat([self.word_vectors(batch.words), char_features, self.casing_embedding(batch.casings)], dim=2)
-        x = self.dropout(x)
+        x = self._drop(x)
         lengths = batch.lengths
         longest_first = bool((lengths[:-1] >= lengths[1:]).all())
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=longest_first)
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
-        return self.projection(self.dropout(out))
+        return self.projection(self._drop(out))
+
+    def _drop(self, x: Tensor) -> Tensor:
+        """Dropout over (batch, seq_len, features); variational: the same units drop at every position."""
+        if not (self.training and self.config.variational and self.config.dropout > 0):
+            return self.dropout(x)
+        keep = 1.0 - self.config.dropout
+        mask = x.new_empty((x.shape[0], 1, x.shape[2])).bernoulli_(keep) / keep
+        return x * mask
 
     def forward(self, batch: Batch, tags: Tensor) -> Tensor:
         """The training loss (what DistributedDataParallel calls); see :meth:`loss`."""

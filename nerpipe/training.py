@@ -41,6 +41,7 @@ class TrainConfig:
     embeddings: str | None = None
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
+    word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     sep: str = "auto"
     token_col: int = 0
@@ -278,6 +279,8 @@ class Trainer:
             ids = [self.word_ids[i] for i in indices]
             if cfg.unk_replace > 0:
                 ids = [np.where(self.replaceable[w] & (noise.random(len(w)) < cfg.unk_replace), 1, w) for w in ids]
+            if cfg.word_dropout > 0:
+                ids = [np.where((w >= 2) & (noise.random(len(w)) < cfg.word_dropout), 1, w) for w in ids]
             batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids,
                                [self.casing_ids[i] for i in indices]).to(self.device)
             gold = torch.zeros_like(batch.words)

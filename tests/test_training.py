@@ -44,16 +44,30 @@ def test_learns_the_synthetic_task_perfectly(corpus, tmp_path, crf):
     assert dev_f1(out, dev_path) == 1.0
 
 
-def test_same_seed_same_run(corpus, tmp_path):
+@pytest.mark.parametrize("regularise", [False, True])
+def test_same_seed_same_run(corpus, tmp_path, regularise):
     train_path, dev_path = corpus
     logs = []
     for name in ("a", "b"):
-        train([train_path], tmp_path / f"{name}.pt", [dev_path], tiny_config(epochs=3), log=str(tmp_path / f"{name}.log"))
+        config = tiny_config(epochs=3, word_dropout=0.2 if regularise else 0.0)
+        config.model.variational = regularise
+        train([train_path], tmp_path / f"{name}.pt", [dev_path], config, log=str(tmp_path / f"{name}.log"))
         logs.append([{k: v for k, v in json.loads(l).items() if k in ("loss", "dev_f1")} for l in open(tmp_path / f"{name}.log")])
     assert logs[0] == logs[1]
     a = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_word_dropout_changes_training_and_still_learns(corpus, tmp_path):
+    train_path, dev_path = corpus
+    losses = {}
+    for rate in (0.0, 0.1):
+        log = tmp_path / f"{rate}.log"
+        summary = train([train_path], tmp_path / f"{rate}.pt", [dev_path], tiny_config(word_dropout=rate), log=str(log))
+        losses[rate] = [json.loads(line)["loss"] for line in open(log)]
+        assert summary["best"]["dev_f1"] >= 95.0
+    assert losses[0.0][0] != losses[0.1][0]
 
 
 class StopAfter(Reporter):

@@ -1,0 +1,37 @@
+import pytest
+import torch
+
+from nerpipe.model import BiLSTMCRF, ModelConfig
+from nerpipe.schemes import Scheme
+from nerpipe.vocab import Vocab
+
+torch.set_num_threads(1)
+
+
+def tiny_model(**kw) -> BiLSTMCRF:
+    vocab = Vocab(["<pad>", "<unk>", "a"], 3, ["<pad>", "<unk>", "a"], ["O", "S-X", "B-X", "I-X", "E-X"])
+    return BiLSTMCRF(ModelConfig(hidden=4, char_filters=4, char_dim=4, word_dim=4, casing_dim=2, **kw), vocab, Scheme.IOBES)
+
+
+def test_variational_dropout_drops_the_same_units_at_every_position():
+    model = tiny_model(dropout=0.5, variational=True).train()
+    x = torch.ones(3, 7, 40)
+    out = model._drop(x)
+    dropped = out == 0
+    assert dropped.any() and not dropped.all()
+    assert torch.equal(dropped, dropped[:, :1].expand_as(dropped))  # one mask per sentence
+    assert not torch.equal(dropped[0], dropped[1])  # ... drawn per sentence
+    assert torch.allclose(out[~dropped], torch.tensor(2.0))  # kept units are rescaled by 1 / keep
+
+
+@pytest.mark.parametrize("variational", [False, True])
+def test_dropout_is_off_when_evaluating(variational):
+    model = tiny_model(dropout=0.5, variational=variational).eval()
+    x = torch.randn(2, 5, 12)
+    assert torch.equal(model._drop(x), x)
+
+
+def test_standard_dropout_draws_per_position():
+    torch.manual_seed(0)
+    dropped = tiny_model(dropout=0.5).train()._drop(torch.ones(2, 50, 40)) == 0
+    assert not torch.equal(dropped, dropped[:, :1].expand_as(dropped))
