@@ -7,6 +7,8 @@ Measures, in one run on this machine, with one torch thread:
     tagger (process start and model load excluded), tokens/s;
   * the bare BiLSTM-CRF forward + Viterbi on random ids of the same batch shapes,
     so the pipeline's overhead shows as a ratio;
+  * a bare BiLSTM forward alone (random inputs, same shapes) at the model's size and
+    at 200 units per direction, the yardstick the brief quotes for this machine class;
   * the same sentences as plain text (one paragraph each), text in and JSONL out;
   * whole-process figures: `echo ... | nerpipe tag` cold start, `nerpipe --help`;
   * peak memory of `nerpipe tag` on generated CoNLL inputs of two sizes (it should
@@ -99,6 +101,15 @@ def main() -> None:
     bare = best_of(3, lambda: timed(lambda: [loaded.model.predict(b) for b in batches]))
     print(f"bare_bilstm_crf_tokens_per_s_1_thread {tokens / bare:.0f}")
     print(f"pipeline_over_bare {bare / conll:.2f}")
+
+    # the brief's yardstick for this machine class: a bare BiLSTM of 200 units per direction,
+    # forward only, on random inputs of the same shapes (it quotes about 215,000 tokens/s)
+    for hidden in (loaded.model.config.hidden, 200):
+        lstm = torch.nn.LSTM(loaded.model.lstm.input_size, hidden, batch_first=True, bidirectional=True).eval()
+        inputs = [torch.randn(b.words.shape[0], b.words.shape[1], lstm.input_size, generator=gen) for b in batches]
+        with torch.inference_mode():
+            seconds = best_of(3, lambda: timed(lambda: [lstm(x) for x in inputs]))
+        print(f"bare_bilstm_h{hidden}_forward_tokens_per_s_1_thread {tokens / seconds:.0f}")
 
     with tempfile.TemporaryDirectory() as tmp:
         text_path = Path(tmp) / "test.txt"

@@ -186,6 +186,7 @@ def describe(path: str | os.PathLike | None = None) -> dict:
         "words": len(vocab.words),
         "training_words": vocab.n_train_words,
         "chars": len(vocab.chars),
+        "lexicon_entries": len(vocab.lexicon) if vocab.lexicon is not None else 0,
         "parameters": params,
         "config": data["config"],
         **data.get("meta", {}),

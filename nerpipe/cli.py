@@ -196,6 +196,8 @@ def _setup_torch(device: str, threads: int | None):
               help="Variational dropout: one mask per sentence, the same units dropped at every position.")
 @click.option("--word-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Chance that a training word is fed as unknown, so the model learns to use spelling and context.")
+@click.option("--lexicon/--no-lexicon", default=False, show_default=True,
+              help="Give the model a gazetteer of the training data's entities (built across folds while training).")
 @click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
 @click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
 @click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
@@ -211,7 +213,7 @@ def _setup_torch(device: str, threads: int | None):
 @DEVICE
 @THREADS
 def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
-          dropout, variational, word_dropout, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+          dropout, variational, word_dropout, lexicon, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
@@ -234,7 +236,7 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
                          patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
-                         token_col=token_col, tag_col=tag_col, word_dropout=word_dropout,
+                         token_col=token_col, tag_col=tag_col, word_dropout=word_dropout, lexicon=lexicon,
                          model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, variational=variational,
                                            char_filters=char_filters, crf=crf))
     reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()

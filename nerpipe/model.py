@@ -30,6 +30,7 @@ class ModelConfig:
     char_dim: int = 30
     char_filters: int = 50
     casing_dim: int = 8
+    lexicon_features: int = 0  # bits per token from the training-data lexicon (0: none)
     hidden: int = 100
     layers: int = 1
     dropout: float = 0.5
@@ -53,7 +54,8 @@ class Batch:
     words, casings: (batch, seq_len) long; mask: (batch, seq_len) bool;
     chars: (n_unique, word_len) long, one row per distinct token of the batch;
     char_index: (batch, seq_len) long, the row of ``chars`` for each token;
-    lengths: (batch,) long, on the CPU (packing wants it there).
+    lengths: (batch,) long, on the CPU (packing wants it there);
+    lexicon: (batch, seq_len) long, each token's lexicon bits (zeros without a lexicon).
     """
 
     words: Tensor
@@ -62,14 +64,17 @@ class Batch:
     char_index: Tensor
     mask: Tensor
     lengths: Tensor
+    lexicon: Tensor
 
     def to(self, device: torch.device) -> Batch:
         return Batch(*(t if name == "lengths" else t.to(device, non_blocking=True) for name, t in self.__dict__.items()))
 
 
 def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Sequence[np.ndarray] | None = None,
-               casing_ids: Sequence[np.ndarray] | None = None, cache: CharFeatureCache | None = None) -> Batch:
-    """Encode token lists (each non-empty); ``word_ids`` and ``casing_ids`` may be passed precomputed.
+               casing_ids: Sequence[np.ndarray] | None = None, cache: CharFeatureCache | None = None,
+               lexicon_bits: Sequence[np.ndarray] | None = None) -> Batch:
+    """Encode token lists (each non-empty); ``word_ids``, ``casing_ids`` and ``lexicon_bits``
+    may be passed precomputed.
 
     With a ``cache``, ``char_index`` points into the cache's rows and ``chars`` holds
     only the tokens it has not seen yet (their rows are reserved in the cache here).
@@ -94,11 +99,16 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
     else:
         words[mask] = np.concatenate(word_ids)
         casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else [casing(t) for t in flat]
+    lexicon = np.zeros((n, seq_len), dtype=np.int64)
+    if lexicon_bits is not None:
+        lexicon[mask] = np.concatenate(lexicon_bits)
+    elif vocab.lexicon is not None:
+        lexicon[mask] = np.concatenate([vocab.lexicon.match(s) for s in sentences])
     char_rows = [encode(t)[2] for t in unique]
     chars = np.zeros((len(char_rows), max(map(len, char_rows), default=1)), dtype=np.int64)
     for r, ids in enumerate(char_rows):
         chars[r, : len(ids)] = ids
-    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths)))
+    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths, lexicon)))
 
 
 class CharFeatureCache:
@@ -221,7 +231,8 @@ class BiLSTMCRF(nn.Module):
         self.char_cnn = nn.Conv1d(config.char_dim, config.char_filters, kernel_size=3, padding=1)
         self.casing_embedding = nn.Embedding(len(CASINGS), config.casing_dim)
         self.dropout = nn.Dropout(config.dropout)
-        in_dim = config.word_dim + config.char_filters + config.casing_dim
+        in_dim = config.word_dim + config.char_filters + config.casing_dim + config.lexicon_features
+        self.register_buffer("lexicon_shifts", torch.arange(config.lexicon_features), persistent=False)
         self.lstm = nn.LSTM(in_dim, config.hidden, num_layers=config.layers, bidirectional=True, batch_first=True,
                             dropout=config.dropout if config.layers > 1 else 0.0)
         self.projection = nn.Linear(2 * config.hidden, len(vocab.tags))
@@ -256,7 +267,10 @@ class BiLSTMCRF(nn.Module):
         if cache is not None:
             features = cache.extend(features)
         char_features = features[batch.char_index]  # (batch, seq_len, filters)
-        x = torch.cat([self.word_vectors(batch.words), char_features, self.casing_embedding(batch.casings)], dim=2)
+        parts = [self.word_vectors(batch.words), char_features, self.casing_embedding(batch.casings)]
+        if self.config.lexicon_features:
+            parts.append(((batch.lexicon.unsqueeze(2) >> self.lexicon_shifts) & 1).to(char_features.dtype))
+        x = torch.cat(parts, dim=2)
         x = self._drop(x)
         lengths = batch.lengths
         longest_first = bool((lengths[:-1] >= lengths[1:]).all())

@@ -42,6 +42,7 @@ class TrainConfig:
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
+    lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     sep: str = "auto"
     token_col: int = 0
@@ -210,6 +211,15 @@ class Trainer:
             config.model.pretrained = True
         self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
                                          pretrained_words, config.keep_pretrained)
+        self.lexicon_bits = None
+        if config.lexicon:
+            from .lexicon import Lexicon, cross_fold_features
+
+            pairs = [(s.tokens, s.tags) for s in train.sentences]
+            types = sorted(labels)
+            self.vocab.lexicon = Lexicon.build(pairs, types)
+            self.lexicon_bits = cross_fold_features(pairs, types)
+            config.model.lexicon_features = self.vocab.lexicon.features
         torch.manual_seed(config.seed)
         self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
         if matrix is not None:
@@ -281,8 +291,9 @@ class Trainer:
                 ids = [np.where(self.replaceable[w] & (noise.random(len(w)) < cfg.unk_replace), 1, w) for w in ids]
             if cfg.word_dropout > 0:
                 ids = [np.where((w >= 2) & (noise.random(len(w)) < cfg.word_dropout), 1, w) for w in ids]
+            lexicon_bits = None if self.lexicon_bits is None else [self.lexicon_bits[i] for i in indices]
             batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids,
-                               [self.casing_ids[i] for i in indices]).to(self.device)
+                               [self.casing_ids[i] for i in indices], lexicon_bits=lexicon_bits).to(self.device)
             gold = torch.zeros_like(batch.words)
             for row, i in enumerate(indices):
                 gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .lexicon import Lexicon
+
 PAD, UNK = "<pad>", "<unk>"
 MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
 
@@ -59,6 +61,7 @@ class Vocab:
     n_train_words: int
     chars: list[str]
     tags: list[str]
+    lexicon: Lexicon | None = field(default=None, repr=False)  # a gazetteer from the training data, if the model uses one
     word_index: dict[str, int] = field(init=False, repr=False)
     char_index: dict[str, int] = field(init=False, repr=False)
     tag_index: dict[str, int] = field(init=False, repr=False)
@@ -119,9 +122,13 @@ class Vocab:
         # one compressed, newline-joined string: torch's weights-only unpickler is slow on
         # 400,000 small strings, and the words compress to a third
         packed = zlib.compress("\n".join(self.words).encode("utf-8"), 6)
-        return {"words_zlib": packed, "n_train_words": self.n_train_words, "chars": self.chars, "tags": self.tags}
+        out = {"words_zlib": packed, "n_train_words": self.n_train_words, "chars": self.chars, "tags": self.tags}
+        if self.lexicon is not None:
+            out["lexicon"] = self.lexicon.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Vocab:
         words = zlib.decompress(data["words_zlib"]).decode("utf-8").split("\n")
-        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]))
+        lexicon = Lexicon.from_dict(data["lexicon"]) if "lexicon" in data else None
+        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]), lexicon)

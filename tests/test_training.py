@@ -70,6 +70,17 @@ def test_word_dropout_changes_training_and_still_learns(corpus, tmp_path):
     assert losses[0.0][0] != losses[0.1][0]
 
 
+def test_lexicon_model_learns_and_keeps_its_lexicon(corpus, tmp_path):
+    train_path, dev_path = corpus
+    out = tmp_path / "m.pt"
+    summary = train([train_path], out, [dev_path], tiny_config(lexicon=True))
+    assert summary["best"]["dev_f1"] == 100.0
+    loaded = load_model(out)
+    assert loaded.model.config.lexicon_features == 4 * len(loaded.vocab.lexicon.types) > 0
+    assert len(loaded.vocab.lexicon) > 0
+    assert dev_f1(out, dev_path) == 1.0
+
+
 class StopAfter(Reporter):
     def __init__(self, epoch):
         self.epoch = epoch
