@@ -32,6 +32,7 @@ class Lexicon:
         self.types = list(types)
         self.entries: dict[tuple[str, ...], int] = {}  # key -> bit mask over types
         self.prefixes: set[tuple[str, ...]] = set()
+        self.starts: set[str] = set()  # first tokens of entries: most tokens start none
         for key, mask in (entries or {}).items():
             self.add(key, mask)
 
@@ -44,6 +45,7 @@ class Lexicon:
         if not key or len(key) > MAX_ENTRY_TOKENS:
             return
         self.entries[key] = self.entries.get(key, 0) | mask
+        self.starts.add(key[0])
         for k in range(1, len(key)):
             self.prefixes.add(key[:k])
 
@@ -63,8 +65,10 @@ class Lexicon:
         n = len(tokens)
         out = np.zeros(n, dtype=np.int64)
         lowered = [t.lower() for t in tokens]
-        entries, prefixes = self.entries, self.prefixes
+        entries, prefixes, starts = self.entries, self.prefixes, self.starts
         for i in range(n):
+            if lowered[i] not in starts:
+                continue
             key: tuple[str, ...] = ()
             for j in range(i, min(n, i + MAX_ENTRY_TOKENS)):
                 key = (*key, lowered[j])
