@@ -203,7 +203,7 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
 @click.option("--crf/--no-crf", default=True, show_default=True, help="CRF output layer, or a softmax per token.")
 @click.option("--patience", type=click.IntRange(1), default=5, show_default=True, help="Epochs without dev improvement before stopping.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed; the same seed and data give the same model on CPU.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed; on CPU the same seed, data and --threads give the same model.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run that wrote OUTPUT (same options).")
 @click.option("--log", "--log-file", "log", type=click.Path(dir_okay=False),
               help="Write one JSON object per epoch to this file (under torchrun, spell it --log-file).")

@@ -452,7 +452,8 @@ def train(
     deterministic = torch.are_deterministic_algorithms_enabled()
     if device.type == "cpu":
         # with several threads some CPU kernels sum in a varying order; the deterministic
-        # ones cost nothing measurable here and make --seed repeatable at any thread count
+        # ones cost nothing measurable here and make --seed repeatable at a given thread
+        # count (another count splits the sums differently, so its model differs)
         torch.use_deterministic_algorithms(True)
     reporter = (reporter or Reporter()) if dist.main else Reporter()
     train_data = read_corpus(train_paths, config, "training")
