@@ -276,6 +276,11 @@ class BiLSTMCRF(nn.Module):
         longest_first = bool((lengths[:-1] >= lengths[1:]).all())
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=longest_first)
         out, _ = self.lstm(packed)
+        if not self.training:
+            # no dropout: score only the real tokens, then pad the (much narrower) scores;
+            # padded positions score 0, which decoding never reads
+            scores = out._replace(data=self.projection(out.data))
+            return pad_packed_sequence(scores, batch_first=True, total_length=x.shape[1])[0]
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
         return self.projection(self._drop(out))
 

@@ -8,9 +8,11 @@ from nerpipe.vocab import Vocab
 torch.set_num_threads(1)
 
 
+VOCAB = Vocab(["<pad>", "<unk>", "a"], 3, ["<pad>", "<unk>", "a"], ["O", "S-X", "B-X", "I-X", "E-X"])
+
+
 def tiny_model(**kw) -> BiLSTMCRF:
-    vocab = Vocab(["<pad>", "<unk>", "a"], 3, ["<pad>", "<unk>", "a"], ["O", "S-X", "B-X", "I-X", "E-X"])
-    return BiLSTMCRF(ModelConfig(hidden=4, char_filters=4, char_dim=4, word_dim=4, casing_dim=2, **kw), vocab, Scheme.IOBES)
+    return BiLSTMCRF(ModelConfig(hidden=4, char_filters=4, char_dim=4, word_dim=4, casing_dim=2, **kw), VOCAB, Scheme.IOBES)
 
 
 def test_variational_dropout_drops_the_same_units_at_every_position():
@@ -35,3 +37,16 @@ def test_standard_dropout_draws_per_position():
     torch.manual_seed(0)
     dropped = tiny_model(dropout=0.5).train()._drop(torch.ones(2, 50, 40)) == 0
     assert not torch.equal(dropped, dropped[:, :1].expand_as(dropped))
+
+
+def test_evaluation_scores_real_tokens_as_training_does():
+    from nerpipe.model import make_batch
+
+    torch.manual_seed(0)
+    model = tiny_model(dropout=0.0)
+    batch = make_batch([["a", "b", "a"], ["a"], ["b", "b"]], VOCAB)
+    trained = model.train().emissions(batch)  # padded, then projected
+    evaluated = model.eval().emissions(batch)  # projected on the packed tokens, then padded
+    mask = batch.mask.unsqueeze(2)
+    assert torch.allclose(trained * mask, evaluated * mask, atol=1e-6)
+    assert not torch.equal(evaluated[1, 1:], trained[1, 1:])  # padding differs, and is never read
