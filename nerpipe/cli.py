@@ -198,6 +198,13 @@ def _setup_torch(device: str, threads: int | None):
               help="Chance that a training word is fed as unknown, so the model learns to use spelling and context.")
 @click.option("--lexicon/--no-lexicon", default=False, show_default=True,
               help="Give the model a gazetteer of the training data's entities (built across folds while training).")
+@click.option("--case-variants", default="", metavar="LIST",
+              help="Also train on copies of the data in these casings (lower,upper,title or all), and stop on dev in all of "
+                   "them, so the model reads text in any casing.")
+@click.option("--case-mix", type=click.Choice(["concat", "sample"]), default="concat", show_default=True,
+              help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper).")
+@click.option("--lower-chars/--no-lower-chars", default=False, show_default=True,
+              help="The character CNN reads lower-cased spelling; case reaches the model only through the casing feature.")
 @click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
 @click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
 @click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
@@ -213,7 +220,7 @@ def _setup_torch(device: str, threads: int | None):
 @DEVICE
 @THREADS
 def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
-          dropout, variational, word_dropout, lexicon, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+          dropout, variational, word_dropout, lexicon, case_variants, case_mix, lower_chars, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
@@ -231,12 +238,14 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
     torch_device = _setup_torch(device, threads)
     from .model import ModelConfig
     from .progress import PlainReporter, RichReporter
+    from .recase import parse_case_variants
     from .training import TrainConfig
     from .training import train as train_model
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
                          patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
                          token_col=token_col, tag_col=tag_col, word_dropout=word_dropout, lexicon=lexicon,
+                         case_variants=parse_case_variants(case_variants), case_mix=case_mix, lower_chars=lower_chars,
                          model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, variational=variational,
                                            char_filters=char_filters, crf=crf))
     reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()

@@ -22,6 +22,7 @@ from .formats import ConllReader, Sentence, display_name, sentences_only
 from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
+from .recase import CASE_VARIANTS, recase
 from .vocab import Vocab, casing
 
 TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
@@ -43,6 +44,9 @@ class TrainConfig:
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
     lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
+    case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
+    case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch
+    lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     sep: str = "auto"
     token_col: int = 0
@@ -209,8 +213,11 @@ class Trainer:
             pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
             config.model.word_dim = matrix.shape[1]
             config.model.pretrained = True
+        # the data as written, then each casing variant: the model sees them all alike
+        self.variants = ("cased",) + tuple(v for v in config.case_variants if v != "cased")
         self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
-                                         pretrained_words, config.keep_pretrained)
+                                         pretrained_words, config.keep_pretrained, lower_chars=config.lower_chars,
+                                         char_variants=[CASE_VARIANTS[v] for v in self.variants[1:]])
         self.lexicon_bits = None
         if config.lexicon:
             from .lexicon import Lexicon, cross_fold_features
@@ -235,8 +242,12 @@ class Trainer:
         self.replaceable = np.array(
             [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
         )
-        self.word_ids = [np.array([self.vocab.word_id(t) for t in s.tokens], dtype=np.int64) for s in train.sentences]
-        self.casing_ids = [np.array([casing(t) for t in s.tokens], dtype=np.int64) for s in train.sentences]
+        # per casing variant, per sentence: tokens, word ids, casing classes
+        self.tokens = [[s.tokens for s in train.sentences] if v == "cased" else [recase(s.tokens, v) for s in train.sentences]
+                       for v in self.variants]
+        self.word_ids = [[np.array([self.vocab.word_id(t) for t in toks], dtype=np.int64) for toks in variant]
+                         for variant in self.tokens]
+        self.casing_ids = [[np.array([casing(t) for t in toks], dtype=np.int64) for toks in variant] for variant in self.tokens]
         tag_index = self.vocab.tag_index
         self.tag_ids = [
             np.array([tag_index[t] for t in spans_to_tags(tags_to_spans(s.tags), len(s.tags), TRAIN_SCHEME)], dtype=np.int64)
@@ -253,16 +264,30 @@ class Trainer:
 
     # ------------------------------------------------------------------ batches
 
-    def batches(self, epoch: int) -> list[list[int]]:
-        """Shuffled batches of similar lengths; a function of (seed, epoch) only."""
+    def examples(self, epoch: int) -> list[tuple[int, int]]:
+        """This epoch's training examples as (sentence, casing variant) pairs.
+
+        concat: every variant of every sentence; sample: one variant per sentence, drawn
+        uniformly (the same data at a quarter of the cost per epoch, with four variants).
+        """
+        n = len(self.train_data.sentences)
+        if len(self.variants) == 1:
+            return [(i, 0) for i in range(n)]
+        if self.config.case_mix == "sample":
+            picks = np.random.default_rng([self.config.seed, epoch, 0xCA5E]).integers(len(self.variants), size=n)
+            return list(zip(range(n), picks.tolist()))
+        return [(i, v) for v in range(len(self.variants)) for i in range(n)]
+
+    def batches(self, epoch: int) -> list[list[tuple[int, int]]]:
+        """Shuffled batches of examples of similar lengths; a function of (seed, epoch) only."""
         rng = random.Random(self.config.seed * 100_003 + epoch)
-        order = list(range(len(self.train_data.sentences)))
+        order = self.examples(epoch)
         rng.shuffle(order)
         size = self.config.batch_size
         pool = size * 50
         batches = []
         for k in range(0, len(order), pool):
-            chunk = sorted(order[k : k + pool], key=lambda i: len(self.word_ids[i]), reverse=True)
+            chunk = sorted(order[k : k + pool], key=lambda e: len(self.tag_ids[e[0]]), reverse=True)
             batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
         rng.shuffle(batches)
         if self.dist.active:
@@ -282,18 +307,18 @@ class Trainer:
         self.model.train()
         batches = self.batches(epoch)
         self.reporter.start_epoch(epoch, cfg.epochs, len(batches))
-        total_loss, tokens, started = 0.0, 0, time.perf_counter()
-        sentences = self.train_data.sentences
+        total_loss, tokens, examples, started = 0.0, 0, 0, time.perf_counter()
         params = [p for p in self.model.parameters() if p.requires_grad]
-        for indices in batches:
-            ids = [self.word_ids[i] for i in indices]
+        for batch_examples in batches:
+            indices = [i for i, _ in batch_examples]
+            ids = [self.word_ids[v][i] for i, v in batch_examples]
             if cfg.unk_replace > 0:
                 ids = [np.where(self.replaceable[w] & (noise.random(len(w)) < cfg.unk_replace), 1, w) for w in ids]
             if cfg.word_dropout > 0:
                 ids = [np.where((w >= 2) & (noise.random(len(w)) < cfg.word_dropout), 1, w) for w in ids]
             lexicon_bits = None if self.lexicon_bits is None else [self.lexicon_bits[i] for i in indices]
-            batch = make_batch([sentences[i].tokens for i in indices], self.vocab, ids,
-                               [self.casing_ids[i] for i in indices], lexicon_bits=lexicon_bits).to(self.device)
+            batch = make_batch([self.tokens[v][i] for i, v in batch_examples], self.vocab, ids,
+                               [self.casing_ids[v][i] for i, v in batch_examples], lexicon_bits=lexicon_bits).to(self.device)
             gold = torch.zeros_like(batch.words)
             for row, i in enumerate(indices):
                 gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])
@@ -309,11 +334,12 @@ class Trainer:
             if not math.isfinite(value):
                 raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
             total_loss += value * len(indices)
+            examples += len(indices)
             tokens += int(batch.lengths.sum())
             self.reporter.advance(value)
         seconds = time.perf_counter() - started
-        total_loss, tokens = self.dist.sum(total_loss, tokens)
-        return total_loss / len(sentences), int(tokens), seconds
+        total_loss, tokens, examples = self.dist.sum(total_loss, tokens, examples)
+        return total_loss / max(examples, 1), int(tokens), seconds
 
     # ------------------------------------------------------------------ evaluation
 
@@ -321,11 +347,26 @@ class Trainer:
         """The model a checkpoint would hold now (averaged, merged, storage-rounded)."""
         return export(self.model, self.vocab, TRAIN_SCHEME, self.average, round_rows)
 
-    def evaluate(self, corpus: Corpus, model: BiLSTMCRF):
+    def evaluate(self, corpus: Corpus, model: BiLSTMCRF, variant: str = "cased"):
+        return score_pairs(self._predicted_pairs(corpus, model, variant))
+
+    def _predicted_pairs(self, corpus: Corpus, model: BiLSTMCRF, variant: str) -> list[tuple[list[str], list[str]]]:
         from .inference import predict_tags
 
-        predicted = predict_tags(model, self.vocab, [s.tokens for s in corpus.sentences], self.scheme, self.device)
-        return score_pairs((s.tags, p) for s, p in zip(corpus.sentences, predicted))
+        tokens = [recase(s.tokens, variant) for s in corpus.sentences]
+        predicted = predict_tags(model, self.vocab, tokens, self.scheme, self.device)
+        return [(s.tags, p) for s, p in zip(corpus.sentences, predicted)]
+
+    def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
+        """Dev scores for the epoch record, and the F1 early stopping follows: P/R/F1 over
+        the dev data in every training casing pooled, and each casing's F1 apart."""
+        pairs = {v: self._predicted_pairs(self.dev_data, model, v) for v in self.variants}
+        pooled = score_pairs(pair for v in self.variants for pair in pairs[v]).overall
+        p, r, f = pooled.percentages()
+        record = {"dev_precision": round(p, 2), "dev_recall": round(r, 2), "dev_f1": round(f, 2)}
+        if len(self.variants) > 1:
+            record["dev_f1_by_case"] = {v: round(score_pairs(pairs[v]).overall.percentages()[2], 2) for v in self.variants}
+        return record, pooled.f1
 
     # ------------------------------------------------------------------ state
 
@@ -400,10 +441,8 @@ class Trainer:
                 shipped = self.shipped() if main else None
                 if self.dev_data is not None:
                     if main:
-                        score = self.evaluate(self.dev_data, shipped)
-                        p, r, f = score.overall.percentages()
-                        record.update(dev_precision=round(p, 2), dev_recall=round(r, 2), dev_f1=round(f, 2))
-                        f1 = score.overall.f1
+                        scores, f1 = self.evaluate_dev(shipped)
+                        record.update(scores)
                     # early stopping is decided once, on rank 0's score
                     record, f1 = self.dist.broadcast((record, f1))
                 improved = self.dev_data is None or f1 > self.best_f1

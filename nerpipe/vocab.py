@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .lexicon import Lexicon
@@ -62,6 +62,7 @@ class Vocab:
     chars: list[str]
     tags: list[str]
     lexicon: Lexicon | None = field(default=None, repr=False)  # a gazetteer from the training data, if the model uses one
+    lower_chars: bool = False  # the character CNN sees lower-cased spelling; case reaches the model only as the casing feature
     word_index: dict[str, int] = field(init=False, repr=False)
     char_index: dict[str, int] = field(init=False, repr=False)
     tag_index: dict[str, int] = field(init=False, repr=False)
@@ -79,12 +80,16 @@ class Vocab:
         tags: Sequence[str],
         pretrained: Sequence[str] = (),
         keep_pretrained: int = 0,
+        lower_chars: bool = False,
+        char_variants: Sequence[Callable[[str], str]] = (),
     ) -> tuple[Vocab, Counter]:
         """Build from training sentences; keep the first ``keep_pretrained`` pretrained words.
 
         A training word is stored under the key by which it finds a pretrained vector
         (its lower-cased form, else its digits-as-0 form). Returns the vocab and the
-        key counts (for singleton replacement).
+        key counts (for singleton replacement). ``char_variants`` are spellings the
+        training will also show the model (casing variants): their characters join the
+        character inventory, the words' counts stay those of the data as written.
         """
         pretrained = [w for w in pretrained if "\n" not in w]  # words are stored newline-joined
         known = set(pretrained)
@@ -94,12 +99,16 @@ class Vocab:
             for tok in tokens:
                 lower, norm = word_keys(tok)
                 counts[lower if lower in known or lower == norm else norm] += 1
-                char_counts.update(clip_chars(tok))
+                spelt = clip_chars(tok.lower() if lower_chars else tok)
+                char_counts.update(spelt)
+                for change in char_variants:
+                    other = change(tok)
+                    char_counts.update(c for c in clip_chars(other.lower() if lower_chars else other) if c not in char_counts)
         train_words = [PAD, UNK] + sorted(counts, key=lambda w: (-counts[w], w))
         seen = set(train_words)
         extra = [w for w in list(pretrained)[:keep_pretrained] if w not in seen]
         chars = [PAD, UNK] + sorted(char_counts, key=lambda c: (-char_counts[c], c))
-        return cls(train_words + extra, len(train_words), chars, list(tags)), counts
+        return cls(train_words + extra, len(train_words), chars, list(tags), lower_chars=lower_chars), counts
 
     def encode(self, word: str) -> tuple[int, int, list[int]]:
         """``(word id, casing class, character ids)`` of a token, cached (at most 200,000 tokens)."""
@@ -116,7 +125,7 @@ class Vocab:
         return self.word_index.get(norm, 1) if found is None else found
 
     def char_ids(self, word: str) -> list[int]:
-        return [self.char_index.get(c, 1) for c in clip_chars(word)]
+        return [self.char_index.get(c, 1) for c in clip_chars(word.lower() if self.lower_chars else word)]
 
     def to_dict(self) -> dict:
         # one compressed, newline-joined string: torch's weights-only unpickler is slow on
@@ -125,10 +134,13 @@ class Vocab:
         out = {"words_zlib": packed, "n_train_words": self.n_train_words, "chars": self.chars, "tags": self.tags}
         if self.lexicon is not None:
             out["lexicon"] = self.lexicon.to_dict()
+        if self.lower_chars:
+            out["lower_chars"] = True
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Vocab:
         words = zlib.decompress(data["words_zlib"]).decode("utf-8").split("\n")
         lexicon = Lexicon.from_dict(data["lexicon"]) if "lexicon" in data else None
-        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]), lexicon)
+        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]), lexicon,
+                   bool(data.get("lower_chars", False)))

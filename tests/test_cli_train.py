@@ -78,3 +78,12 @@ def test_ctrl_c_keeps_the_best_model_and_resume_finishes(tmp_path):
     done = subprocess.run([*args, "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "resuming after epoch" in done.stderr and "model written" in done.stderr
+
+
+def test_unknown_case_variant_is_a_usage_error(tmp_path):
+    import synthetic
+
+    data = synthetic.write(tmp_path / "t.conll", 10)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--case-variants", "lower,shouty"])
+    assert result.exit_code == 2
+    assert "unknown casing variant shouty" in result.stderr

@@ -148,3 +148,52 @@ def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
     assert row >= loaded.vocab.n_train_words
     # stored as int8 rows: equal to within 1/127 of the row's largest value
     assert loaded.model.word_vectors(torch.tensor([row])).tolist()[0] == pytest.approx([1.0, 2.0, 3.0], abs=3 / 127)
+
+
+def test_case_variants_train_and_pick_on_every_casing(corpus, tmp_path):
+    train_path, dev_path = corpus
+    out = tmp_path / "m.pt"
+    summary = train([train_path], out, [dev_path], tiny_config(epochs=6, case_variants=("lower", "upper", "title")),
+                    log=str(tmp_path / "log"))
+    best = summary["best"]
+    assert set(best["dev_f1_by_case"]) == {"cased", "lower", "upper", "title"}
+    # early stopping follows the dev data in all four casings pooled: it lies among the four
+    assert min(best["dev_f1_by_case"].values()) <= best["dev_f1"] <= max(best["dev_f1_by_case"].values())
+    loaded = load_model(out)
+    assert {"A", "a", "N", "n"} <= set(loaded.vocab.chars)  # every casing's characters have their own ids
+    from nerpipe.formats import read_conll, sentences_only
+    from nerpipe.recase import recase
+
+    sents = list(sentences_only(read_conll([dev_path])))
+    for variant in ("lower", "upper", "title"):
+        pred = predict_tags(loaded.model, loaded.vocab, [recase(s.tokens, variant) for s in sents], loaded.scheme, loaded.device)
+        assert score_pairs((s.tags, p) for s, p in zip(sents, pred)).overall.f1 > 0.9, variant
+
+
+def test_case_mix_concat_shows_every_casing_and_sample_one_per_sentence(corpus):
+    from nerpipe.training import Trainer, read_corpus
+
+    train_path, _ = corpus
+    for mix, per_sentence in (("concat", 4), ("sample", 1)):
+        config = tiny_config(case_variants=("lower", "upper", "title"), case_mix=mix)
+        data = read_corpus([train_path], config, "training")
+        trainer = Trainer(config, data, None, torch.device("cpu"), Reporter())
+        examples = trainer.examples(1)
+        assert len(examples) == per_sentence * len(data.sentences)
+        assert {v for _, v in examples} == {0, 1, 2, 3}
+        assert sorted({i for i, _ in examples}) == list(range(len(data.sentences)))
+        i, v = examples[-1]
+        assert trainer.tokens[v][i] == [{"cased": t, "lower": t.lower(), "upper": t.upper(), "title": t[:1].upper() + t[1:]}[
+            trainer.variants[v]] for t in data.sentences[i].tokens]
+        batches = trainer.batches(1)
+        assert sorted(e for b in batches for e in b) == sorted(examples)
+
+
+def test_lower_chars_model_spells_every_casing_alike(corpus, tmp_path):
+    train_path, dev_path = corpus
+    out = tmp_path / "m.pt"
+    train([train_path], out, [dev_path], tiny_config(epochs=1, lower_chars=True))
+    vocab = load_model(out).vocab
+    assert vocab.lower_chars
+    assert vocab.char_ids("OSLO") == vocab.char_ids("Oslo") == vocab.char_ids("oslo")
+    assert not any(c.isupper() for c in vocab.chars)

@@ -1,0 +1,29 @@
+import pytest
+
+from nerpipe.errors import UsageError
+from nerpipe.recase import CASE_VARIANTS, headline, parse_case_variants, recase
+
+
+def test_variants_change_only_the_case():
+    tokens = ["Angela", "Merkel", "visited", "the", "U.S.", "iPhone", "3-1"]
+    assert recase(tokens, "cased") == tokens
+    assert recase(tokens, "lower") == ["angela", "merkel", "visited", "the", "u.s.", "iphone", "3-1"]
+    assert recase(tokens, "upper") == ["ANGELA", "MERKEL", "VISITED", "THE", "U.S.", "IPHONE", "3-1"]
+    assert recase(tokens, "title") == ["Angela", "Merkel", "Visited", "The", "U.S.", "IPhone", "3-1"]
+
+
+def test_headline_keeps_the_rest_of_the_token():
+    assert headline("nATO") == "NATO"
+    assert headline("") == ""
+    assert headline("élan") == "Élan"
+
+
+def test_parse_case_variants():
+    assert parse_case_variants("") == ()
+    assert parse_case_variants("none") == ()
+    assert parse_case_variants("title, lower") == ("lower", "title")  # a fixed order, whatever the spelling
+    assert parse_case_variants("all") == ("lower", "upper", "title")
+    assert parse_case_variants("cased,upper") == ("upper",)
+    assert set(CASE_VARIANTS) == {"cased", "lower", "upper", "title"}
+    with pytest.raises(UsageError, match="unknown casing variant shouty; choose from cased, lower, upper, title"):
+        parse_case_variants("lower,shouty")
