@@ -15,8 +15,24 @@ import click
 
 from . import __version__
 from .errors import NerpipeError, UsageError
+from .formats import ALIGN_MODES, FORMATS, INPUT_FORMATS, OUTPUT_FORMATS
 
 FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
+ALIGN = click.option("--align", type=click.Choice(ALIGN_MODES), default="strict", show_default=True,
+                     help="JSONL character spans that miss token boundaries: an error (strict), widened to the tokens they "
+                          "touch (expand) or narrowed to the tokens inside them (contract).")
+ON_ERROR = click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+                        help="On a bad record: stop (exit 1), or report it on stderr and go on.")
+
+
+def _format_help() -> str:
+    return "; ".join(f"{name}: {f.help}" for name, f in FORMATS.items())
+
+
+def _report_skipped(err: NerpipeError) -> None:
+    click.echo(f"nerpipe: skipped: {err}", err=True)
+
+
 SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
                    help="CoNLL column separator: tab, runs of spaces, or decided by the first token line.")
 
@@ -122,20 +138,24 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, sep):
 
 @cli.command()
 @click.argument("files", type=FILES, nargs=-1)
-@click.option("--from", "from_", type=click.Choice(["auto", "conll", "jsonl"]), default="auto", show_default=True,
-              help="Input format (auto: JSONL when the first line is a JSON object).")
-@click.option("--to", type=click.Choice(["conll", "jsonl"]), required=True, help="Output format.")
+@click.option("--from", "from_", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
+              help="Input format (auto: detected as by tag).")
+@click.option("--to", type=click.Choice(OUTPUT_FORMATS), required=True, help="Output format.")
 @click.option("--scheme", type=click.Choice(["iob1", "iob2", "iobes", "bilou"]),
               help="Rewrite tags in this scheme (CoNLL output; default: keep them, iob2 from JSONL).")
 @click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column (negative counts from the end).")
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="CoNLL tag column (negative counts from the end).")
+@ALIGN
+@ON_ERROR
 @SEP
-def convert(files, from_, to, scheme, token_col, tag_col, sep):
+def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
     """Convert between CoNLL and JSONL spans, or between tag schemes.
 
     CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
-    other column, comment and -DOCSTART- line. JSONL records without "tokens" are
-    tokenised CoNLL-2003 style.
+    other column, comment and -DOCSTART- line. CoNLL to JSONL and back gives the
+    same bytes (the lines travel in each record's "conll" field). JSONL records
+    without "tokens" are tokenised CoNLL-2003 style and their character spans
+    aligned to the tokens (see --align).
 
     \b
     Examples:
@@ -148,7 +168,8 @@ def convert(files, from_, to, scheme, token_col, tag_col, sep):
 
     _hint_if_typing(list(files) or ["-"])
     for chunk in convert_files(list(files) or ["-"], from_, to, Scheme.parse(scheme) if scheme else None,
-                               sep=sep, token_col=token_col, tag_col=tag_col):
+                               sep=sep, token_col=token_col, tag_col=tag_col, align=align,
+                               on_error=_report_skipped if on_error == "skip" else None):
         sys.stdout.write(chunk)
 
 
@@ -263,27 +284,29 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
 @cli.command()
 @click.argument("files", type=FILES, nargs=-1)
 @click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
-@click.option("-i", "--input-format", type=click.Choice(["auto", "text", "conll", "jsonl"]), default="auto", show_default=True,
+@click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
               help="auto: JSONL if the first line is an object, CoNLL if the first lines are columns ending in a tag "
-                   "or single tokens, else text.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["conll", "jsonl"]),
-              help="Output format (default: conll for CoNLL input, jsonl for text and JSONL).")
+                   "or single tokens, else text. lines: one record per line.")
+@click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS),
+              help="Output format (default: conll for CoNLL input, jsonl for the others).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="JSONL: drop entities whose confidence is below this.")
-@click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column.")
+              help="Drop entities whose confidence is below this (every format; in CoNLL their tokens become O).")
+@click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
+@click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column; "
+                                              "JSONL: predictions overwrite the record's spans instead of going beside them.")
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="The column --replace overwrites.")
 @click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column.")
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="On a bad record: stop (exit 1), or report it on stderr and go on.")
+@ON_ERROR
+@ALIGN
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
               help="CPU worker processes (one thread each); output order is kept.")
 @SEP
 @DEVICE
 @THREADS
-def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col, batch_size, on_error, verbose, workers,
-        sep, device, threads):
+def tag(files, model, input_format, fmt, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align, verbose,
+        workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -301,15 +324,13 @@ def tag(files, model, input_format, fmt, min_score, replace, tag_col, token_col,
     from .checkpoints import check_model, load_model
     from .inference import TagOptions, Tagger, tag_files, tag_files_parallel
 
-    def report(err: NerpipeError) -> None:
-        click.echo(f"nerpipe: skipped: {err}", err=True)
-
     def tell(name: str, chosen: str, why: str) -> None:
         if verbose:
             click.echo(f"nerpipe: {name}: reading {chosen} ({why})", err=True)
 
+    wanted = frozenset(x.strip() for x in labels.split(",") if x.strip()) if labels else None
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
-                         report if on_error == "skip" else None, tell)
+                         _report_skipped if on_error == "skip" else None, tell, wanted, align, replace)
     paths = list(files) or ["-"]
     _hint_if_typing(paths)
     if workers > 1:

@@ -15,23 +15,9 @@ import torch
 
 from .checkpoints import LoadedModel
 from .errors import NerpipeError
-from .formats import (
-    ConllReader,
-    Doc,
-    Marker,
-    Sentence,
-    display_name,
-    doc_to_json,
-    format_sentence,
-    open_input,
-    parse_jsonl,
-    parse_paragraphs,
-    sentence_to_doc,
-    tokens_to_conll,
-)
+from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, read_records, sentences_of
 from .model import BiLSTMCRF, CharFeatureCache, make_batch
 from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
-from .tokenize import split_sentences, tokenize_sentences
 from .vocab import Vocab
 
 Tags = list[str]
@@ -119,14 +105,18 @@ class Tagger:
         return out
 
 
-def group_items(items: Iterable, sentences_of, block_tokens: int) -> Iterator[list]:
-    """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split)."""
+def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None) -> Iterator[list]:
+    """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split).
+
+    ``idle`` tells when the input has paused (nothing to read right now): the items
+    so far go out at once, so an interactive pipeline sees each result promptly.
+    """
     block: list = []
     tokens = 0
     for item in items:
         block.append(item)
         tokens += sum(len(s) for s in sentences_of(item))
-        if tokens >= block_tokens:
+        if tokens >= block_tokens or (idle is not None and tokens and idle()):
             yield block
             block, tokens = [], 0
     if block:
@@ -135,107 +125,55 @@ def group_items(items: Iterable, sentences_of, block_tokens: int) -> Iterator[li
 
 # --------------------------------------------------------------------------- files in, text out
 
-DEFAULT_OUTPUT = {"conll": "conll", "text": "jsonl", "jsonl": "jsonl"}
+DEFAULT_OUTPUT = {"conll": "conll", "text": "jsonl", "jsonl": "jsonl", "lines": "jsonl"}
 
 
 @dataclass
 class TagOptions:
-    input_format: str = "auto"  # text, conll, jsonl or auto
-    output_format: str | None = None  # conll or jsonl; None: conll for CoNLL input, else jsonl
-    min_score: float = 0.0
-    replace_col: int | None = None  # CoNLL: write the tag into this column instead of appending
+    input_format: str = "auto"  # a name in formats.INPUT_FORMATS, or auto
+    output_format: str | None = None  # a name in formats.OUTPUT_FORMATS; None: conll for CoNLL input, else jsonl
+    min_score: float = 0.0  # drop entities scoring less (every output format)
+    replace_col: int | None = None  # CoNLL: write the tag into this column instead of appending; JSONL: overwrite spans
     sep: str = "auto"
     token_col: int = 0
     on_error: Callable[[NerpipeError], None] | None = None  # None: raise; else report and skip
     on_format: Callable[[str, str, str], None] | None = None  # told (path, format, why) per input
+    labels: frozenset[str] | None = None  # keep only these entity types (None: all)
+    align: str = "strict"  # JSONL character spans that miss token boundaries: strict, expand or contract
+    replace: bool = False  # JSONL input with gold spans: predictions replace them instead of going beside
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(self.sep, self.token_col, -1, self.on_error, self.align)
+
+    def write_options(self, scheme: Scheme) -> WriteOptions:
+        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=not self.replace)
 
 
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
-    for kind, out, blocks in read_blocks(paths, options, tagger.block_tokens):
+    for out, blocks in read_blocks(paths, options, tagger.block_tokens):
+        writer = FORMATS[out].writer(options.write_options(tagger.loaded.scheme))
         for block in blocks:
-            yield render_block(tagger, kind, out, block, options)
+            yield render_block(tagger, writer, block, out, options)
+        yield writer.close()
 
 
-def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
-    """For each input: its format, the output format, and its items in blocks."""
+def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, Iterator[list]]]:
+    """For each input: the output format, and its records in blocks."""
     for path in paths:
-        fmt, why, lines = open_input(path, options.input_format, on_error=options.on_error)
-        name = display_name(path)
-        if options.on_format:
-            options.on_format(name, fmt, why)
+        fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or DEFAULT_OUTPUT[fmt]
-        if fmt == "conll":
-            items = ConllReader(options.sep, options.token_col, -1, on_error=options.on_error).parse(lines, name)
-        elif fmt == "jsonl":
-            items = parse_jsonl(lines, name, options.on_error)
-        else:
-            items = parse_paragraphs(lines, name)
-        yield fmt, out, group_items(items, _SENTENCES_OF[fmt], block_tokens)
+        yield out, group_items(items, sentences_of, block_tokens, source.idle)
 
 
-def render_block(tagger: Tagger, kind: str, out: str, block: list, options: TagOptions) -> str:
-    """Tag one block of items of input format ``kind`` and format it as ``out``."""
-    tagged = tagger.tag_block(block, _SENTENCES_OF[kind], with_scores=out == "jsonl")
-    render = _conll_output if kind == "conll" else _doc_output
-    return "".join(render(item, preds, out, options) for item, preds in tagged)
-
-
-def _conll_sentences(item) -> list[Sequence[str]]:
-    return [item.tokens] if isinstance(item, Sentence) else []
-
-
-def _conll_output(item, preds: list[Prediction], out: str, options: TagOptions) -> str:
-    if isinstance(item, Marker):
-        return item.text if out == "conll" else ""
-    if out == "conll":
-        ncols = len(item.rows[0])
-        replace = None if options.replace_col is None else options.replace_col % ncols
-        if replace is not None and replace == options.token_col % ncols:
-            raise NerpipeError(f"--replace would overwrite the tokens: the file has {ncols} column(s) and "
-                               f"--tag-col {options.replace_col} is the token column", item.path, item.line)
-        return format_sentence(item, preds[0].tags, replace)
-    spans, scores = _kept(preds[0], options.min_score)
-    return doc_to_json(sentence_to_doc(item), spans, scores)
-
-
-def _doc_sentences(doc: Doc) -> list[list[str]]:
-    """Split a doc into sentences (tokenising it first if needed), once: the split stays on the doc."""
-    if doc.sentences is None:
-        sentences = tokenize_sentences(doc.text) if doc.tokens is None else split_sentences(doc.text, doc.tokens)
-        doc.tokens = [tok for sent in sentences for tok in sent]
-        doc.sentence_lengths = [len(sent) for sent in sentences]
-        doc.sentences = [[doc.text[s:e] for s, e in sent] for sent in sentences]
-    return doc.sentences
-
-
-def _doc_output(doc: Doc, preds: list[Prediction], out: str, options: TagOptions) -> str:
-    if out == "conll":
-        chunks, k = [], 0
-        for n, pred in zip(doc.sentence_lengths, preds):
-            chunks.append(tokens_to_conll([doc.text[s:e] for s, e in doc.tokens[k : k + n]], pred.tags))
-            k += n
-        return "".join(chunks)
-    spans, scores, offset = [], [], 0
-    for n, pred in zip(doc.sentence_lengths, preds):
-        kept, kept_scores = _kept(pred, options.min_score, offset)
-        spans += kept
-        scores += kept_scores
-        offset += n
-    return doc_to_json(doc, spans, scores)
-
-
-def _kept(pred: Prediction, min_score: float, offset: int = 0) -> tuple[list, list[float]]:
-    """Spans (shifted by ``offset`` tokens) whose score reaches ``min_score``."""
-    spans, scores = [], []
-    for (s, e, label), score in zip(pred.spans, pred.scores or [1.0] * len(pred.spans)):
-        if score >= min_score:
-            spans.append((s + offset, e + offset, label))
-            scores.append(score)
-    return spans, scores
-
-
-_SENTENCES_OF = {"conll": _conll_sentences, "jsonl": _doc_sentences, "text": _doc_sentences}
+def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> str:
+    """Tag one block of records and write them with ``writer``."""
+    tagged = tagger.tag_block(block, sentences_of, with_scores=out == "jsonl" or options.min_score > 0)
+    chunks = []
+    for item, preds in tagged:
+        annotations = [filter_annotation(Annotation(p.spans, p.scores), options.min_score, options.labels) for p in preds]
+        chunks.append(writer.write(item, annotations))
+    return "".join(chunks)
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -255,9 +193,11 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
-def _render_in_worker(kind: str, out: str, block: list, options: TagOptions) -> str:
+def _render_in_worker(out: str, block: list, options: TagOptions) -> str:
     assert _WORKER_TAGGER is not None
-    return render_block(_WORKER_TAGGER, kind, out, block, options)
+    # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
+    writer = FORMATS[out].writer(options.write_options(_WORKER_TAGGER.loaded.scheme))
+    return render_block(_WORKER_TAGGER, writer, block, out, options) + writer.close()
 
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
@@ -278,9 +218,9 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
     pending: collections.deque = collections.deque()
     try:
-        for kind, out, blocks in read_blocks(paths, options, block_tokens):
+        for out, blocks in read_blocks(paths, options, block_tokens):
             for block in blocks:
-                pending.append(pool.submit(_render_in_worker, kind, out, block, plain))
+                pending.append(pool.submit(_render_in_worker, out, block, plain))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
         while pending:

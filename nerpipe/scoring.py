@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .errors import NerpipeError
-from .formats import ConllReader, Sentence, sentences_only
+from .formats import ConllReader, Sentence, read_records, sentences_only
+from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tag, convert_tags, split_tag
 
 Chunk = tuple[int, int, str]
@@ -295,11 +296,67 @@ def score_files(
     gold_col: int = -1,
     pred_col: int = -1,
 ) -> Score:
-    """Score two CoNLL files (tag columns compared), or one in conlleval's layout."""
+    """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
+    JSONL (detected) is scored by character offsets instead."""
+    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
+    if fmt == "jsonl":
+        pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
+        return score_jsonl(gold_items, pred_docs)
     if pred is None:
-        pairs = pairs_from_one(sentences_only(ConllReader(sep, 0, -1).read([gold])))
+        pairs = pairs_from_one(sentences_only(gold_items))
     else:
-        gold_sents = sentences_only(ConllReader(sep, 0, gold_col).read([gold]))
         pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
-        pairs = pairs_from_two(gold_sents, pred_sents)
+        pairs = pairs_from_two(sentences_only(gold_items), pred_sents)
     return score_pairs(pairs, strict=strict, scheme=scheme)
+
+
+def _predicted(doc) -> list[tuple[int, int, str]]:
+    """A JSONL record's predicted entities by character offsets: ``predicted_spans`` if
+    it has them (``nerpipe tag`` output beside gold spans), else ``spans``."""
+    spans = doc.record.get("predicted_spans")
+    if spans is None:
+        return doc.char_spans(doc.spans or [])
+    if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
+                                              and isinstance(x.get("end"), int) and isinstance(x.get("label"), str)
+                                              for x in spans):
+        raise NerpipeError('"predicted_spans" must be a list of objects with "start", "end" and "label"', doc.path, doc.line)
+    return [(x["start"], x["end"], x["label"]) for x in spans]
+
+
+def score_jsonl(gold: Iterable, pred: Iterable | None = None) -> Score:
+    """Entity P/R/F1 over JSONL records by exact character offsets and label.
+
+    One stream: each record's ``spans`` (gold) against its ``predicted_spans``. Two:
+    the gold records' spans against the predicted records' (same texts, in order).
+    Token accuracy counts the gold record's tokens.
+    """
+    score = Score(mode="character offsets")
+    gold_it = iter(gold)
+    pred_it = iter(pred) if pred is not None else None
+    for g in gold_it:
+        if pred_it is None:
+            p = g
+        else:
+            p = next(pred_it, None)
+            if p is None:
+                raise NerpipeError("the predicted file ends here, but the gold file has more records", g.path, g.line)
+            if p.text != g.text:
+                raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
+        if g.spans is None:
+            raise NerpipeError('expected gold "spans" in the record', g.path, g.line)
+        gold_spans, pred_spans = g.char_spans(g.spans), _predicted(p)
+        score.add(_token_labels(g, gold_spans), _token_labels(g, pred_spans), gold_spans, pred_spans)
+    if pred_it is not None:
+        extra = next(pred_it, None)
+        if extra is not None:
+            raise NerpipeError("the gold file ends, but the predicted file has more records", extra.path, extra.line)
+    return score
+
+
+def _token_labels(doc, spans) -> list[str]:
+    labels = ["O"] * len(doc.tokens)
+    for start, end, label in spans:
+        for i, (s, e) in enumerate(doc.tokens):
+            if s >= start and e <= end:
+                labels[i] = label
+    return labels

@@ -10,6 +10,7 @@ scanning; every token is a ``(start, end)`` slice of the input, so
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Abbreviations that keep their final period (newswire: titles, months, companies, places).
 ABBREVIATIONS = (
@@ -20,6 +21,8 @@ ABBREVIATIONS = (
     "Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Ky La Md Mass Mich Minn Miss Mo Mont "
     "Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo"
 ).split()
+# the same in capitals, for ALL-CAPS text (only those that are no common word in capitals)
+SHOUTED = "MR MRS MS DR PROF SEN REP GOV GEN COL LT CAPT SGT INC CORP CO LTD BROS PLC JR SR ST".split()
 
 _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining marks
 _W = rf"(?:\w[{_MARK}]*)"  # a word character with any combining marks on it
@@ -31,7 +34,8 @@ _TOKEN = re.compile(
         [
             r"(?:https?://|ftp://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”]",  # URLs
             r"[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+",  # e-mail addresses
-            r"(?:" + "|".join(ABBREVIATIONS) + r")\.(?!\w)",  # known abbreviations
+            r"(?:" + "|".join(ABBREVIATIONS + SHOUTED) + r")\.(?!\w)",  # known abbreviations
+            r"[A-Z][a-z]\.(?:[A-Z]\.)+(?!\w)",  # Ph.D.
             r"(?:[A-Za-z]\.){2,}(?![\w])",  # U.S., e.g., U.N.
             r"[A-Z]\.(?=\s+[A-Z])",  # an initial: John F. Kennedy
             r"(?m:^)\d{1,3}\.(?=[ \t])",  # "3. Schumacher": a rank that opens a line
@@ -47,6 +51,11 @@ _TOKEN = re.compile(
 )
 
 _ENDERS = {".", "!", "?", "...", "!!", "??"}
+# words that open sentences far more often than they follow an abbreviation mid-sentence
+_OPENERS = set("The He She It They We I But And In A An This That There His Her Its Their Our On At For After When "
+               "THE HE SHE IT THEY WE BUT AND IN THIS THAT THERE".split())
+# abbreviations that often end a sentence: company suffixes
+_FINAL_ABBREVIATIONS = {f"{a}." for a in "Inc Corp Co Ltd Bros Plc etc INC CORP CO LTD".split()}
 _CLOSERS = {'"', "'", ")", "]", "}", "’", "”", "''", "»"}
 
 
@@ -55,24 +64,38 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
-def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """Group tokens into sentences: a break follows ``.``/``!``/``?`` (and quotes or
-    brackets attached to it) when the next token does not start in lower case."""
+def split_sentences(text: str, tokens: list[tuple[int, int]], breaks: Sequence[int] = ()) -> list[list[tuple[int, int]]]:
+    """Group tokens into sentences.
+
+    A break follows ``.``/``!``/``?`` (and quotes or brackets attached to it) when the
+    next token does not start in lower case, or whatever follows in text with no
+    capitals at all (chat, transcripts). An abbreviation that ends a sentence (``the
+    U.S. He left``) ends it when a common sentence opener follows. ``breaks`` are token
+    positions where a sentence starts regardless (the lines of a list).
+    """
     sentences: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
     pending_break = False
     previous_end = -1
-    for start, end in tokens:
+    caseless = not any(c.isupper() for c in text)
+    forced = set(breaks)
+    for k, (start, end) in enumerate(tokens):
         tok = text[start:end]
-        if pending_break:
+        if k in forced and current:
+            sentences.append(current)
+            current, pending_break = [], False
+        elif pending_break:
             if tok in _CLOSERS and start == previous_end:  # attached: it closes
                 current.append((start, end))
                 previous_end = end
                 continue
-            if not tok[0].islower():
+            if caseless or not tok[0].islower():
                 sentences.append(current)
                 current = []
             pending_break = False
+        elif current and _ends_with_abbreviation(text, current[-1]) and tok in _OPENERS:
+            sentences.append(current)
+            current = []
         current.append((start, end))
         previous_end = end
         if tok in _ENDERS or (len(tok) > 1 and set(tok) <= {".", "!", "?"}):
@@ -80,6 +103,11 @@ def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple
     if current:
         sentences.append(current)
     return sentences
+
+
+def _ends_with_abbreviation(text: str, token: tuple[int, int]) -> bool:
+    tok = text[token[0] : token[1]]
+    return len(tok) > 2 and tok.endswith(".") and tok[-2].isalpha() and not tok[:-1].isalpha() or tok in _FINAL_ABBREVIATIONS
 
 
 def tokenize_sentences(text: str) -> list[list[tuple[int, int]]]:

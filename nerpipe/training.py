@@ -18,7 +18,7 @@ import torch
 
 from .checkpoints import atomic_save, checkpoint_dict, round_rows, safe_load
 from .errors import NerpipeError
-from .formats import ConllReader, Sentence, display_name, sentences_only
+from .formats import ReadOptions, display_name, gold_of, read_records
 from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
@@ -130,9 +130,19 @@ class Reporter:
     def message(self, text: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class GoldSentence:
+    """A sentence to learn from: tokens, their tags, and where it was read."""
+
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]
+    path: str
+    line: int
+
+
 @dataclass
 class Corpus:
-    sentences: list[Sentence]
+    sentences: list[GoldSentence]
     paths: list[str]
 
     @property
@@ -141,14 +151,21 @@ class Corpus:
 
 
 def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
-    reader = ConllReader(config.sep, config.token_col, config.tag_col)
+    """Gold sentences from CoNLL files (a tag column) or JSONL (spans), any mix."""
+    options = ReadOptions(config.sep, config.token_col, config.tag_col)
     sentences = []
-    for s in sentences_only(reader.read(paths)):
-        if s.tags is None:
-            raise NerpipeError(f"{role} data needs a tag column, found only tokens", s.path, s.line)
-        for i, tag in enumerate(s.tags):
-            check_tag(tag, s.path, s.line + i)
-        sentences.append(s)
+    for path in paths:
+        fmt, items, _ = read_records(path, "auto", options, annotated=True)
+        for item in items:
+            for tokens, tags, where, line in gold_of(item):
+                if tags is None:
+                    what = "a tag column, found only tokens" if fmt == "conll" else '"spans" (gold entities), found none'
+                    raise NerpipeError(f"{role} data needs {what}", where, line)
+                if fmt == "conll":
+                    for i, tag in enumerate(tags):
+                        check_tag(tag, where, line + i)
+                if tokens:
+                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     return Corpus(sentences, list(paths))

@@ -128,8 +128,8 @@ def test_write_then_read_is_lossless(sentences, eol, sep):
 def test_jsonl_records_tokens_and_spans():
     doc = parse_record(json.dumps({"text": "Ann met Bob", "id": 7, "tokens": ["Ann", "met", "Bob"],
                                    "spans": [{"start": 8, "end": 11, "label": "PER"}]}), "f", 1)
-    assert doc.tokens == [(0, 3), (4, 7), (8, 11)]
-    assert doc.spans == [(2, 3, "PER")]
+    assert doc.tokens == ((0, 3), (4, 7), (8, 11))
+    assert doc.spans == ((2, 3, "PER"),)
     out = json.loads(doc_to_json(doc, [(0, 1, "PER")], [0.91234]))
     assert out["id"] == 7
     assert out["spans"] == [{"start": 0, "end": 3, "token_start": 0, "token_end": 0, "label": "PER", "score": 0.9123}]

@@ -1,0 +1,182 @@
+"""Input and output formats, one module each, and the registry every command asks (no torch).
+
+``FORMATS`` maps a format's name to what it can do: read records from numbered lines,
+give a record's sentences (token lists to tag), give its gold annotations (to train
+and score on), and write records with annotations. ``tag``, ``convert``, ``train``,
+``score`` and their ``--help`` choices all come from here: adding a format is one new
+module and one entry below.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..errors import NerpipeError
+from ..schemes import Scheme, spans_to_tags
+from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
+from .doc import ALIGN_MODES, Doc, align_spans, make_doc
+from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
+from .source import LineSource, OnError, display_name, read_lines, strip_eol
+from .text import parse_lines, parse_paragraphs
+
+
+class Annotation(NamedTuple):
+    """One sentence's entities: spans over its tokens and, when known, a score each."""
+
+    spans: Sequence[tuple[int, int, str]]
+    scores: Sequence[float] | None = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    sep: str = "auto"
+    token_col: int = 0
+    tag_col: int = -1
+    on_error: OnError | None = None
+    align: str = "strict"  # JSONL character spans: strict, expand or contract
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    scheme: Scheme | None = None  # CoNLL tags are written in this scheme (None: as read, or IOB2)
+    replace_col: int | None = None  # CoNLL: write tags into this column instead of appending
+    token_col: int = 0
+    tag_col: int = -1
+    keep_gold: bool = True  # JSONL: predictions beside gold spans ("predicted_spans"), not over them
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    help: str
+    parse: Callable[[Iterable[tuple[int, str | None]], str, ReadOptions], Iterator[Any]] | None = None
+    writer: Callable[[WriteOptions], Any] | None = None
+
+
+def _conll_parse(lines, name, options: ReadOptions):
+    return ConllReader(options.sep, options.token_col, options.tag_col, on_error=options.on_error).parse(lines, name)
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("conll", "CoNLL columns: a token per line, blank lines between sentences", _conll_parse,
+               lambda o: ConllWriter(o.scheme, o.replace_col, o.token_col, o.tag_col)),
+        Format("jsonl", "JSON lines with text, tokens and character-offset spans (spaCy/Prodigy)",
+               lambda lines, name, o: parse_jsonl(lines, name, o.on_error, o.align), lambda o: JsonlWriter(o.keep_gold)),
+        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_paragraphs(lines, name)),
+        Format("lines", "plain text, one record per line (a document, a title, a name)",
+               lambda lines, name, o: parse_lines(lines, name)),
+    )
+}
+INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.parse is not None)
+OUTPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.writer is not None)
+
+
+def sentences_of(item) -> list[Sequence[str]]:
+    """The token lists of a record to tag (none for a marker line)."""
+    if isinstance(item, Sentence):
+        return [item.tokens]
+    if isinstance(item, Doc):
+        return list(item.sentences)
+    return []
+
+
+def gold_of(item) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+    """``(tokens, tags, path, line)`` per sentence of a record; tags None when it has none."""
+    if isinstance(item, Sentence):
+        return [(item.tokens, item.tags, item.path, item.line)]
+    if isinstance(item, Doc):
+        if item.spans is None:
+            return [(tokens, None, item.path, item.line) for tokens in item.sentences]
+        per = item.sentence_spans()
+        return [(tokens, spans_to_tags(per[i], len(tokens), Scheme.IOB2), item.path, item.line)
+                for i, tokens in enumerate(item.sentences)]
+    return []
+
+
+def detect_format(lines: Sequence[str]) -> tuple[str, str]:
+    """Decide between text, conll and jsonl from the first lines; return it and why."""
+    from ..schemes import is_valid_tag
+
+    body = [strip_eol(line)[0].lstrip("\ufeff") for line in lines]
+    body = [b for b in body if b.strip()]
+    if not body:
+        return "text", "the input is empty"
+    first = body[0].lstrip()
+    if first.startswith("{"):
+        return "jsonl", "the first line is a JSON object"
+    if first.split()[0] == DOCSTART:
+        return "conll", "the first line is -DOCSTART-"
+    block = [b for b in body if not b.startswith("#")][:20]
+    if block and all(len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block):
+        return "conll", "every line of the first block has columns ending in a tag"
+    if len(block) >= 3 and all(len(b.split()) == 1 for b in block):
+        return "conll", "the first lines hold one token each (untagged CoNLL)"
+    return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for CoNLL)"
+
+
+def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError | None = None):
+    """Open ``path`` as numbered lines and settle its format (sniffed when ``auto``).
+
+    Returns the format, the reason it was chosen, the lines (none consumed) and the
+    :class:`LineSource` (which can tell when the input pauses).
+    """
+    source = read_lines(path, on_error)
+    lines = iter(source)
+    if fmt != "auto":
+        return fmt, "as asked", lines, source
+    head = []
+    for item in lines:
+        head.append(item)
+        if len(head) >= peek or (len(head) >= 1 and source.idle()):
+            break
+    found, why = detect_format([text for _, text in head if text is not None])
+    return found, why, itertools.chain(head, lines), source
+
+
+def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
+                 annotated: bool = False) -> tuple[str, Iterator[Any], LineSource]:
+    """The records of one input in format ``fmt`` (``auto``: sniffed).
+
+    ``annotated``: the input must hold annotations (train, score), so auto means JSONL
+    when the first line is a JSON object and CoNLL otherwise, never plain text.
+    """
+    found, why, lines, source = open_input(path, fmt, on_error=options.on_error)
+    if annotated and fmt == "auto" and found not in ("jsonl", "conll"):
+        found, why = "conll", "annotated data that is not JSONL"
+    if on_format:
+        on_format(display_name(path), found, why)
+    return found, FORMATS[found].parse(lines, display_name(path), options), source
+
+
+def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset[str] | None = None) -> Annotation:
+    """Only the spans scoring at least ``min_score`` and with one of ``labels`` (None: any)."""
+    scores = ann.scores if ann.scores is not None else [1.0] * len(ann.spans)
+    kept = [(span, score) for span, score in zip(ann.spans, scores)
+            if score >= min_score and (labels is None or span[2] in labels)]
+    return Annotation([k[0] for k in kept], [k[1] for k in kept] if ann.scores is not None else None)
+
+
+__all__ = [
+    "ALIGN_MODES", "Annotation", "DOCSTART", "Doc", "FORMATS", "Format", "INPUT_FORMATS", "LineSource", "Marker",
+    "OUTPUT_FORMATS", "ReadOptions", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
+    "display_name", "doc_to_json", "filter_annotation", "format_sentence", "gold_of", "make_doc", "open_input",
+    "parse_jsonl", "parse_lines", "parse_paragraphs", "parse_record", "read_conll", "read_jsonl", "read_lines",
+    "read_paragraphs", "read_records", "sentence_to_doc", "sentences_of", "sentences_only", "strip_eol",
+]
+
+
+def read_jsonl(paths: Sequence[str]) -> Iterator[Doc]:
+    """Stream JSONL records (``{"text": ...}`` with optional ``tokens`` and ``spans``)."""
+    for path in paths:
+        yield from parse_jsonl(read_lines(path), display_name(path))
+
+
+def read_paragraphs(paths: Sequence[str]) -> Iterator[Doc]:
+    """Stream blank-line separated paragraphs of plain text."""
+    for path in paths:
+        yield from parse_paragraphs(read_lines(path), display_name(path))

@@ -1,0 +1,285 @@
+"""CoNLL column files: a token per line, sentences between blank lines (no torch).
+
+Reading and writing are exact: every line that is not a token (blank, comment,
+``-DOCSTART-``) comes through as a :class:`Marker`, and a sentence keeps its raw
+lines, so writing back what was read gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..errors import NerpipeError
+from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
+from .source import BOM, OnError, display_name, read_lines
+
+DOCSTART = "-DOCSTART-"
+SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
+_SPACES = re.compile(r"[ \t]+")
+
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a CoNLL file, with everything needed to write it back."""
+
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...] | None  # None when the file has no tag column
+    rows: tuple[list[str], ...]  # every column of every token line
+    lines: tuple[str, ...]  # the raw lines, line ends included
+    path: str
+    line: int  # line number of the first token
+    sep: str  # "\t" or " ": what to put between columns when writing
+    tag_col: int = -1  # the column the tags were read from
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A line that is not a token: ``blank``, ``comment`` or ``docstart``."""
+
+    kind: str
+    text: str  # raw line, line end included
+    path: str
+    line: int
+
+
+class ConllReader:
+    """Parse CoNLL column lines into :class:`Sentence` and :class:`Marker` items.
+
+    Columns are split on tabs when the file's first token line has one, otherwise on
+    runs of spaces and tabs (``sep`` forces either). ``token_col`` and ``tag_col``
+    index the columns (negative from the end); a file with a single column has no
+    tags. A ``#`` line before a sentence is a comment unless it reads as a token
+    line of the file (right column count and a valid tag), so a ``#`` token is kept.
+    """
+
+    def __init__(self, sep: str = "auto", token_col: int = 0, tag_col: int = -1, comments: bool = True,
+                 on_error: OnError | None = None):
+        if sep not in SEPARATORS:
+            raise NerpipeError(f"unknown separator {sep!r} (expected auto, tab or space)")
+        self.sep, self.token_col, self.tag_col, self.comments = sep, token_col, tag_col, comments
+        self.on_error = on_error
+
+    def read(self, paths: Sequence[str]) -> Iterator[Sentence | Marker]:
+        for path in paths:
+            yield from self.parse(read_lines(path, self.on_error), display_name(path))
+
+    def parse(self, lines: Iterable[tuple[int, str]], name: str) -> Iterator[Sentence | Marker]:
+        from ..schemes import is_valid_tag
+
+        sep = SEPARATORS[self.sep]
+        ncols: int | None = None
+        first_row_line = 0
+        pending: list[tuple[int, str, list[str]]] = []
+
+        def flush() -> Iterator[Sentence]:
+            if pending:
+                yield self._sentence(pending, name, sep or " ", ncols)
+                pending.clear()
+
+        skipping = False  # after a bad line (on_error set): drop the rest of its sentence
+        for lineno, raw in lines:
+            if raw is None:
+                pending.clear()
+                skipping = True
+                continue
+            text = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
+            if text.startswith(BOM):
+                # a byte-order mark opens a file, or a line of files joined with cat: not data
+                text = text[1:]
+            if not text.strip(" \t"):
+                yield from flush()
+                skipping = False
+                yield Marker("blank", raw, name, lineno)
+                continue
+            if skipping:
+                continue
+            if sep is None:
+                sep = "\t" if "\t" in text.rstrip(" \t") else " "
+            if sep == "\t":
+                # a trailing tab (an empty last column) on some lines is a common corpus quirk
+                fields = text.rstrip(" \t").split("\t")
+            elif "\t" in text or "  " in text:
+                fields = _SPACES.split(text.strip(" \t"))
+            else:
+                fields = text.strip(" ").split(" ")
+            if fields[0] == DOCSTART and not pending:
+                yield Marker("docstart", raw, name, lineno)
+                continue
+            if self.comments and not pending and text.startswith("#"):
+                as_token = (ncols is None or len(fields) == ncols) and len(fields) > 1 and is_valid_tag(fields[-1])
+                if not as_token:
+                    yield Marker("comment", raw, name, lineno)
+                    continue
+            if ncols is None:
+                ncols, first_row_line = len(fields), lineno
+                self._check_columns(ncols, name, lineno)
+            elif len(fields) != ncols:
+                err = NerpipeError(
+                    f"expected {ncols} columns (as on line {first_row_line}), found {len(fields)}"
+                    + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
+                    name,
+                    lineno,
+                )
+                if self.on_error is None:
+                    raise err
+                self.on_error(err)
+                pending.clear()
+                skipping = True
+                continue
+            pending.append((lineno, raw, fields))
+        yield from flush()
+
+    def _check_columns(self, ncols: int, name: str, lineno: int) -> None:
+        for option, col in (("--token-col", self.token_col), ("--tag-col", self.tag_col)):
+            if not -ncols <= col < ncols:
+                raise NerpipeError(f"{option} {col} is out of range: the file has {ncols} columns", name, lineno)
+
+    def _sentence(self, pending, name: str, sep: str, ncols: int) -> Sentence:
+        rows = tuple(f for _, _, f in pending)  # each row stays the list the parser split
+        has_tags = ncols > 1 and self.token_col % ncols != self.tag_col % ncols
+        tok, tag = self.token_col, self.tag_col
+        return Sentence(
+            tokens=tuple([r[tok] for r in rows]),
+            tags=tuple([r[tag] for r in rows]) if has_tags else None,
+            rows=rows,
+            lines=tuple(raw for _, raw, _ in pending),
+            path=name,
+            line=pending[0][0],
+            sep=sep,
+            tag_col=self.tag_col,
+        )
+
+
+def read_conll(paths: Sequence[str], sep: str = "auto", token_col: int = 0, tag_col: int = -1) -> Iterator[Sentence | Marker]:
+    """Stream the sentences and markers of CoNLL files (``-`` is standard input)."""
+    return ConllReader(sep, token_col, tag_col).read(paths)
+
+
+def sentences_only(items: Iterable[Sentence | Marker]) -> Iterator[Sentence]:
+    return (item for item in items if isinstance(item, Sentence))
+
+
+def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, replace_col: int | None = None) -> str:
+    """A sentence as CoNLL text: unchanged, with ``tags`` appended, or replacing a column."""
+    if tags is None:
+        return "".join(sentence.lines)
+    if len(tags) != len(sentence.tokens):
+        raise ValueError(f"expected {len(sentence.tokens)} tags, got {len(tags)}")
+    out = []
+    sep = sentence.sep
+    blanks = " " if sep == "\t" else " \t"  # trailing blanks would glue onto the last column when read back
+    for raw, row, tag in zip(sentence.lines, sentence.rows, tags):
+        if raw.endswith("\r\n"):
+            text, eol = raw[:-2], "\r\n"
+        else:
+            text, eol = (raw[:-1] if raw.endswith("\n") else raw), "\n"
+        if replace_col is None:
+            out.append(f"{text.rstrip(blanks)}{sep}{tag}{eol}")
+        else:
+            fields = list(row)
+            fields[replace_col] = tag
+            bom = "\ufeff" if text.startswith("\ufeff") else ""
+            out.append(bom + sentence.sep.join(fields) + eol)
+    return "".join(out)
+
+
+def tokens_to_conll(tokens: Sequence[str], tags: Sequence[str]) -> str:
+    """A plain two-column CoNLL block (token, tag) followed by a blank line."""
+    return "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags)) + "\n"
+
+
+def sentence_lines(record: dict) -> tuple[list[Marker], Sentence | None]:
+    """The markers and the sentence a JSONL record converted from CoNLL carries (``conll``)."""
+    info = record["conll"]
+    try:
+        name = "<json>"
+        before = [Marker(_marker_kind(t), t, name, 0) for t in info.get("before", [])]
+        lines = list(info.get("lines", []))
+        if not lines:
+            return before, None
+        sep = {"\t": "tab", " ": "space"}.get(info.get("sep", " "), "auto")
+        reader = ConllReader(sep, 0, int(-1 if info.get("tag_col") is None else info["tag_col"]), comments=False)
+        items = [i for i in reader.parse(list(enumerate(lines, 1)), name) if isinstance(i, Sentence)]
+    except (AttributeError, TypeError, ValueError) as err:
+        raise NerpipeError(f'"conll" must hold "lines", "sep", "tag_col" and "before" as nerpipe writes them ({err})') from None
+    if len(items) != 1:
+        raise NerpipeError('"conll" lines must hold exactly one sentence')
+    return before, items[0]
+
+
+def _marker_kind(text: str) -> str:
+    body = text.strip()
+    if not body:
+        return "blank"
+    return "docstart" if body.split()[0] == DOCSTART else "comment"
+
+
+class ConllWriter:
+    """CoNLL output, record by record.
+
+    A CoNLL sentence keeps every line: annotations are appended as a column (or
+    written into ``replace_col``); without annotations (``convert``) it comes back
+    as read, or with its tag column rewritten in ``scheme``. A JSONL record from
+    CoNLL gets its lines back; other records become token-per-line blocks with the
+    gold tags (when the record has spans) before the predicted ones.
+    """
+
+    def __init__(self, scheme: Scheme | None = None, replace_col: int | None = None, token_col: int = 0, tag_col: int = -1):
+        self.scheme, self.replace_col, self.token_col, self.tag_col = scheme, replace_col, token_col, tag_col
+
+    def write(self, item, annotations) -> str:
+        if isinstance(item, Marker):
+            return item.text
+        if isinstance(item, Sentence):
+            return self._sentence(item, annotations)
+        if "conll" in item.record:
+            before, sentence = sentence_lines(item.record)
+            out = "".join(m.text for m in before)
+            if sentence is None:
+                return out
+            if annotations is None:
+                return out + self._restored(sentence, list(item.spans or []))
+            return out + self._sentence(sentence, annotations)
+        return self._block(item, annotations)
+
+    def close(self) -> str:
+        return ""
+
+    def _sentence(self, item: Sentence, annotations) -> str:
+        if annotations is None:
+            if self.scheme is None or item.tags is None:
+                return format_sentence(item)
+            return format_sentence(item, convert_tags(item.tags, self.scheme), replace_col=self.tag_col % len(item.rows[0]))
+        tags = spans_to_tags(annotations[0].spans, len(item.tokens), self.scheme or Scheme.IOB2)
+        ncols = len(item.rows[0])
+        replace = None if self.replace_col is None else self.replace_col % ncols
+        if replace is not None and replace == self.token_col % ncols:
+            raise NerpipeError(f"--replace would overwrite the tokens: the file has {ncols} column(s) and "
+                               f"--tag-col {self.replace_col} is the token column", item.path, item.line)
+        return format_sentence(item, tags, replace)
+
+    def _restored(self, sentence: Sentence, spans: list) -> str:
+        """A sentence converted to JSONL and back: as it was, unless its spans changed."""
+        if sentence.tags is not None and tags_to_spans(sentence.tags) == spans and self.scheme is None:
+            return format_sentence(sentence)
+        scheme = self.scheme or (detect_scheme([sentence.tags]) if sentence.tags else Scheme.IOB2)
+        tags = spans_to_tags(spans, len(sentence.tokens), scheme)
+        if sentence.tags is None:
+            return format_sentence(sentence, tags)
+        return format_sentence(sentence, tags, replace_col=self.tag_col % len(sentence.rows[0]))
+
+    def _block(self, doc, annotations) -> str:
+        gold = doc.sentence_spans() if doc.spans is not None else None
+        out = []
+        for i, tokens in enumerate(doc.sentences):
+            n = len(tokens)
+            columns = [list(tokens)]
+            if annotations is None or (gold is not None and self.replace_col is None):
+                columns.append(spans_to_tags(gold[i] if gold else [], n, self.scheme or Scheme.IOB2))
+            if annotations is not None:
+                columns.append(spans_to_tags(annotations[i].spans, n, self.scheme or Scheme.IOB2))
+            out.append("".join(" ".join(row) + "\n" for row in zip(*columns)) + "\n")
+        return "".join(out)

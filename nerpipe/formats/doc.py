@@ -1,0 +1,130 @@
+"""A text with its tokens and sentences: one JSONL record, one paragraph or one line (no torch).
+
+A :class:`Doc` is immutable and is built complete: tokenised (unless the record gave
+tokens), split into sentences, and with its annotated spans aligned to its tokens.
+Sentence breaks never fall inside an annotated span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NerpipeError
+from ..tokenize import split_sentences, tokenize
+
+Span = tuple[int, int, str]  # token positions, end exclusive
+ALIGN_MODES = ("strict", "expand", "contract")
+
+
+@dataclass(frozen=True)
+class Doc:
+    text: str
+    tokens: tuple[tuple[int, int], ...]  # (start, end) character offsets into text
+    sentence_lengths: tuple[int, ...]  # tokens per sentence
+    record: Mapping[str, Any] = field(default_factory=dict)  # the input object; other fields pass through
+    path: str = "-"
+    line: int = 0
+    spans: tuple[Span, ...] | None = None  # annotated spans (token positions), when the record had them
+    sentences: tuple[tuple[str, ...], ...] = field(init=False, repr=False)  # token texts per sentence
+
+    def __post_init__(self) -> None:
+        out, k = [], 0
+        for n in self.sentence_lengths:
+            out.append(tuple(self.text[s:e] for s, e in self.tokens[k : k + n]))
+            k += n
+        object.__setattr__(self, "sentences", tuple(out))
+
+    def sentence_spans(self) -> list[list[Span]]:
+        """The annotated spans of each sentence, in sentence-relative positions."""
+        out: list[list[Span]] = [[] for _ in self.sentence_lengths]
+        starts, k = [], 0
+        for n in self.sentence_lengths:
+            starts.append(k)
+            k += n
+        for s, e, label in self.spans or ():
+            i = max(j for j, st in enumerate(starts) if st <= s)
+            out[i].append((s - starts[i], e - starts[i], label))
+        return out
+
+    def char_spans(self, spans: Sequence[Span]) -> list[tuple[int, int, str]]:
+        return [(self.tokens[s][0], self.tokens[e - 1][1], label) for s, e, label in spans]
+
+
+def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens: Sequence[tuple[int, int]] | None = None,
+             char_spans: Sequence[tuple[int, int, str]] | None = None, token_spans: Sequence[Span] | None = None,
+             align: str = "strict", split: bool = True, breaks: Sequence[int] = ()) -> Doc:
+    """Tokenise (unless ``tokens``), align ``char_spans`` to tokens, split into sentences.
+
+    ``breaks``: token positions where a sentence must start (e.g. line starts of a list).
+    """
+    offsets = list(tokens) if tokens is not None else tokenize(text)
+    spans = None
+    if char_spans is not None or token_spans is not None:
+        spans = list(token_spans or []) + align_spans(text, offsets, char_spans or [], align, path, line)
+        spans.sort()
+        for (s1, e1, l1), (s2, e2, l2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                a, b = _describe(text, offsets, (s1, e1, l1)), _describe(text, offsets, (s2, e2, l2))
+                raise NerpipeError(f"span {b} overlaps span {a}; NER spans may not overlap", path, line)
+    lengths = _sentence_lengths(text, offsets, spans or [], breaks) if split else ([len(offsets)] if offsets else [])
+    return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None)
+
+
+def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:
+    a, b = tokens[span[0]][0], tokens[span[1] - 1][1]
+    return f"{a}-{b} {text[a:b]!r} ({span[2]})"
+
+
+def _sentence_lengths(text: str, tokens: list[tuple[int, int]], spans: Sequence[Span], breaks: Sequence[int]) -> list[int]:
+    if not tokens:
+        return []
+    sentences = split_sentences(text, tokens, breaks)
+    # a sentence break inside an annotated span would cut the entity in two: undo it
+    inside = set()
+    for s, e, _ in spans:
+        inside.update(range(s + 1, e))
+    lengths: list[int] = []
+    k = 0
+    for sent in sentences:
+        if lengths and k in inside:
+            lengths[-1] += len(sent)
+        else:
+            lengths.append(len(sent))
+        k += len(sent)
+    return lengths
+
+
+def align_spans(text: str, tokens: Sequence[tuple[int, int]], char_spans: Sequence[tuple[int, int, str]], align: str,
+                path: str, line: int) -> list[Span]:
+    """Character spans -> token spans, or a located error; never a silent drop.
+
+    strict: a span must start and end on token boundaries; expand: widen it to the
+    tokens it touches; contract: narrow it to the tokens wholly inside it (spaCy's
+    alignment modes).
+    """
+    starts = {s: i for i, (s, _) in enumerate(tokens)}
+    ends = {e: i for i, (_, e) in enumerate(tokens)}
+    out = []
+    for start, end, label in char_spans:
+        where = f"span {start}-{end} {text[start:end]!r} ({label})"
+        if not (0 <= start < end <= len(text)):
+            raise NerpipeError(f"span {start}-{end} ({label}) lies outside the text ({len(text)} characters)", path, line)
+        if start in starts and end in ends:
+            out.append((starts[start], ends[end] + 1, label))
+            continue
+        touched = [i for i, (s, e) in enumerate(tokens) if s < end and e > start]
+        if align == "expand" and touched:
+            out.append((touched[0], touched[-1] + 1, label))
+            continue
+        inside = [i for i in touched if tokens[i][0] >= start and tokens[i][1] <= end]
+        if align == "contract" and inside:
+            out.append((inside[0], inside[-1] + 1, label))
+            continue
+        if not touched:
+            raise NerpipeError(f"{where} covers no token (only spaces?)", path, line)
+        near = ", ".join(f"{text[s:e]!r} {s}-{e}" for s, e in (tokens[i] for i in touched))
+        problem = "holds no whole token" if align == "contract" else "does not start and end on token boundaries"
+        raise NerpipeError(f"{where} {problem} (tokens there: {near}); --align expand or contract snaps it", path, line)
+    return out

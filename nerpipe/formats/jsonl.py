@@ -1,0 +1,177 @@
+"""JSONL span records in the spaCy/Prodigy convention (no torch).
+
+A record needs only ``text``; ``tokens`` (strings or ``{"start", "end"}`` objects) are
+used as given, else nerpipe tokenises the text. ``spans`` are gold annotations: by
+``token_start``/``token_end`` (inclusive) or by character ``start``/``end``, aligned to
+the tokens (strictly, or snapped with ``--align``). Output keeps every other field.
+
+Records converted from CoNLL carry a ``conll`` object so that converting back gives
+the same bytes: ``lines`` (the token lines as read, line ends included), ``sep``,
+``tag_col``, and ``before`` (the blank, comment and ``-DOCSTART-`` lines that came
+before the sentence).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from ..errors import NerpipeError
+from ..schemes import tags_to_spans
+from .conll import Marker, Sentence
+from .doc import Doc, make_doc
+from .source import BOM, OnError
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
+                align: str = "strict") -> Iterator[Doc]:
+    for lineno, raw in lines:
+        if raw is None:
+            continue  # undecodable, already reported
+        text = raw.strip().lstrip(BOM)
+        if not text:
+            continue
+        try:
+            yield parse_record(text, name, lineno, align)
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+
+
+def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise NerpipeError('expected a JSON object with a "text" string', name, lineno)
+    body = record["text"]
+    tokens = _record_tokens(body, record["tokens"], name, lineno) if "tokens" in record else None
+    char_spans, token_spans = None, None
+    if record.get("spans") is not None:
+        token_spans, char_spans = _record_spans(record["spans"], tokens, name, lineno)
+    # a record converted from CoNLL is one sentence, as it was there
+    return make_doc(body, record, name, lineno, tokens, char_spans, token_spans, align, split="conll" not in record)
+
+
+def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple[int, int]]:
+    if not isinstance(tokens, list):
+        raise NerpipeError('"tokens" must be a list', name, lineno)
+    result = []
+    cursor = 0
+    for i, tok in enumerate(tokens):
+        if isinstance(tok, str):
+            start = text.find(tok, cursor)
+            if start < 0 or not tok:
+                raise NerpipeError(f"token {i} {tok!r} is not in the text after offset {cursor}", name, lineno)
+            end = start + len(tok)
+        elif isinstance(tok, dict) and isinstance(tok.get("start"), int) and isinstance(tok.get("end"), int):
+            start, end = tok["start"], tok["end"]
+            if not 0 <= start < end <= len(text):
+                raise NerpipeError(f"token {i} has offsets {start}..{end} outside the text", name, lineno)
+            if "text" in tok and text[start:end] != tok["text"]:
+                raise NerpipeError(f"token {i}: text[{start}:{end}] is {text[start:end]!r}, not {tok['text']!r}", name, lineno)
+        else:
+            raise NerpipeError(f'token {i} must be a string or an object with "start" and "end"', name, lineno)
+        if start < cursor:
+            raise NerpipeError(f"token {i} overlaps the one before it", name, lineno)
+        result.append((start, end))
+        cursor = end
+    return result
+
+
+def _record_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int):
+    """Token spans (from token_start/token_end) and character spans (from start/end)."""
+    if not isinstance(spans, list):
+        raise NerpipeError('"spans" must be a list', name, lineno)
+    by_token, by_char = [], []
+    for span in spans:
+        if not isinstance(span, dict) or not isinstance(span.get("label"), str):
+            raise NerpipeError('each span must be an object with a "label"', name, lineno)
+        if tokens is not None and isinstance(span.get("token_start"), int) and isinstance(span.get("token_end"), int):
+            first, last = span["token_start"], span["token_end"]
+            if not 0 <= first <= last < len(tokens):
+                raise NerpipeError(f"span tokens {first}..{last} outside the {len(tokens)} tokens", name, lineno)
+            by_token.append((first, last + 1, span["label"]))
+        elif isinstance(span.get("start"), int) and isinstance(span.get("end"), int):
+            by_char.append((span["start"], span["end"], span["label"]))
+        else:
+            raise NerpipeError(f'span {json.dumps(span)} needs integer "start" and "end" (or "token_start" and "token_end")',
+                               name, lineno)
+    return by_token, by_char
+
+
+def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequence[float] | None = None,
+                field: str = "spans") -> str:
+    """One JSONL line in the spaCy/Prodigy convention (``token_end`` inclusive); the
+    spans go into ``field`` (``spans``, or ``predicted_spans`` beside gold ones)."""
+    record = dict(doc.record)
+    record["text"] = doc.text
+    record["tokens"] = [{"text": doc.text[s:e], "start": s, "end": e, "id": i} for i, (s, e) in enumerate(doc.tokens)]
+    out_spans = []
+    for k, (first, end, label) in enumerate(spans):
+        span: dict[str, Any] = {"start": doc.tokens[first][0], "end": doc.tokens[end - 1][1],
+                                "token_start": first, "token_end": end - 1, "label": label}
+        if scores is not None:
+            span["score"] = round(float(scores[k]), 4)
+        out_spans.append(span)
+    if field != "spans" and doc.spans is not None:
+        record["spans"] = [{"start": doc.tokens[s][0], "end": doc.tokens[e - 1][1], "token_start": s, "token_end": e - 1,
+                            "label": label} for s, e, label in doc.spans]
+    record[field] = out_spans
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
+    """A CoNLL sentence as a Doc whose text is its tokens joined by single spaces; its
+    lines (and the marker lines ``before`` it) travel in ``record["conll"]``."""
+    offsets, cursor = [], 0
+    for tok in sentence.tokens:
+        offsets.append((cursor, cursor + len(tok)))
+        cursor += len(tok) + 1
+    ncols = len(sentence.rows[0])
+    conll = {"lines": list(sentence.lines), "sep": sentence.sep, "tag_col": (sentence.tag_col % ncols) if sentence.tags else None,
+             "before": list(before)}
+    record = {"meta": {"file": sentence.path, "line": sentence.line}, "conll": conll}
+    spans = tags_to_spans(sentence.tags) if sentence.tags is not None else None
+    return Doc(" ".join(sentence.tokens), tuple(offsets), (len(offsets),), record, sentence.path, sentence.line,
+               tuple(spans) if spans is not None else None)
+
+
+class JsonlWriter:
+    """JSONL output: one record per input record (a CoNLL sentence carries the marker
+    lines before it). Predictions go into ``spans``, or into ``predicted_spans`` when the
+    record has gold spans and ``keep_gold`` (``tag`` without ``--replace``)."""
+
+    def __init__(self, keep_gold: bool = True):
+        self.keep_gold = keep_gold
+        self.before: list[str] = []
+
+    def write(self, item, annotations) -> str:
+        if isinstance(item, Marker):
+            self.before.append(item.text)
+            return ""
+        if isinstance(item, Sentence):
+            doc, self.before = sentence_to_doc(item, self.before), []
+        else:
+            doc = item
+        if annotations is None:
+            return doc_to_json(doc, doc.spans or [])
+        spans, scores, offset = [], [], 0
+        for n, ann in zip(doc.sentence_lengths, annotations):
+            spans += [(s + offset, e + offset, label) for s, e, label in ann.spans]
+            scores += list(ann.scores) if ann.scores is not None else [1.0] * len(ann.spans)
+            offset += n
+        field = "predicted_spans" if self.keep_gold and doc.spans is not None else "spans"
+        return doc_to_json(doc, spans, scores, field)
+
+    def close(self) -> str:
+        """Marker lines after the last sentence travel in a last, empty record."""
+        if not self.before:
+            return ""
+        out = json.dumps({"text": "", "tokens": [], "spans": [], "conll": {"lines": [], "before": self.before}},
+                         ensure_ascii=False) + "\n"
+        self.before = []
+        return out

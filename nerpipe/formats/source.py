@@ -1,0 +1,226 @@
+"""Where records come from: files, standard input, gzip, and their decoding into numbered lines (no torch).
+
+Every reader streams: it takes a path (``-`` is standard input), decodes line by line
+so an undecodable byte is reported as ``file:line``, and hands lines on as soon as
+they arrive. Gzip data (a ``.gz`` file or gzip bytes on standard input) is unpacked on
+the way. A :class:`LineSource` also tells when its input has paused (a pipe with
+nothing to read right now), so a tagger can write what it has instead of waiting.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import select
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from ..errors import NerpipeError
+
+OnError = Callable[[NerpipeError], None]
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = "\ufeff"
+_ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def strip_eol(line: str) -> tuple[str, str]:
+    """Split ``line`` into its text and its line end (``\\r\\n``, ``\\n`` or ``""``)."""
+    if line.endswith("\r\n"):
+        return line[:-2], "\r\n"
+    if line.endswith("\n"):
+        return line[:-1], "\n"
+    return line, ""
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as err:
+        raise NerpipeError(f"cannot open: {err.strerror}", path) from None
+
+
+def _decode(raw: bytes, name: str, lineno: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if lineno == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = "the file is UTF-16; convert it with: iconv -f UTF-16 -t UTF-8"
+        elif b"\x00" in raw:
+            hint = "this looks like a binary file, not text"
+        else:
+            hint = "the file is not UTF-8; convert it, e.g. with: iconv -f LATIN1 -t UTF-8"
+        bad = raw[err.start]
+        raise NerpipeError(f"invalid UTF-8 (byte 0x{bad:02x} at column {err.start + 1}); {hint}", name, lineno) from None
+
+
+class LineSource:
+    """The numbered lines of one input: ``(line_number, text)``, line ends kept.
+
+    Only ``\\n`` ends a line (a ``\\r`` or U+2028 inside a line is data). An
+    undecodable line raises, or with ``on_error`` is reported to it and comes through
+    as ``None`` so the parser can skip the record holding it. A leading BOM is kept:
+    parsers decide what it means.
+    """
+
+    def __init__(self, path: str, on_error: OnError | None = None):
+        self.path, self.name, self.on_error = path, display_name(path), on_error
+        self._raw: IO[bytes] | None = None
+        self._stream: IO[bytes] | None = None
+        self._buffered = 0  # lines decoded but not yet handed on
+        self._ended = False
+
+    # ------------------------------------------------------------------ opening
+
+    def _open(self) -> IO[bytes]:
+        raw = _open_binary(self.path)
+        self._raw = raw
+        if hasattr(raw, "peek"):
+            stream, head = raw, raw.peek(2)[:2]
+        else:  # an in-memory stream (tests): read the head and put it back in front
+            head = raw.read1(2)
+            stream = _Prefixed(head, raw)
+        return _GzipStream(stream, self.name) if head == GZIP_MAGIC else stream
+
+    def idle(self) -> bool:
+        """True when every line read so far has been handed on and the input (a pipe or
+        terminal) has nothing more to read right now; never for a regular file."""
+        if self._ended or self._buffered or self._stream is None or self._raw is None:
+            return False
+        if isinstance(self._stream, _GzipStream) and self._stream.pending:
+            return False
+        try:
+            fd = self._raw.fileno()
+            if _is_regular(fd):
+                return False
+            ready, _, _ = select.select([fd], [], [], 0)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return False  # not a real file descriptor (a test's in-memory stdin): never paused
+        return not ready
+
+    # ------------------------------------------------------------------ lines
+
+    def __iter__(self) -> Iterator[tuple[int, str | None]]:
+        stream = self._stream = self._open()
+        lineno = 0
+        rest = b""
+        try:
+            while True:
+                block = stream.read1(1 << 16)
+                if not block:
+                    break
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    rest += block
+                    continue
+                chunk, rest = rest + block[:cut], block[cut:]
+                lines = _decode_block(chunk, self.name, lineno, self.on_error)
+                self._buffered = len(lines)
+                for line in lines:
+                    lineno += 1
+                    self._buffered -= 1
+                    yield lineno, line
+            if rest:
+                lines = _decode_block(rest, self.name, lineno, self.on_error)
+                self._buffered = len(lines)
+                for line in lines:
+                    lineno += 1
+                    self._buffered -= 1
+                    yield lineno, line
+        finally:
+            self._ended = True
+            if self._raw is not None and self._raw is not sys.stdin.buffer:
+                self._raw.close()
+
+
+def _is_regular(fd: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
+class _Prefixed:
+    def __init__(self, head: bytes, raw: IO[bytes]):
+        self.head, self.raw = head, raw
+
+    def read1(self, size: int) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        return self.raw.read1(size)
+
+
+class _GzipStream:
+    """gzip members unpacked as they arrive (``read1`` returns what is there), so a
+    gzip pipe streams too; concatenated members (``cat a.gz b.gz``) read as one."""
+
+    def __init__(self, raw, name: str):
+        self.raw, self.name = raw, name
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.in_member = False  # data of an unfinished member has been fed
+        self.pending = b""
+
+    def read1(self, size: int) -> bytes:
+        while not self.pending:
+            data = self.raw.read1(size)
+            if not data:
+                if self.in_member:
+                    raise NerpipeError("the gzip data ends early (a truncated file?)", self.name)
+                return b""
+            self._feed(data)
+        out, self.pending = self.pending[:size], self.pending[size:]
+        return out
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            while data:
+                self.in_member = True
+                self.pending += self.inflate.decompress(data)
+                if not self.inflate.eof:
+                    return
+                self.in_member = False
+                data = self.inflate.unused_data
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        except zlib.error as err:
+            raise NerpipeError(f"bad gzip data: {err}", self.name) from None
+
+
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> list[str | None]:
+    """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones."""
+    if b"\x00" not in chunk:
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _ODD_BREAKS.search(text) is None:
+                return text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
+            parts = text.split("\n")
+            return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    lines: list[str | None] = []
+    raw_lines = chunk.split(b"\n")
+    raw_lines = [r + b"\n" for r in raw_lines[:-1]] + ([raw_lines[-1]] if raw_lines[-1] else [])
+    for k, raw in enumerate(raw_lines, lineno + 1):
+        try:
+            if b"\x00" in raw:
+                raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file (gzip is read as such)", name, k)
+            lines.append(_decode(raw, name, k))
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+            lines.append(None)
+    return lines
+
+
+def read_lines(path: str, on_error: OnError | None = None) -> LineSource:
+    """The numbered lines of ``path`` (``-``: standard input), gzip unpacked."""
+    return LineSource(path, on_error)

@@ -1,0 +1,73 @@
+"""Plain text: paragraphs between blank lines, or one record per line (no torch).
+
+A paragraph's text keeps its inner line ends; ``record["meta"]`` says where it starts
+in its input (file, line, character offset). Within a paragraph, line breaks end a
+sentence unless the paragraph is hard-wrapped prose (every line but the last at least
+:data:`WRAPPED` characters), so a list of names or titles is never glued into one
+sentence. The ``lines`` format makes every non-empty line a record of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..tokenize import tokenize
+from .doc import Doc, make_doc
+from .source import BOM, strip_eol
+
+WRAPPED = 40  # a paragraph whose lines (but the last) are all this long is wrapped prose
+
+
+def parse_paragraphs(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
+    offset = 0
+    lines: list[str] = []
+    start_line = start_offset = 0
+    for lineno, raw in numbered:
+        if raw is None:
+            continue  # undecodable, already reported
+        if lineno == 1 and raw.startswith(BOM):
+            raw = raw[1:]
+        if raw.strip() == "":
+            if lines:
+                yield _paragraph(lines, name, start_line, start_offset)
+                lines = []
+        else:
+            if not lines:
+                start_line, start_offset = lineno, offset
+            lines.append(raw)
+        offset += len(raw)
+    if lines:
+        yield _paragraph(lines, name, start_line, start_offset)
+
+
+def _paragraph(lines: list[str], name: str, line: int, offset: int) -> Doc:
+    text = strip_eol("".join(lines))[0]
+    record = {"meta": {"file": name, "line": line, "offset": offset}}
+    tokens = tokenize(text)
+    breaks: list[int] = []
+    if len(lines) > 1 and not all(len(strip_eol(l)[0]) >= WRAPPED for l in lines[:-1]):
+        # a list: each line starts a sentence
+        starts, pos = [], 0
+        for l in lines[:-1]:
+            pos += len(l)
+            starts.append(pos)
+        k = 0
+        for start in starts:
+            while k < len(tokens) and tokens[k][0] < start:
+                k += 1
+            breaks.append(k)
+    return make_doc(text, record, name, line, tokens, breaks=breaks)
+
+
+def parse_lines(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
+    """One record per non-empty line (a document, a title, a name)."""
+    offset = 0
+    for lineno, raw in numbered:
+        if raw is None:
+            continue
+        if lineno == 1 and raw.startswith(BOM):
+            raw = raw[1:]
+        text = strip_eol(raw)[0]
+        if text.strip():
+            yield make_doc(text, {"meta": {"file": name, "line": lineno, "offset": offset}}, name, lineno)
+        offset += len(raw)
