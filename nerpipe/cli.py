@@ -226,6 +226,8 @@ def _setup_torch(device: str, threads: int | None):
               help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper).")
 @click.option("--lower-chars/--no-lower-chars", default=False, show_default=True,
               help="The character CNN reads lower-cased spelling; case reaches the model only through the casing feature.")
+@click.option("--sentence-case/--no-sentence-case", default=False, show_default=True,
+              help="The casing feature also tells whether the whole sentence is lower-case, upper-case, title-case or mixed.")
 @click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
 @click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
 @click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
@@ -241,7 +243,7 @@ def _setup_torch(device: str, threads: int | None):
 @DEVICE
 @THREADS
 def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
-          dropout, variational, word_dropout, lexicon, case_variants, case_mix, lower_chars, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+          dropout, variational, word_dropout, lexicon, case_variants, case_mix, lower_chars, sentence_case, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
@@ -267,6 +269,7 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
                          patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
                          token_col=token_col, tag_col=tag_col, word_dropout=word_dropout, lexicon=lexicon,
                          case_variants=parse_case_variants(case_variants), case_mix=case_mix, lower_chars=lower_chars,
+                         sentence_case=sentence_case,
                          model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, variational=variational,
                                            char_filters=char_filters, crf=crf))
     reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()

@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .decoding import marginals, transition_penalties, viterbi
 from .schemes import Scheme
-from .vocab import CASINGS, Vocab, casing
+from .vocab import CASINGS, SENTENCE_CASES, Vocab, casing, sentence_case
 
 
 @dataclass
@@ -30,6 +30,7 @@ class ModelConfig:
     char_dim: int = 30
     char_filters: int = 50
     casing_dim: int = 8
+    sentence_case: bool = False  # the casing embedding is indexed by token and sentence casing together
     lexicon_features: int = 0  # bits per token from the training-data lexicon (0: none)
     hidden: int = 100
     layers: int = 1
@@ -96,9 +97,12 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
         codes = list(map(encode, flat))
         words[mask] = [c[0] for c in codes]
         casings[mask] = [c[1] for c in codes]
+        if vocab.sentence_case:
+            casings += len(CASINGS) * np.array([sentence_case(s) for s in sentences], dtype=np.int64)[:, None] * mask
     else:
         words[mask] = np.concatenate(word_ids)
-        casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else [casing(t) for t in flat]
+        casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else np.concatenate(
+            [vocab.casing_ids(s) for s in sentences])
     lexicon = np.zeros((n, seq_len), dtype=np.int64)
     if lexicon_bits is not None:
         lexicon[mask] = np.concatenate(lexicon_bits)
@@ -229,7 +233,7 @@ class BiLSTMCRF(nn.Module):
         self.n_train_words = n_train
         self.char_embedding = nn.Embedding(len(vocab.chars), config.char_dim, padding_idx=0)
         self.char_cnn = nn.Conv1d(config.char_dim, config.char_filters, kernel_size=3, padding=1)
-        self.casing_embedding = nn.Embedding(len(CASINGS), config.casing_dim)
+        self.casing_embedding = nn.Embedding(len(CASINGS) * (len(SENTENCE_CASES) if config.sentence_case else 1), config.casing_dim)
         self.dropout = nn.Dropout(config.dropout)
         in_dim = config.word_dim + config.char_filters + config.casing_dim + config.lexicon_features
         self.register_buffer("lexicon_shifts", torch.arange(config.lexicon_features), persistent=False)

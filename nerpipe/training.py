@@ -23,7 +23,7 @@ from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
 from .recase import CASE_VARIANTS, recase
-from .vocab import Vocab, casing
+from .vocab import Vocab
 
 TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
 STATE_FORMAT = "nerpipe-train-state"
@@ -47,6 +47,7 @@ class TrainConfig:
     case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
     case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch
     lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
+    sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     sep: str = "auto"
     token_col: int = 0
@@ -234,6 +235,7 @@ class Trainer:
         self.variants = ("cased",) + tuple(v for v in config.case_variants if v != "cased")
         self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
                                          pretrained_words, config.keep_pretrained, lower_chars=config.lower_chars,
+                                         sentence_case=config.sentence_case,
                                          char_variants=[CASE_VARIANTS[v] for v in self.variants[1:]])
         self.lexicon_bits = None
         if config.lexicon:
@@ -244,6 +246,7 @@ class Trainer:
             self.vocab.lexicon = Lexicon.build(pairs, types)
             self.lexicon_bits = cross_fold_features(pairs, types)
             config.model.lexicon_features = self.vocab.lexicon.features
+        config.model.sentence_case = config.sentence_case
         torch.manual_seed(config.seed)
         self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
         if matrix is not None:
@@ -264,7 +267,7 @@ class Trainer:
                        for v in self.variants]
         self.word_ids = [[np.array([self.vocab.word_id(t) for t in toks], dtype=np.int64) for toks in variant]
                          for variant in self.tokens]
-        self.casing_ids = [[np.array([casing(t) for t in toks], dtype=np.int64) for toks in variant] for variant in self.tokens]
+        self.casing_ids = [[np.array(self.vocab.casing_ids(toks), dtype=np.int64) for toks in variant] for variant in self.tokens]
         tag_index = self.vocab.tag_index
         self.tag_ids = [
             np.array([tag_index[t] for t in spans_to_tags(tags_to_spans(s.tags), len(s.tags), TRAIN_SCHEME)], dtype=np.int64)

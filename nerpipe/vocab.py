@@ -40,6 +40,25 @@ def casing(word: str) -> int:
     return 7
 
 
+SENTENCE_CASES = ["mixed", "lower", "upper", "title"]
+
+
+def sentence_case(tokens: Sequence[str]) -> int:
+    """How a whole sentence is cased (an index into :data:`SENTENCE_CASES`): no capital
+    at all (chat), every letter a capital (a shouted headline), every word capitalised
+    (a title-case headline), or mixed (the case of running text, which says something)."""
+    words = [t for t in tokens if any(c.isalpha() for c in t)]
+    if not words:
+        return 0
+    if not any(c.isupper() for t in words for c in t):
+        return 1
+    if all(not any(c.islower() for c in t) for t in words):
+        return 2
+    if len(words) > 1 and all(t[0].isupper() for t in words):
+        return 3
+    return 0
+
+
 def word_keys(word: str) -> tuple[str, str]:
     """The keys a word is looked up by, in order: lower-cased, then digits as 0."""
     lower = word.lower()
@@ -63,6 +82,7 @@ class Vocab:
     tags: list[str]
     lexicon: Lexicon | None = field(default=None, repr=False)  # a gazetteer from the training data, if the model uses one
     lower_chars: bool = False  # the character CNN sees lower-cased spelling; case reaches the model only as the casing feature
+    sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     word_index: dict[str, int] = field(init=False, repr=False)
     char_index: dict[str, int] = field(init=False, repr=False)
     tag_index: dict[str, int] = field(init=False, repr=False)
@@ -81,6 +101,7 @@ class Vocab:
         pretrained: Sequence[str] = (),
         keep_pretrained: int = 0,
         lower_chars: bool = False,
+        sentence_case: bool = False,
         char_variants: Sequence[Callable[[str], str]] = (),
     ) -> tuple[Vocab, Counter]:
         """Build from training sentences; keep the first ``keep_pretrained`` pretrained words.
@@ -108,7 +129,8 @@ class Vocab:
         seen = set(train_words)
         extra = [w for w in list(pretrained)[:keep_pretrained] if w not in seen]
         chars = [PAD, UNK] + sorted(char_counts, key=lambda c: (-char_counts[c], c))
-        return cls(train_words + extra, len(train_words), chars, list(tags), lower_chars=lower_chars), counts
+        return cls(train_words + extra, len(train_words), chars, list(tags), lower_chars=lower_chars,
+                   sentence_case=sentence_case), counts
 
     def encode(self, word: str) -> tuple[int, int, list[int]]:
         """``(word id, casing class, character ids)`` of a token, cached (at most 200,000 tokens)."""
@@ -118,6 +140,12 @@ class Vocab:
             if len(self._cache) < 200_000:
                 self._cache[word] = cached
         return cached
+
+    def casing_ids(self, tokens: Sequence[str]) -> list[int]:
+        """The casing feature of each token: its casing class, and with ``sentence_case``
+        the sentence's casing too (``class + len(CASINGS) * sentence case``)."""
+        shift = len(CASINGS) * sentence_case(tokens) if self.sentence_case else 0
+        return [casing(t) + shift for t in tokens]
 
     def word_id(self, word: str) -> int:
         lower, norm = word_keys(word)
@@ -136,6 +164,8 @@ class Vocab:
             out["lexicon"] = self.lexicon.to_dict()
         if self.lower_chars:
             out["lower_chars"] = True
+        if self.sentence_case:
+            out["sentence_case"] = True
         return out
 
     @classmethod
@@ -143,4 +173,4 @@ class Vocab:
         words = zlib.decompress(data["words_zlib"]).decode("utf-8").split("\n")
         lexicon = Lexicon.from_dict(data["lexicon"]) if "lexicon" in data else None
         return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]), lexicon,
-                   bool(data.get("lower_chars", False)))
+                   bool(data.get("lower_chars", False)), bool(data.get("sentence_case", False)))

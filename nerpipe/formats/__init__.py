@@ -115,7 +115,10 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     if block and all(len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block):
         return "conll", "every line of the first block has columns ending in a tag"
     if len(block) >= 3 and all(len(b.split()) == 1 for b in block):
-        return "conll", "the first lines hold one token each (untagged CoNLL)"
+        blank = any(not strip_eol(line)[0].strip() for line in lines[: len(lines) - 1])
+        if blank or any(not any(c.isalnum() for c in b) for b in block):
+            return "conll", "the first lines hold one token each, with punctuation or blank lines (untagged CoNLL)"
+        return "lines", "one word per line and no blank line or punctuation: a list, each line a record (-i conll for tokens)"
     return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for CoNLL)"
 
 

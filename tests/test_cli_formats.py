@@ -1,0 +1,124 @@
+"""Each format problem a new user met, through the real commands, with its exit status."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import synthetic
+from conftest import TINY, default_sigint, run_cli
+
+RECORD = '{"text":"Ann met Bob.","spans":[{"start":0,"end":3,"label":"PER"}]}\n'
+
+
+def test_jsonl_spans_without_tokens_are_kept():
+    assert run_cli(["convert", "--to", "conll"], input=RECORD).stdout == "Ann B-PER\nmet O\nBob O\n. O\n\n"
+    out = json.loads(run_cli(["convert", "--to", "jsonl"], input=RECORD).stdout)
+    assert [(s["start"], s["end"], s["label"]) for s in out["spans"]] == [(0, 3, "PER")]
+
+
+@pytest.mark.parametrize("span, message", [
+    ('{"start":4,"end":9,"label":"PER"}', "<stdin>:1: span 4-9 'met B' (PER) does not start and end on token boundaries"),
+    ('{"start":8,"end":30,"label":"PER"}', "<stdin>:1: span 8-30 (PER) lies outside the text (12 characters)"),
+])
+def test_bad_spans_are_located_errors_or_skipped(span, message):
+    bad = '{"text":"Ann met Bob.","spans":[' + span + ']}\n'
+    result = run_cli(["convert", "--to", "conll"], input=bad)
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
+    skipped = run_cli(["convert", "--to", "conll", "--on-error", "skip"], input=bad + RECORD)
+    assert skipped.exit_code == 0 and message in skipped.stderr
+    assert skipped.stdout.startswith("Ann B-PER\n")
+
+
+def test_align_snaps_spans_outward_or_inward():
+    bad = '{"text":"Ann met Bob.","spans":[{"start":5,"end":10,"label":"PER"}]}\n'
+    expand = json.loads(run_cli(["convert", "--to", "jsonl", "--align", "expand"], input=bad).stdout)
+    assert [(s["start"], s["end"]) for s in expand["spans"]] == [(4, 11)]
+    contract = run_cli(["convert", "--to", "jsonl", "--align", "contract"], input=bad)
+    assert contract.exit_code == 1 and "holds no whole token" in contract.stderr
+
+
+def test_overlapping_spans_fail():
+    bad = '{"text":"Ann met Bob.","spans":[{"start":0,"end":7,"label":"ORG"},{"start":4,"end":11,"label":"PER"}]}\n'
+    result = run_cli(["convert", "--to", "conll"], input=bad)
+    assert result.exit_code == 1 and "<stdin>:1: span 4-11 'met Bob' (PER) overlaps span 0-7" in result.stderr
+
+
+def test_tag_keeps_gold_spans_and_writes_predictions_beside(tiny_model):
+    record = '{"text": "Anna Berg flew to Oslo .", "spans": [{"start": 0, "end": 9, "label": "ORG"}]}\n'
+    out = json.loads(run_cli(["tag", "-m", str(tiny_model), "--threads", "1"], input=record).stdout)
+    assert [(s["start"], s["end"], s["label"]) for s in out["spans"]] == [(0, 9, "ORG")]
+    assert [(s["start"], s["end"], s["label"]) for s in out["predicted_spans"]] == [(0, 9, "PER"), (18, 22, "LOC")]
+    replaced = json.loads(run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "--replace"], input=record).stdout)
+    assert [s["label"] for s in replaced["spans"]] == ["PER", "LOC"] and "predicted_spans" not in replaced
+    # gold beside predictions scores as it stands, by character offsets
+    scored = json.loads(run_cli(["score", "--format", "json"], input=json.dumps(out) + "\n").stdout)
+    assert scored["mode"] == "character offsets" and scored["correct"] == 0 and scored["support"] == 1
+
+
+def test_tag_and_convert_segment_alike(tiny_model):
+    record = '{"text": "Anna Berg flew to Oslo. Tom Hale works for Acme.", "spans": []}\n'
+    tagged = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"], input=record).stdout
+    converted = run_cli(["convert", "--to", "conll"], input=record).stdout
+    assert [l.split(" ")[0] for l in tagged.splitlines()] == [l.split(" ")[0] for l in converted.splitlines()]
+    assert tagged.count("\n\n") == converted.count("\n\n") == 2
+
+
+def test_train_and_score_read_jsonl(tmp_path):
+    conll = synthetic.write(tmp_path / "t.conll", 60, seed=3)
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text(run_cli(["convert", "--to", "jsonl", conll]).stdout)
+    for record in map(json.loads, jsonl.read_text().splitlines()):
+        record.pop("tokens"), record.pop("conll")  # Prodigy style: text and character spans only
+        for span in record["spans"]:
+            span.pop("token_start"), span.pop("token_end")
+    result = run_cli(["train", str(jsonl), "--dev", str(jsonl), "-o", str(tmp_path / "m.pt"), "--epochs", "2", *TINY])
+    assert result.exit_code == 0, result.stderr
+    score = json.loads(run_cli(["score", "--format", "json", str(jsonl), str(jsonl)]).stdout)
+    assert score["f1"] == 1.0 and score["support"] > 0
+    nospans = tmp_path / "nospans.jsonl"
+    nospans.write_text('{"text": "Anna flew."}\n')
+    bad = run_cli(["train", str(nospans), "-o", str(tmp_path / "m.pt")])
+    assert bad.exit_code == 1 and "nospans.jsonl:1: training data needs \"spans\"" in bad.stderr
+
+
+def test_one_item_per_line_is_never_glued(tiny_model):
+    out = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"], input="Oslo\nLima\nAcme\n").stdout
+    assert out == "Oslo B-LOC\n\nLima B-LOC\n\nAcme B-ORG\n\n"
+    lines = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-i", "lines"], input="Anna Berg\n\nOslo\n").stdout
+    assert [json.loads(l)["meta"]["line"] for l in lines.splitlines()] == [1, 3]
+
+
+def test_min_score_and_labels_in_every_format(tiny_model):
+    text = "Anna Berg flew to Oslo .\n"
+    for fmt in ("conll", "jsonl"):
+        everything = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", fmt, "--min-score", "1.0"], input=text).stdout
+        assert "PER" not in everything and "LOC" not in everything  # no confidence reaches exactly 1.0 here
+        people = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", fmt, "--labels", "PER"], input=text).stdout
+        assert "PER" in people and "LOC" not in people
+    conll = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll", "--min-score", "1.0"], input=text).stdout
+    assert conll.splitlines()[:2] == ["Anna O", "Berg O"]
+
+
+def test_output_arrives_while_the_input_pauses(tiny_model):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
+    try:
+        proc.stdin.write(b"Anna Berg flew to Oslo .\n\n")
+        proc.stdin.flush()
+        first = proc.stdout.readline()  # the model loads first
+        assert first == b"Anna B-PER\n"
+        for _ in range(6):
+            proc.stdout.readline()
+        proc.stdin.write(b"Tom Hale works for Acme .\n\n")
+        proc.stdin.flush()
+        sent = time.monotonic()
+        assert proc.stdout.readline() == b"Tom B-PER\n"
+        assert time.monotonic() - sent < 0.5  # while the writer still holds the pipe open
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
