@@ -77,6 +77,7 @@ class LineSource:
         self._stream: IO[bytes] | None = None
         self._buffered = 0  # lines decoded but not yet handed on
         self._ended = False
+        self._pollable: int | None = None  # the descriptor to poll for a pause; -1: never pauses
 
     # ------------------------------------------------------------------ opening
 
@@ -97,13 +98,15 @@ class LineSource:
             return False
         if isinstance(self._stream, _GzipStream) and self._stream.pending:
             return False
-        try:
-            fd = self._raw.fileno()
-            if _is_regular(fd):
-                return False
-            ready, _, _ = select.select([fd], [], [], 0)
-        except (OSError, ValueError, io.UnsupportedOperation):
-            return False  # not a real file descriptor (a test's in-memory stdin): never paused
+        if self._pollable is None:
+            try:
+                fd = self._raw.fileno()
+                self._pollable = fd if not _is_regular(fd) else -1
+            except (OSError, ValueError, io.UnsupportedOperation):
+                self._pollable = -1  # not a real file descriptor (a test's in-memory stdin): never paused
+        if self._pollable < 0:
+            return False  # a regular file never pauses
+        ready, _, _ = select.select([self._pollable], [], [], 0)
         return not ready
 
     # ------------------------------------------------------------------ lines
