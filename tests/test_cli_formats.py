@@ -122,3 +122,28 @@ def test_output_arrives_while_the_input_pauses(tiny_model):
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
+
+
+INPUTS = {
+    "conll": "-DOCSTART- X O\n\nAnna X B-PER\nBerg X I-PER\nflew X O\n\nTom X B-PER\n\n",
+    "jsonl": '{"text": "Anna Berg flew to Oslo. Tom Hale works.", "spans": [{"start": 0, "end": 9, "label": "PER"}]}\n'
+             '{"text": "Lima", "tokens": ["Lima"]}\n',
+    "text": "Anna Berg flew to Oslo. Tom Hale works.\n\nLima\nAcme\n",
+    "lines": "Anna Berg flew to Oslo.\nLima\n",
+}
+
+
+def _layout(out: str, fmt: str):
+    """What both commands must agree on: records, sentences and tokens."""
+    if fmt == "jsonl":
+        return [(r["text"], [t["text"] for t in r["tokens"]]) for r in map(json.loads, out.splitlines())]
+    return [line.split(" ")[0] for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("source", sorted(INPUTS))
+@pytest.mark.parametrize("target", ["conll", "jsonl"])
+def test_tag_and_convert_agree_on_every_format_pair(tiny_model, source, target):
+    tagged = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-i", source, "-f", target], input=INPUTS[source])
+    converted = run_cli(["convert", "--from", source, "--to", target], input=INPUTS[source])
+    assert tagged.exit_code == converted.exit_code == 0, (tagged.stderr, converted.stderr)
+    assert _layout(tagged.stdout, target) == _layout(converted.stdout, target)
