@@ -23,6 +23,7 @@ ABBREVIATIONS = (
 ).split()
 # the same in capitals, for ALL-CAPS text (only those that are no common word in capitals)
 SHOUTED = "MR MRS MS DR PROF SEN REP GOV GEN COL LT CAPT SGT INC CORP CO LTD BROS PLC JR SR ST".split()
+SHOUTED += "mr mrs ms dr prof inc corp ltd plc bros jr sr st".split()  # and in chat
 
 _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining marks
 _W = rf"(?:\w[{_MARK}]*)"  # a word character with any combining marks on it
@@ -41,7 +42,7 @@ _TOKEN = re.compile(
             r"(?m:^)\d{1,3}\.(?=[ \t])",  # "3. Schumacher": a rank that opens a line
             r"[A-Z]{1,2}\$",  # C$ US$
             r"[+-]?(?:\d+(?:[.,:/]\d+)*|\.\d+)" + _W + r"*(?:-(?:\d+(?:[.,:/]\d+)*|" + _W + r"+))*",  # 1,000.5 .596 31st 4-1/2
-            rf"{_W}+?(?=n['’]t(?!\w))",  # do|n't  ca|n't
+            rf"{_W}+?(?=(?i:n['’]t)(?!\w))",  # do|n't  ca|n't
             rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
             rf"{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
             r"\.\.\.+|--+|''|``",  # ellipsis, dashes, TeX quotes
