@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .errors import NerpipeError, UsageError
 from .formats import ALIGN_MODES, FORMATS, INPUT_FORMATS, OUTPUT_FORMATS
+from .recase import CASE_MIXES
 
 FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
 ALIGN = click.option("--align", type=click.Choice(ALIGN_MODES), default="strict", show_default=True,
@@ -222,8 +223,9 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--case-variants", default="", metavar="LIST",
               help="Also train on copies of the data in these casings (lower,upper,title or all), and stop on dev in all of "
                    "them, so the model reads text in any casing.")
-@click.option("--case-mix", type=click.Choice(["concat", "sample"]), default="concat", show_default=True,
-              help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper).")
+@click.option("--case-mix", type=click.Choice(CASE_MIXES), default="concat", show_default=True,
+              help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper); "
+                   "half: each sentence as written and once in another casing.")
 @click.option("--lower-chars/--no-lower-chars", default=False, show_default=True,
               help="The character CNN reads lower-cased spelling; case reaches the model only through the casing feature.")
 @click.option("--sentence-case/--no-sentence-case", default=False, show_default=True,

@@ -29,7 +29,7 @@ CASE_VARIANTS: dict[str, Callable[[str], str]] = {
     "upper": str.upper,
     "title": headline,
 }
-CASE_MIXES = ("concat", "sample")
+CASE_MIXES = ("concat", "sample", "half")
 
 
 def recase(tokens: Sequence[str], variant: str) -> list[str]:

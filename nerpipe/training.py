@@ -45,7 +45,7 @@ class TrainConfig:
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
     lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
     case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
-    case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch
+    case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other
     lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
     sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
@@ -288,14 +288,17 @@ class Trainer:
         """This epoch's training examples as (sentence, casing variant) pairs.
 
         concat: every variant of every sentence; sample: one variant per sentence, drawn
-        uniformly (the same data at a quarter of the cost per epoch, with four variants).
+        uniformly (the same data at a quarter of the cost per epoch, with four variants);
+        half: every sentence as written and once more in a variant drawn from the others.
         """
         n = len(self.train_data.sentences)
         if len(self.variants) == 1:
             return [(i, 0) for i in range(n)]
+        rng = np.random.default_rng([self.config.seed, epoch, 0xCA5E])
         if self.config.case_mix == "sample":
-            picks = np.random.default_rng([self.config.seed, epoch, 0xCA5E]).integers(len(self.variants), size=n)
-            return list(zip(range(n), picks.tolist()))
+            return list(zip(range(n), rng.integers(len(self.variants), size=n).tolist()))
+        if self.config.case_mix == "half":
+            return [(i, 0) for i in range(n)] + list(zip(range(n), rng.integers(1, len(self.variants), size=n).tolist()))
         return [(i, v) for v in range(len(self.variants)) for i in range(n)]
 
     def batches(self, epoch: int) -> list[list[tuple[int, int]]]:

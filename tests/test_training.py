@@ -174,7 +174,7 @@ def test_case_mix_concat_shows_every_casing_and_sample_one_per_sentence(corpus):
     from nerpipe.training import Trainer, read_corpus
 
     train_path, _ = corpus
-    for mix, per_sentence in (("concat", 4), ("sample", 1)):
+    for mix, per_sentence in (("concat", 4), ("sample", 1), ("half", 2)):
         config = tiny_config(case_variants=("lower", "upper", "title"), case_mix=mix)
         data = read_corpus([train_path], config, "training")
         trainer = Trainer(config, data, None, torch.device("cpu"), Reporter())
