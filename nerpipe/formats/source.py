@@ -125,23 +125,25 @@ class LineSource:
                     rest += block
                     continue
                 chunk, rest = rest + block[:cut], block[cut:]
-                lines = _decode_block(chunk, self.name, lineno, self.on_error)
-                self._buffered = len(lines)
-                for line in lines:
+                for line in self._hand_on(chunk, lineno):
                     lineno += 1
-                    self._buffered -= 1
                     yield lineno, line
             if rest:
-                lines = _decode_block(rest, self.name, lineno, self.on_error)
-                self._buffered = len(lines)
-                for line in lines:
+                for line in self._hand_on(rest, lineno):
                     lineno += 1
-                    self._buffered -= 1
                     yield lineno, line
         finally:
             self._ended = True
             if self._raw is not None and self._raw is not sys.stdin.buffer:
                 self._raw.close()
+
+    def _hand_on(self, chunk: bytes, lineno: int) -> Iterator[str | None]:
+        """The decoded lines of ``chunk``, counting those not yet handed on (for :meth:`idle`)."""
+        lines = _decode_block(chunk, self.name, lineno, self.on_error)
+        self._buffered = len(lines)
+        for line in lines:
+            self._buffered -= 1
+            yield line
 
 
 def _is_regular(fd: int) -> bool:
