@@ -147,3 +147,9 @@ def test_tag_and_convert_agree_on_every_format_pair(tiny_model, source, target):
     converted = run_cli(["convert", "--from", source, "--to", target], input=INPUTS[source])
     assert tagged.exit_code == converted.exit_code == 0, (tagged.stderr, converted.stderr)
     assert _layout(tagged.stdout, target) == _layout(converted.stdout, target)
+
+
+def test_a_damaged_conll_field_is_a_located_error():
+    bad = '{"text":"a b","conll":{"lines":["a O\\n","b O X\\n"],"sep":" "}}\n'
+    result = run_cli(["convert", "--to", "conll"], input=bad)
+    assert result.exit_code == 1 and '<stdin>:1: "conll" lines: expected 2 columns' in result.stderr

@@ -191,11 +191,11 @@ def tokens_to_conll(tokens: Sequence[str], tags: Sequence[str]) -> str:
     return "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags)) + "\n"
 
 
-def sentence_lines(record: dict) -> tuple[list[Marker], Sentence | None]:
+def sentence_lines(record: dict, path: str = "-", line: int = 0) -> tuple[list[Marker], Sentence | None]:
     """The markers and the sentence a JSONL record converted from CoNLL carries (``conll``)."""
     info = record["conll"]
+    name = path
     try:
-        name = "<json>"
         before = [Marker(_marker_kind(t), t, name, 0) for t in info.get("before", [])]
         lines = list(info.get("lines", []))
         if not lines:
@@ -204,9 +204,12 @@ def sentence_lines(record: dict) -> tuple[list[Marker], Sentence | None]:
         reader = ConllReader(sep, 0, int(-1 if info.get("tag_col") is None else info["tag_col"]), comments=False)
         items = [i for i in reader.parse(list(enumerate(lines, 1)), name) if isinstance(i, Sentence)]
     except (AttributeError, TypeError, ValueError) as err:
-        raise NerpipeError(f'"conll" must hold "lines", "sep", "tag_col" and "before" as nerpipe writes them ({err})') from None
+        raise NerpipeError(f'"conll" must hold "lines", "sep", "tag_col" and "before" as nerpipe writes them ({err})',
+                           path, line) from None
+    except NerpipeError as err:
+        raise NerpipeError(f'"conll" lines: {err.message}', path, line) from None
     if len(items) != 1:
-        raise NerpipeError('"conll" lines must hold exactly one sentence')
+        raise NerpipeError('"conll" lines must hold exactly one sentence', path, line)
     return before, items[0]
 
 
@@ -236,7 +239,7 @@ class ConllWriter:
         if isinstance(item, Sentence):
             return self._sentence(item, annotations)
         if "conll" in item.record:
-            before, sentence = sentence_lines(item.record)
+            before, sentence = sentence_lines(item.record, item.path, item.line)
             out = "".join(m.text for m in before)
             if sentence is None:
                 return out
