@@ -21,6 +21,7 @@ MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters 
 
 CASINGS = ["pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "other"]
 _DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def casing(word: str) -> int:
@@ -46,17 +47,23 @@ SENTENCE_CASES = ["mixed", "lower", "upper", "title"]
 def sentence_case(tokens: Sequence[str]) -> int:
     """How a whole sentence is cased (an index into :data:`SENTENCE_CASES`): no capital
     at all (chat), every letter a capital (a shouted headline), every word capitalised
-    (a title-case headline), or mixed (the case of running text, which says something)."""
-    words = [t for t in tokens if any(c.isalpha() for c in t)]
-    if not words:
+    (a title-case headline), or mixed (the case of running text, which says something).
+    A word is a token holding a letter."""
+    text = "".join(tokens)
+    if _LETTER.search(text) is None:
         return 0
-    if not any(c.isupper() for t in words for c in t):
+    if text == text.lower():
         return 1
-    if all(not any(c.islower() for c in t) for t in words):
+    if text == text.upper():
         return 2
-    if len(words) > 1 and all(t[0].isupper() for t in words):
-        return 3
-    return 0
+    words = 0
+    for t in tokens:  # running text fails this on its first lower-case word
+        if _LETTER.search(t) is None:
+            continue
+        if not t[0].isupper():
+            return 0
+        words += 1
+    return 3 if words > 1 else 0
 
 
 def word_keys(word: str) -> tuple[str, str]:

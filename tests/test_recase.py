@@ -27,3 +27,18 @@ def test_parse_case_variants():
     assert set(CASE_VARIANTS) == {"cased", "lower", "upper", "title"}
     with pytest.raises(UsageError, match="unknown casing variant shouty; choose from cased, lower, upper, title"):
         parse_case_variants("lower,shouty")
+
+
+def test_sentence_case():
+    from nerpipe.vocab import SENTENCE_CASES, sentence_case
+
+    cases = {
+        ("Angela", "Merkel", "met", "the", "Pope", "."): "mixed",
+        ("omg", "just", "saw", "taylor", "swift", "3-1"): "lower",
+        ("TESLA", "SHARES", "PLUNGE", "'S", "3-1"): "upper",
+        ("Tesla", "Shares", "Plunge", "After", "Musk", "Quits", "."): "title",
+        ("Paris",): "mixed",  # one word says nothing about the sentence
+        ("3", "-", "1"): "mixed",
+    }
+    for tokens, expected in cases.items():
+        assert SENTENCE_CASES[sentence_case(tokens)] == expected, tokens
