@@ -335,7 +335,7 @@ def tag(files, model, input_format, fmt, min_score, labels, replace, tag_col, to
 
     wanted = frozenset(x.strip() for x in labels.split(",") if x.strip()) if labels else None
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
-                         _report_skipped if on_error == "skip" else None, tell, wanted, align, replace)
+                         _report_skipped if on_error == "skip" else None, tell, wanted, align)
     paths = list(files) or ["-"]
     _hint_if_typing(paths)
     if workers > 1:

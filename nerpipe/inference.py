@@ -140,13 +140,12 @@ class TagOptions:
     on_format: Callable[[str, str, str], None] | None = None  # told (path, format, why) per input
     labels: frozenset[str] | None = None  # keep only these entity types (None: all)
     align: str = "strict"  # JSONL character spans that miss token boundaries: strict, expand or contract
-    replace: bool = False  # JSONL input with gold spans: predictions replace them instead of going beside
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(self.sep, self.token_col, -1, self.on_error, self.align)
 
     def write_options(self, scheme: Scheme) -> WriteOptions:
-        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=not self.replace)
+        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None)
 
 
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iterator[str]:

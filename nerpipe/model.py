@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .decoding import marginals, transition_penalties, viterbi
 from .schemes import Scheme
-from .vocab import CASINGS, SENTENCE_CASES, Vocab, casing, sentence_case
+from .vocab import CASINGS, SENTENCE_CASES, Vocab, sentence_case
 
 
 @dataclass

@@ -14,7 +14,6 @@ recall is 0 when there is no gold entity, F1 is 0 when both are 0.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 

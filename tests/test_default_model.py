@@ -40,13 +40,10 @@ CASE_BARS = {"cased": 89.0, "lower": 87.0, "upper": 86.5, "title": 86.0}
 
 @pytest.mark.skipif(not (CONLL2003 / "test.txt").exists(), reason="needs ../shared/data/conll2003")
 def test_reads_text_in_any_casing_on_conll2003_test():
+    import torch
+
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.inference import predict_tags
-    from nerpipe.recase import recase
-    from nerpipe.scoring import score_pairs
-
-    import torch
 
     loaded = load_model()
     sentences = list(sentences_only(read_conll([str(CONLL2003 / "test.txt")])))

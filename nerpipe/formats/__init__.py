@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..errors import NerpipeError
 from ..schemes import Scheme, spans_to_tags
 from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
