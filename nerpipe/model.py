@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .decoding import marginals, transition_penalties, viterbi
 from .schemes import Scheme
-from .vocab import CASINGS, SENTENCE_CASES, Vocab, sentence_case
+from .vocab import CASINGS, SENTENCE_CASES, Vocab
 
 
 @dataclass
@@ -98,7 +98,7 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
         words[mask] = [c[0] for c in codes]
         casings[mask] = [c[1] for c in codes]
         if vocab.sentence_case:
-            casings += len(CASINGS) * np.array([sentence_case(s) for s in sentences], dtype=np.int64)[:, None] * mask
+            casings += np.array([vocab.casing_shift(s) for s in sentences], dtype=np.int64)[:, None] * mask
     else:
         words[mask] = np.concatenate(word_ids)
         casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else np.concatenate(

@@ -151,8 +151,12 @@ class Vocab:
     def casing_ids(self, tokens: Sequence[str]) -> list[int]:
         """The casing feature of each token: its casing class, and with ``sentence_case``
         the sentence's casing too (``class + len(CASINGS) * sentence case``)."""
-        shift = len(CASINGS) * sentence_case(tokens) if self.sentence_case else 0
+        shift = self.casing_shift(tokens)
         return [casing(t) + shift for t in tokens]
+
+    def casing_shift(self, tokens: Sequence[str]) -> int:
+        """What the sentence's casing adds to each token's casing class (0 without ``sentence_case``)."""
+        return len(CASINGS) * sentence_case(tokens) if self.sentence_case else 0
 
     def word_id(self, word: str) -> int:
         lower, norm = word_keys(word)
