@@ -70,7 +70,7 @@ def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu", kind:
     except Exception as err:  # noqa: BLE001
         # torch's weights-only unpickler fails on damaged bytes with whatever error the
         # bad opcode hits (KeyError, IndexError, RuntimeError, ...): all mean the same here
-        raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {str(err).splitlines()[0][:160]}", str(path)) from None
+        raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {(str(err).splitlines() or [type(err).__name__])[0][:160]}", str(path)) from None
     if not isinstance(data, dict) or data.get("format") != kind:
         raise NerpipeError(f"not a {kind} file", str(path))
     if kind == FORMAT and data.get("format_version") != FORMAT_VERSION:

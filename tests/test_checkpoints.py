@@ -110,3 +110,12 @@ def test_cuda_round_trip(model_path):
     sentences = [tokens for tokens, _ in synthetic.sentences(20, seed=4)]
     assert predict_tags(loaded.model, loaded.vocab, sentences, loaded.scheme, loaded.device) == \
         predict_tags(cpu.model, cpu.vocab, sentences, cpu.scheme, cpu.device)
+
+
+def test_an_empty_model_file_is_a_clear_error(tmp_path):
+    from conftest import run_cli
+
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    result = run_cli(["tag", "-m", str(empty)], input="Anna\n")
+    assert result.exit_code == 1 and "empty.pt: not a readable checkpoint" in result.stderr
