@@ -37,7 +37,6 @@ def main() -> None:
 
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.inference import predict_tags
     from nerpipe.recase import CASE_VARIANTS, recase
     from nerpipe.scoring import score_pairs
 
@@ -53,7 +52,7 @@ def main() -> None:
             f1s = []
             for variant in variants:
                 tokens = [recase(s.tokens, variant) for s in sentences]
-                predicted = predict_tags(loaded.model, loaded.vocab, tokens, loaded.scheme, loaded.device)
+                predicted = [p.tags for p in loaded.predict(tokens)]
                 f1s.append(100 * score_pairs((s.tags, p) for s, p in zip(sentences, predicted)).overall.f1)
             seconds = time.perf_counter() - started
             print(f"{name[-40:]:40s} {split:6s} " + " ".join(f"{f:7.2f}" for f in f1s)

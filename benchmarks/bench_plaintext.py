@@ -40,14 +40,14 @@ def main() -> None:
     from detokenize import detokenize
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.inference import TagOptions, Tagger, tag_files
+    from nerpipe.inference import TagOptions, tag_files
     from nerpipe.recase import recase
     from nerpipe.schemes import tags_to_spans
     from nerpipe.scoring import TypeScore, score_pairs
     from nerpipe.tokenize import tokenize
 
     torch.set_num_threads(1)
-    tagger = Tagger(load_model(args.model))
+    tagger = load_model(args.model)
     sentences = [s for s in sentences_only(read_conll([str(path)]))]
     tokens_of = [recase(s.tokens, args.case) for s in sentences]
     predicted = [p.tags for p in tagger.predict(tokens_of)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import dataclasses
 import io
 import os
 import resource
@@ -72,21 +73,24 @@ def main() -> None:
 
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.inference import TagOptions, Tagger, tag_files
-    from nerpipe.model import make_batch
+    from nerpipe.batching import CharFeatureCache, make_batch
+    from nerpipe.inference import TagOptions, tag_files
     from detokenize import detokenize
 
     torch.set_num_threads(1)
     started = time.perf_counter()
     loaded = load_model(args.model)
     print(f"model_load_seconds {time.perf_counter() - started:.2f}")
-    tagger = Tagger(loaded)  # for its batch size
+    tagger = loaded
+
+    def fresh():
+        """The model with an empty character-feature cache: nothing carries over from the last pass."""
+        return dataclasses.replace(loaded, cache=CharFeatureCache())
     gc.freeze()  # as `nerpipe tag` does after loading
     sentences = [s.tokens for s in sentences_only(read_conll([str(test)]))]
     tokens = sum(map(len, sentences))
 
-    # a fresh Tagger per pass: its character-feature cache must not carry over from the last pass
-    conll = best_of(3, lambda: timed(lambda: drain(tag_files([str(test)], Tagger(loaded), TagOptions()))))
+    conll = best_of(3, lambda: timed(lambda: drain(tag_files([str(test)], fresh(), TagOptions()))))
     print(f"conll_tokens_per_s_1_thread {tokens / conll:.0f}")
 
     # bare model: the same batch shapes as the tagger builds, random ids, no reading or writing
@@ -98,14 +102,14 @@ def main() -> None:
         batch.words = torch.randint(2, len(loaded.vocab.words), batch.words.shape, generator=gen) * batch.mask
         batch.chars = torch.randint(2, len(loaded.vocab.chars), batch.chars.shape, generator=gen)
         batches.append(batch)
-    bare = best_of(3, lambda: timed(lambda: [loaded.model.predict(b) for b in batches]))
+    bare = best_of(3, lambda: timed(lambda: [loaded.network.predict(b) for b in batches]))
     print(f"bare_bilstm_crf_tokens_per_s_1_thread {tokens / bare:.0f}")
     print(f"pipeline_over_bare {bare / conll:.2f}")
 
     # the brief's yardstick for this machine class: a bare BiLSTM of 200 units per direction,
     # forward only, on random inputs of the same shapes (it quotes about 215,000 tokens/s)
-    for hidden in dict.fromkeys((loaded.model.config.hidden, 200)):  # once each, in this order
-        lstm = torch.nn.LSTM(loaded.model.lstm.input_size, hidden, batch_first=True, bidirectional=True).eval()
+    for hidden in dict.fromkeys((loaded.network.config.hidden, 200)):  # once each, in this order
+        lstm = torch.nn.LSTM(loaded.network.lstm.input_size, hidden, batch_first=True, bidirectional=True).eval()
         inputs = [torch.randn(b.words.shape[0], b.words.shape[1], lstm.input_size, generator=gen) for b in batches]
         with torch.inference_mode():
             seconds = best_of(3, lambda: timed(lambda: [lstm(x) for x in inputs]))
@@ -114,7 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         text_path = Path(tmp) / "test.txt"
         text_path.write_text("".join(detokenize(s)[0] + "\n\n" for s in sentences), encoding="utf-8")
-        text = best_of(3, lambda: timed(lambda: drain(tag_files([str(text_path)], Tagger(loaded), TagOptions(input_format="text")))))
+        text = best_of(3, lambda: timed(lambda: drain(tag_files([str(text_path)], fresh(), TagOptions(input_format="text")))))
         print(f"text_tokens_per_s_1_thread {tokens / text:.0f}")
         print(f"text_over_conll {conll / text:.2f}")
 

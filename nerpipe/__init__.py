@@ -19,7 +19,9 @@ _LAZY = {
     "TrainConfig": "training",
     "load_model": "checkpoints",
     "atomic_save": "checkpoints",
-    "Tagger": "inference",
+    "Tagger": "tagger",
+    "Prediction": "tagger",
+    "Entity": "tagger",
     "default_model_path": "checkpoints",
 }
 

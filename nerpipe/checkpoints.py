@@ -12,7 +12,6 @@ import os
 import pickle
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,11 @@ from . import __version__
 from .errors import NerpipeError
 from .model import BiLSTMCRF, ModelConfig
 from .schemes import Scheme
+from .tagger import Tagger
 from .vocab import Vocab
 
 FORMAT = "nerpipe-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_MODEL = Path(__file__).parent / "models" / "en-conll2003.pt"
 
 
@@ -73,6 +73,8 @@ def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu", kind:
         raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {(str(err).splitlines() or [type(err).__name__])[0][:160]}", str(path)) from None
     if not isinstance(data, dict) or data.get("format") != kind:
         raise NerpipeError(f"not a {kind} file", str(path))
+    if kind == FORMAT:
+        data = migrate(data)
     if kind == FORMAT and data.get("format_version") != FORMAT_VERSION:
         raise NerpipeError(
             f"checkpoint format version {data.get('format_version')!r} is not one this nerpipe ({__version__}) reads "
@@ -82,40 +84,24 @@ def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu", kind:
     return data
 
 
-@dataclass
-class LoadedModel:
-    model: BiLSTMCRF
-    vocab: Vocab
-    scheme: Scheme  # the scheme tags are written in
-    train_scheme: Scheme  # the scheme the model decodes in
-    meta: dict
-    device: torch.device
+def migrate(data: dict) -> dict:
+    """A checkpoint written by an earlier nerpipe, brought up to this format (in memory).
 
-
-def quantize_rows(table: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric int8 per row: (rows, dim) int8 and (rows,) float32 scales.
-
-    The frozen pretrained table is most of a model's size; int8 keeps 400,000
-    50-d GloVe rows in 20 MB. Training uses the dequantized table, so what is
-    stored is exactly what the model learned with.
+    Version 1 (nerpipe 0.1) kept the CRF's learned scores under pytorch-crf's own names
+    (``crf.transitions``, ...); version 2 constrains them with a torch parametrization,
+    which keeps them under ``crf.parametrizations.<name>.original``. Nothing else changed.
     """
-    scale = (table.abs().amax(dim=1).clamp_min(1e-6) / 127).half().float()  # stored as fp16
-    return torch.round(table / scale[:, None]).clamp(-127, 127).to(torch.int8), scale.half()
-
-
-def dequantize_rows(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    return q.float() * scale.float()[:, None]
-
-
-def round_rows(table: torch.Tensor) -> torch.Tensor:
-    """``table`` as it comes back from storage."""
-    return dequantize_rows(*quantize_rows(table))
+    if data.get("format_version") == 1:
+        state = dict(data["state_dict"])
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            if f"crf.{name}" in state:
+                state[f"crf.parametrizations.{name}.original"] = state.pop(f"crf.{name}")
+        data = {**data, "state_dict": state, "format_version": 2}
+    return data
 
 
 def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme: Scheme, meta: dict) -> dict:
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    if "pretrained.weight" in state:
-        state["pretrained.q"], state["pretrained.scale"] = quantize_rows(state.pop("pretrained.weight"))
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -129,21 +115,18 @@ def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme
     }
 
 
-def build_model(data: dict, device: torch.device) -> LoadedModel:
+def build_model(data: dict, device: torch.device) -> Tagger:
     try:
         config = ModelConfig.from_dict(data["config"])
         vocab = Vocab.from_dict(data["vocab"])
         train_scheme = Scheme(data["train_scheme"])
         model = BiLSTMCRF(config, vocab, train_scheme)
-        state = dict(data["state_dict"])
-        if "pretrained.q" in state:
-            state["pretrained.weight"] = dequantize_rows(state.pop("pretrained.q"), state.pop("pretrained.scale"))
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(data["state_dict"], strict=True)
         scheme = Scheme(data["scheme"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise NerpipeError(f"checkpoint is inconsistent: {str(err).splitlines()[0][:200]}") from None
     model.to(device).eval()
-    return LoadedModel(model, vocab, scheme, train_scheme, data.get("meta", {}), device)
+    return Tagger(model, vocab, scheme, train_scheme, data.get("meta", {}), device)
 
 
 def _model_path(path: str | os.PathLike | None) -> str | os.PathLike:
@@ -159,8 +142,9 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
     return safe_load(_model_path(path))
 
 
-def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> LoadedModel:
-    """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``."""
+def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> Tagger:
+    """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
+    as a :class:`~nerpipe.tagger.Tagger` ready to predict."""
     path = _model_path(path)
     device = torch.device(device)
     data = safe_load(path, device)

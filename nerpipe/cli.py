@@ -204,6 +204,9 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--keep-pretrained", type=click.IntRange(0), default=400_000, show_default=True,
               help="Also keep this many of the most frequent pretrained words not in the training data "
                    "(the model grows by about N x dim bytes).")
+@click.option("--init-model", metavar="default|MODEL",
+              help="Start from a trained model (default: the embedded English one) and adapt it to TRAIN: its weights, "
+                   "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
 @click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Sentences per batch.")
 @click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
@@ -244,7 +247,8 @@ def _setup_torch(device: str, threads: int | None):
 @SEP
 @DEVICE
 @THREADS
-def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
+@click.pass_context
+def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
           dropout, variational, word_dropout, lexicon, case_variants, case_mix, lower_chars, sentence_case, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
@@ -260,6 +264,13 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
       nerpipe train train.conll --dev dev.conll -o model.pt --resume
       torchrun --nproc-per-node 2 -m nerpipe train train.conll --dev dev.conll -o model.pt
     """
+    if init_model:
+        shaped = [name for name in ("hidden", "layers", "char_filters", "crf", "sentence_case", "lower_chars", "embeddings",
+                                    "keep_pretrained", "lexicon")
+                  if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if shaped:
+            raise click.UsageError("--init-model keeps the base model's architecture and words; drop "
+                                   + ", ".join("--" + n.replace("_", "-") for n in shaped))
     torch_device = _setup_torch(device, threads)
     from .model import ModelConfig
     from .progress import PlainReporter, RichReporter
@@ -268,7 +279,7 @@ def train(train_files, dev_files, output, embeddings, keep_pretrained, epochs, b
     from .training import train as train_model
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
-                         patience=patience, seed=seed, embeddings=embeddings, keep_pretrained=keep_pretrained, sep=sep,
+                         patience=patience, seed=seed, embeddings=embeddings, init_model=init_model, keep_pretrained=keep_pretrained, sep=sep,
                          token_col=token_col, tag_col=tag_col, word_dropout=word_dropout, lexicon=lexicon,
                          case_variants=parse_case_variants(case_variants), case_mix=case_mix, lower_chars=lower_chars,
                          sentence_case=sentence_case,
@@ -327,7 +338,7 @@ def tag(files, model, input_format, fmt, min_score, labels, replace, tag_col, to
     """
     torch_device = _setup_torch(device, threads)
     from .checkpoints import check_model, load_model
-    from .inference import TagOptions, Tagger, tag_files, tag_files_parallel
+    from .inference import TagOptions, tag_files, tag_files_parallel
 
     def tell(name: str, chosen: str, why: str) -> None:
         if verbose:
@@ -344,7 +355,8 @@ def tag(files, model, input_format, fmt, min_score, labels, replace, tag_col, to
         check_model(model)  # a bad model fails here, once, not in every worker
         chunks = tag_files_parallel(paths, model, options, workers, batch_size)
     else:
-        tagger = Tagger(load_model(model, torch_device), batch_size=batch_size)
+        tagger = load_model(model, torch_device)
+        tagger.batch_size = batch_size
         gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
         chunks = tag_files(paths, tagger, options)
     for chunk in chunks:

@@ -13,97 +13,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .checkpoints import LoadedModel
 from .errors import NerpipeError
 from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, read_records, sentences_of
-from .model import BiLSTMCRF, CharFeatureCache, make_batch
-from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
-from .vocab import Vocab
-
-Tags = list[str]
-
-
-@dataclass
-class Prediction:
-    tags: list[str]  # in the output scheme
-    spans: list[tuple[int, int, str]]
-    scores: list[float] | None  # one per span: the lowest marginal probability of its tags
-
-
-def _decode_batch(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], scheme: Scheme,
-                  device: torch.device, with_scores: bool, cache: CharFeatureCache | None = None) -> list[Prediction]:
-    if cache is not None:
-        cache.make_room(sum(map(len, sentences)))
-    batch = make_batch(sentences, vocab, cache=cache).to(device)
-    path, probs = model.predict(batch, with_scores=with_scores, cache=cache)
-    path = path.cpu().tolist()
-    probs = probs.cpu().tolist() if probs is not None else None
-    parts = [split_tag(t) for t in vocab.tags]
-    out = []
-    for row, tokens in enumerate(sentences):
-        n = len(tokens)
-        spans = parts_to_spans([parts[k] for k in path[row][:n]])
-        scores = [min(probs[row][s:e]) for s, e, _ in spans] if probs is not None else None
-        out.append(Prediction(spans_to_tags(spans, n, scheme), spans, scores))
-    return out
-
-
-def predict(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], scheme: Scheme,
-            device: torch.device, batch_size: int = 256, with_scores: bool = False,
-            cache: CharFeatureCache | None = None) -> list[Prediction]:
-    """Predictions for ``sentences`` (lists of tokens; empty ones allowed), in their order.
-
-    ``cache`` keeps character features across calls; it belongs to this model.
-    """
-    results: list[Prediction | None] = [None] * len(sentences)
-    # longest first: packing a batch already in that order skips a sort and an unsort
-    order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
-    for i, s in enumerate(sentences):
-        if not s:
-            results[i] = Prediction([], [], [] if with_scores else None)
-    for k in range(0, len(order), batch_size):
-        chunk = order[k : k + batch_size]
-        for i, pred in zip(chunk, _decode_batch(model, vocab, [sentences[i] for i in chunk], scheme, device, with_scores, cache)):
-            results[i] = pred
-    return results  # type: ignore[return-value]
-
-
-def predict_tags(model: BiLSTMCRF, vocab: Vocab, sentences: Sequence[Sequence[str]], scheme: Scheme,
-                 device: torch.device, batch_size: int = 256) -> list[list[str]]:
-    return [p.tags for p in predict(model, vocab, sentences, scheme, device, batch_size)]
-
-
-class Tagger:
-    """A loaded model that tags streams of items, each holding zero or more sentences.
-
-    ``sentences_of(item)`` gives an item's token lists; :meth:`blocks` yields lists of
-    ``(item, predictions)`` in input order, one list per block of about
-    ``block_tokens`` tokens, so callers can write and flush after each.
-    """
-
-    def __init__(self, loaded: LoadedModel, batch_size: int = 256, block_tokens: int = 20_000):
-        self.loaded, self.batch_size, self.block_tokens = loaded, batch_size, block_tokens
-        self.cache = CharFeatureCache()
-
-    def predict(self, sentences: Sequence[Sequence[str]], with_scores: bool = False) -> list[Prediction]:
-        m = self.loaded
-        return predict(m.model, m.vocab, sentences, m.scheme, m.device, self.batch_size, with_scores, self.cache)
-
-    def blocks(self, items: Iterable, sentences_of, with_scores: bool = False) -> Iterator[list[tuple[object, list[Prediction]]]]:
-        for block in group_items(items, sentences_of, self.block_tokens):
-            yield self.tag_block(block, sentences_of, with_scores)
-
-    def tag_block(self, block: list, sentences_of, with_scores: bool = False) -> list[tuple[object, list[Prediction]]]:
-        """Predictions for every sentence of every item of ``block``, batched together."""
-        per_item = [sentences_of(item) for item in block]
-        sentences = [s for own in per_item for s in own]
-        predictions = self.predict(sentences, with_scores) if sentences else []
-        out, k = [], 0
-        for item, own in zip(block, per_item):
-            out.append((item, predictions[k : k + len(own)]))
-            k += len(own)
-        return out
-
+from .schemes import Scheme
+from .tagger import Prediction, Tagger
 
 def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None) -> Iterator[list]:
     """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split).
@@ -148,10 +61,25 @@ class TagOptions:
         return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None)
 
 
-def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions) -> Iterator[str]:
+BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about this many tokens
+
+
+def tag_block(tagger: Tagger, block: list, scores: bool = False) -> list[tuple[object, list[Prediction]]]:
+    """``(record, predictions)`` for every record of ``block``, its sentences batched together."""
+    per_item = [sentences_of(item) for item in block]
+    sentences = [s for own in per_item for s in own]
+    predictions = tagger.predict(sentences, scores) if sentences else []
+    out, k = [], 0
+    for item, own in zip(block, per_item):
+        out.append((item, predictions[k : k + len(own)]))
+        k += len(own)
+    return out
+
+
+def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
-    for out, blocks in read_blocks(paths, options, tagger.block_tokens):
-        writer = FORMATS[out].writer(options.write_options(tagger.loaded.scheme))
+    for out, blocks in read_blocks(paths, options, block_tokens):
+        writer = FORMATS[out].writer(options.write_options(tagger.scheme))
         for block in blocks:
             yield render_block(tagger, writer, block, out, options)
         yield writer.close()
@@ -167,7 +95,7 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
 
 def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> str:
     """Tag one block of records and write them with ``writer``."""
-    tagged = tagger.tag_block(block, sentences_of, with_scores=out == "jsonl" or options.min_score > 0)
+    tagged = tag_block(tagger, block, scores=out == "jsonl" or options.min_score > 0)
     chunks = []
     for item, preds in tagged:
         annotations = [filter_annotation(Annotation(p.spans, p.scores), options.min_score, options.labels) for p in preds]
@@ -188,19 +116,20 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
     global _WORKER_TAGGER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     torch.set_num_threads(1)
-    _WORKER_TAGGER = Tagger(load_model(model_path, "cpu"), batch_size=batch_size)
+    _WORKER_TAGGER = load_model(model_path, "cpu")
+    _WORKER_TAGGER.batch_size = batch_size
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
 def _render_in_worker(out: str, block: list, options: TagOptions) -> str:
     assert _WORKER_TAGGER is not None
     # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
-    writer = FORMATS[out].writer(options.write_options(_WORKER_TAGGER.loaded.scheme))
+    writer = FORMATS[out].writer(options.write_options(_WORKER_TAGGER.scheme))
     return render_block(_WORKER_TAGGER, writer, block, out, options) + writer.close()
 
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
-                       batch_size: int = 256, block_tokens: int = 20_000) -> Iterator[str]:
+                       batch_size: int = 256, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
     """:func:`tag_files` with ``workers`` CPU processes, one torch thread each.
 
     This process reads and hands out blocks; at most two blocks per worker are in

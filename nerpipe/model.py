@@ -9,16 +9,15 @@ forbidden transitions are fixed at a large negative score scores whole paths.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 import torchcrf
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
 from .decoding import marginals, transition_penalties, viterbi
 from .schemes import Scheme
 from .vocab import CASINGS, SENTENCE_CASES, Vocab
@@ -48,138 +47,68 @@ class ModelConfig:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-@dataclass
-class Batch:
-    """Padded ids of a list of sentences (batch-first).
+class _Penalty(nn.Module):
+    """A torch parametrization: the learned scores plus fixed penalties of the same shape."""
 
-    words, casings: (batch, seq_len) long; mask: (batch, seq_len) bool;
-    chars: (n_unique, word_len) long, one row per distinct token of the batch;
-    char_index: (batch, seq_len) long, the row of ``chars`` for each token;
-    lengths: (batch,) long, on the CPU (packing wants it there);
-    lexicon: (batch, seq_len) long, each token's lexicon bits (zeros without a lexicon).
-    """
+    def __init__(self, penalty: Tensor):
+        super().__init__()
+        self.register_buffer("penalty", penalty, persistent=False)
 
-    words: Tensor
-    casings: Tensor
-    chars: Tensor
-    char_index: Tensor
-    mask: Tensor
-    lengths: Tensor
-    lexicon: Tensor
-
-    def to(self, device: torch.device) -> Batch:
-        return Batch(*(t if name == "lengths" else t.to(device, non_blocking=True) for name, t in self.__dict__.items()))
+    def forward(self, raw: Tensor) -> Tensor:
+        return raw + self.penalty
 
 
-def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Sequence[np.ndarray] | None = None,
-               casing_ids: Sequence[np.ndarray] | None = None, cache: CharFeatureCache | None = None,
-               lexicon_bits: Sequence[np.ndarray] | None = None) -> Batch:
-    """Encode token lists (each non-empty); ``word_ids``, ``casing_ids`` and ``lexicon_bits``
-    may be passed precomputed.
-
-    With a ``cache``, ``char_index`` points into the cache's rows and ``chars`` holds
-    only the tokens it has not seen yet (their rows are reserved in the cache here).
-    """
-    n = len(sentences)
-    lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=n)
-    seq_len = int(lengths.max())
-    mask = np.arange(seq_len)[None, :] < lengths[:, None]
-    flat = [t for s in sentences for t in s]  # row-major, the order of mask's True cells
-    words = np.zeros((n, seq_len), dtype=np.int64)
-    casings = np.zeros((n, seq_len), dtype=np.int64)
-    char_index = np.zeros((n, seq_len), dtype=np.int64)
-    rows: dict[str, int] = {} if cache is None else cache.rows
-    first_new = len(rows)
-    char_index[mask] = [rows.setdefault(t, len(rows)) for t in flat]
-    unique = list(itertools.islice(rows, first_new, None))  # dicts keep insertion order
-    encode = vocab.encode
-    if word_ids is None:
-        codes = list(map(encode, flat))
-        words[mask] = [c[0] for c in codes]
-        casings[mask] = [c[1] for c in codes]
-        if vocab.sentence_case:
-            casings += np.array([vocab.casing_shift(s) for s in sentences], dtype=np.int64)[:, None] * mask
-    else:
-        words[mask] = np.concatenate(word_ids)
-        casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else np.concatenate(
-            [vocab.casing_ids(s) for s in sentences])
-    lexicon = np.zeros((n, seq_len), dtype=np.int64)
-    if lexicon_bits is not None:
-        lexicon[mask] = np.concatenate(lexicon_bits)
-    elif vocab.lexicon is not None:
-        lexicon[mask] = np.concatenate([vocab.lexicon.match(s) for s in sentences])
-    char_rows = [encode(t)[2] for t in unique]
-    chars = np.zeros((len(char_rows), max(map(len, char_rows), default=1)), dtype=np.int64)
-    for r, ids in enumerate(char_rows):
-        chars[r, : len(ids)] = ids
-    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths, lexicon)))
-
-
-class CharFeatureCache:
-    """Character-CNN features of the tokens seen so far, for tagging (never training).
-
-    A token's character feature depends on its spelling alone, and text repeats its
-    tokens (CoNLL-2003 test.txt: about 9,500 distinct among 46,000), so each is computed
-    once. Holds at most ``capacity`` tokens, then starts afresh, so memory stays bounded.
-    """
-
-    def __init__(self, capacity: int = 100_000):
-        self.capacity = capacity
-        self.rows: dict[str, int] = {}
-        self.table: Tensor | None = None  # (allocated rows, filters); the first len(rows) are filled
-        self.filled = 0
-
-    def make_room(self, tokens: int) -> None:
-        if len(self.rows) + tokens > self.capacity:
-            self.rows.clear()
-            self.filled = 0
-
-    def extend(self, features: Tensor) -> Tensor:
-        """Store the features of the rows ``make_batch`` reserved; return the filled table."""
-        needed = self.filled + features.shape[0]
-        if self.table is None or self.table.shape[0] < needed or self.table.device != features.device:
-            grown = features.new_empty((max(needed, 2 * (0 if self.table is None else self.table.shape[0]), 1024), features.shape[1]))
-            if self.table is not None and self.filled:
-                grown[: self.filled] = self.table[: self.filled]
-            self.table = grown
-        self.table[self.filled : needed] = features
-        self.filled = needed
-        return self.table[:needed]
-
-
-class ConstrainedCRF(torchcrf.CRF):
+def constrained_crf(tags: list[str], scheme: Scheme) -> torchcrf.CRF:
     """pytorch-crf's CRF with ill-formed transitions fixed at a large negative score.
 
-    The learned scores live in the parameters pytorch-crf creates; the properties
-    below add the scheme's penalties whenever pytorch-crf (or our decoder) reads them,
-    so training and decoding see the same constrained model.
+    The learned scores are pytorch-crf's own parameters; a torch parametrization adds
+    the scheme's penalties whenever they are read (by pytorch-crf's likelihood or by
+    our decoder), so training and decoding see the same constrained model. The
+    learned scores live in ``crf.parametrizations.<name>.original``.
+    """
+    crf = torchcrf.CRF(len(tags), batch_first=True)
+    pairs, start, end = transition_penalties(tags, scheme)
+    for name, penalty in (("transitions", pairs), ("start_transitions", start), ("end_transitions", end)):
+        parametrize.register_parametrization(crf, name, _Penalty(penalty))
+    return crf
+
+
+class FrozenRows(nn.Module):
+    """A frozen table of word vectors, stored as int8 rows with a float16 scale each.
+
+    The pretrained table is most of a model (400,000 x 50 for GloVe): int8 keeps it in
+    20 MB, in memory and in checkpoints alike (its two buffers are what a checkpoint
+    stores). Row ``i`` reads back as ``q[i] * scale[i]``; rows are quantised
+    symmetrically, so a training run that sets the table trains on exactly what is stored.
     """
 
-    def __init__(self, tags: list[str], scheme: Scheme):
-        super().__init__(len(tags), batch_first=True)
-        pairs, start, end = transition_penalties(tags, scheme)
-        self.register_buffer("pair_penalty", pairs, persistent=False)
-        self.register_buffer("start_penalty", start, persistent=False)
-        self.register_buffer("end_penalty", end, persistent=False)
+    def __init__(self, rows: int, dim: int):
+        super().__init__()
+        self.register_buffer("q", torch.zeros(rows, dim, dtype=torch.int8))
+        self.register_buffer("scale", torch.zeros(rows, dtype=torch.float16))
 
-    def _constrained(self, name: str, penalty: str) -> Tensor:
-        # pytorch-crf registers and initialises its parameters before our penalties exist
-        raw, pen = self._parameters.get(name), self._buffers.get(penalty)
-        if raw is None:
-            raise AttributeError(name)
-        return raw if pen is None else raw + pen
+    @staticmethod
+    def quantize(table: Tensor) -> tuple[Tensor, Tensor]:
+        """(rows, dim) float -> (rows, dim) int8 and (rows,) float16 scales."""
+        scale = (table.abs().amax(dim=1).clamp_min(1e-6) / 127).half()
+        return torch.round(table / scale.float()[:, None]).clamp(-127, 127).to(torch.int8), scale
 
-    @property
-    def transitions(self) -> Tensor:  # type: ignore[override]
-        return self._constrained("transitions", "pair_penalty")
+    @torch.no_grad()
+    def set(self, table: Tensor) -> None:
+        """Store ``table`` (rows, dim), rounded to int8."""
+        if table.shape != self.q.shape:
+            raise ValueError(f"expected a table of shape {tuple(self.q.shape)}, got {tuple(table.shape)}")
+        q, scale = self.quantize(table.to(self.q.device, torch.float32))
+        self.q.copy_(q)
+        self.scale.copy_(scale)
 
-    @property
-    def start_transitions(self) -> Tensor:  # type: ignore[override]
-        return self._constrained("start_transitions", "start_penalty")
+    def table(self) -> Tensor:
+        """The whole table as float32 (rows, dim)."""
+        return self.q.float() * self.scale.float()[:, None]
 
-    @property
-    def end_transitions(self) -> Tensor:  # type: ignore[override]
-        return self._constrained("end_transitions", "end_penalty")
+    def forward(self, ids: Tensor) -> Tensor:
+        """(...) word ids -> (..., dim) float32 vectors."""
+        return self.q[ids].float() * self.scale[ids].float().unsqueeze(-1)
 
 
 class ParameterAverage:
@@ -221,8 +150,7 @@ class BiLSTMCRF(nn.Module):
         self.config = config
         n_words, n_train = len(vocab.words), vocab.n_train_words
         if config.pretrained:
-            self.pretrained = nn.Embedding(n_words, config.word_dim, padding_idx=0)
-            self.pretrained.weight.requires_grad_(False)
+            self.pretrained = FrozenRows(n_words, config.word_dim)
             self.correction = None
             if not config.merged:
                 self.correction = nn.Embedding(n_train, config.word_dim, padding_idx=0)
@@ -240,7 +168,7 @@ class BiLSTMCRF(nn.Module):
         self.lstm = nn.LSTM(in_dim, config.hidden, num_layers=config.layers, bidirectional=True, batch_first=True,
                             dropout=config.dropout if config.layers > 1 else 0.0)
         self.projection = nn.Linear(2 * config.hidden, len(vocab.tags))
-        self.crf = ConstrainedCRF(vocab.tags, scheme) if config.crf else None
+        self.crf = constrained_crf(vocab.tags, scheme) if config.crf else None
         if self.crf is None:
             pairs, start, end = transition_penalties(vocab.tags, scheme)
             self.register_buffer("pair_penalty", pairs, persistent=False)
@@ -248,6 +176,7 @@ class BiLSTMCRF(nn.Module):
             self.register_buffer("end_penalty", end, persistent=False)
 
     def word_vectors(self, words: Tensor) -> Tensor:
+        """(batch, seq_len) word ids -> (batch, seq_len, word_dim)."""
         if self.pretrained is None:
             return self.correction(words)
         if self.correction is None:
@@ -301,10 +230,15 @@ class BiLSTMCRF(nn.Module):
         return self.loss(batch, tags)
 
     def loss(self, batch: Batch, tags: Tensor) -> Tensor:
-        """Mean negative log-likelihood per sentence; ``tags`` is (batch, seq_len), 0 on padding."""
-        scores = self.emissions(batch)
+        """Mean negative log-likelihood per sentence (a scalar); ``tags`` is (batch, seq_len)
+        long, 0 on padding."""
+        _check_batch(batch)
+        if tags.shape != batch.mask.shape:
+            raise ValueError(f"expected tags of shape {tuple(batch.mask.shape)}, got {tuple(tags.shape)}")
+        scores = self.emissions(batch)  # (batch, seq_len, num_tags)
         if self.crf is not None:
-            return -self.crf(scores, tags, mask=batch.mask, reduction="mean")
+            with parametrize.cached():  # the constrained scores once per call, not once per position
+                return -self.crf(scores, tags, mask=batch.mask, reduction="mean")
         logp = scores.log_softmax(-1).gather(2, tags.unsqueeze(2)).squeeze(2)
         return -(logp * batch.mask).sum() / batch.mask.shape[0]
 
@@ -317,6 +251,7 @@ class BiLSTMCRF(nn.Module):
     def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:
         """Best well-formed tag ids (batch, seq_len) and, if asked, the marginal
         probability of each chosen tag (batch, seq_len). ``cache``: the one the batch was made with."""
+        _check_batch(batch)
         emissions, transitions, start, end = self._chain(self.emissions(batch, cache))
         path = viterbi(emissions, batch.mask, transitions, start, end)
         if not with_scores:
@@ -325,21 +260,31 @@ class BiLSTMCRF(nn.Module):
         return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
 
 
-def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAverage | None = None,
-           round_rows=None) -> BiLSTMCRF:
-    """The model as it is shipped: averaged weights, the correction folded into the
-    pretrained table, and that table passed through ``round_rows`` (the storage
-    rounding), so what is evaluated is exactly what a checkpoint holds."""
+def _check_batch(batch: Batch) -> None:
+    shape = tuple(batch.mask.shape)
+    if len(shape) != 2 or tuple(batch.words.shape) != shape or tuple(batch.casings.shape) != shape \
+            or tuple(batch.char_index.shape) != shape or tuple(batch.lengths.shape) != shape[:1]:
+        raise ValueError(f"expected words, casings, char_index and mask of one (batch, seq_len) shape and lengths (batch,), "
+                         f"got {tuple(batch.words.shape)}, {tuple(batch.casings.shape)}, {tuple(batch.char_index.shape)}, "
+                         f"{shape} and {tuple(batch.lengths.shape)}")
+
+
+def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAverage | None = None) -> BiLSTMCRF:
+    """The model as it is shipped: averaged weights and the correction folded into the
+    (int8) pretrained table, so what is evaluated is exactly what a checkpoint holds."""
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if average is not None:
         state.update({k: v.detach().clone() for k, v in zip(average.names, average.shadow)})
     config = ModelConfig(**model.config.to_dict())
+    table = None
     if model.pretrained is not None and model.correction is not None:
         correction = state.pop("correction.weight")
-        state["pretrained.weight"][: correction.shape[0]] += correction
+        table = model.pretrained.table()
+        table[: correction.shape[0]] += correction
         config.merged = True
-    if model.pretrained is not None and round_rows is not None:
-        state["pretrained.weight"] = round_rows(state["pretrained.weight"])
+        del state["pretrained.q"], state["pretrained.scale"]
     shipped = BiLSTMCRF(config, vocab, scheme).to(state["projection.weight"].device)
-    shipped.load_state_dict(state)
+    shipped.load_state_dict(state, strict=table is None)
+    if table is not None:
+        shipped.pretrained.set(table)
     return shipped.eval()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoints import atomic_save, checkpoint_dict, round_rows, safe_load
+from .checkpoints import atomic_save, checkpoint_dict, safe_load
 from .errors import NerpipeError
 from .formats import ReadOptions, display_name, gold_of, read_records
 from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
@@ -40,6 +40,7 @@ class TrainConfig:
     patience: int = 5
     seed: int = 1
     embeddings: str | None = None
+    init_model: str | None = None  # start from this trained model ("default": the embedded one)
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
@@ -186,13 +187,15 @@ def labels_of(corpus: Corpus) -> set[str]:
     return {label for s in corpus.sentences for _, _, label in tags_to_spans(s.tags)}
 
 
-def check_data(train: Corpus, dev: Corpus | None) -> set[str]:
+def check_data(train: Corpus, dev: Corpus | None, base_labels: set[str] = frozenset()) -> set[str]:
+    """The training data's labels; the dev data may use no other (nor any of ``base_labels``,
+    those of the model training starts from)."""
     labels = labels_of(train)
     if not labels:
         first = train.sentences[0]
         raise NerpipeError("the training data has no entities (every tag is O); is --tag-col right?", first.path, first.line)
     if dev is not None:
-        unknown = labels_of(dev) - labels
+        unknown = labels_of(dev) - labels - base_labels
         if unknown:
             raise NerpipeError(
                 f"the dev data has labels the training data lacks: {', '.join(sorted(unknown))}; the model could never predict them"
@@ -201,7 +204,7 @@ def check_data(train: Corpus, dev: Corpus | None) -> set[str]:
 
 
 def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matrix: np.ndarray) -> torch.Tensor:
-    """Rows for every vocab word: pretrained where known, small random otherwise (int8-rounded)."""
+    """Rows for every vocab word: pretrained where known, small random otherwise."""
     index = {w: i for i, w in enumerate(words)}
     rng = np.random.default_rng(config.seed)
     scale = float(matrix.std())
@@ -211,8 +214,7 @@ def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matri
     if hits:
         rows, src = zip(*hits)
         table[list(rows)] = matrix[list(src)]
-    # the checkpoint stores this table as int8; train on exactly what will be stored
-    return round_rows(torch.from_numpy(table))
+    return torch.from_numpy(table)
 
 
 class Trainer:
@@ -220,45 +222,37 @@ class Trainer:
                  dist: Distributed | None = None):
         self.config, self.train_data, self.dev_data, self.device, self.reporter = config, train, dev, device, reporter
         self.dist = dist or Distributed()
-        labels = check_data(train, dev)
-        self.scheme = detect_scheme(s.tags for s in train.sentences)
-        pretrained_words: list[str] = []
-        matrix = None
-        if config.embeddings:
-            from .embeddings import load_vectors, lowercase_table
+        base = None
+        if config.init_model:
+            from .transfer import read_base
 
-            reporter.message(f"loading embeddings {config.embeddings}")
-            pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
-            config.model.word_dim = matrix.shape[1]
-            config.model.pretrained = True
+            base = read_base(config.init_model)
+        labels = check_data(train, dev, set(base.labels) if base is not None else set())
+        self.scheme = detect_scheme(s.tags for s in train.sentences)
         # the data as written, then each casing variant: the model sees them all alike
         self.variants = ("cased",) + tuple(v for v in config.case_variants if v != "cased")
-        self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
-                                         pretrained_words, config.keep_pretrained, lower_chars=config.lower_chars,
-                                         sentence_case=config.sentence_case,
-                                         char_variants=[CASE_VARIANTS[v] for v in self.variants[1:]])
+        char_variants = [CASE_VARIANTS[v] for v in self.variants[1:]]
         self.lexicon_bits = None
-        if config.lexicon:
-            from .lexicon import Lexicon, cross_fold_features
+        if config.init_model:
+            from .transfer import warm_start
 
-            pairs = [(s.tokens, s.tags) for s in train.sentences]
-            types = sorted(labels)
-            self.vocab.lexicon = Lexicon.build(pairs, types)
-            self.lexicon_bits = cross_fold_features(pairs, types)
-            config.model.lexicon_features = self.vocab.lexicon.features
-        config.model.sentence_case = config.sentence_case
-        torch.manual_seed(config.seed)
-        self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
-        if matrix is not None:
-            self.model.pretrained.weight.data.copy_(_pretrained_table(config, self.vocab, pretrained_words, matrix))
+            start = warm_start(base, (s.tokens for s in train.sentences), labels, TRAIN_SCHEME, config.seed, char_variants)
+            reporter.message(f"starting from {config.init_model}: labels {', '.join(start.base_labels)}"
+                             + (f", adding {', '.join(start.new_labels)}" if start.new_labels else "")
+                             + f"; {start.new_words} words of the new data were new to it")
+            self.vocab, counts, known = start.vocab, start.counts, start.known
+            config.model = start.model.config
+            self.model = start.model
+        else:
+            self.vocab, counts, known = self._fresh_model(config, train, labels, reporter, char_variants)
         self.model.to(device)
         self.step_model: torch.nn.Module = self.model
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
             # every rank built the same model from the same seed; DDP also syncs it from rank 0
-            self.step_model = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None)
-        known = set(pretrained_words)
+            self.step_model = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None,
+                                                      broadcast_buffers=False)  # buffers are constant (the int8 table: 20 MB)
         self.replaceable = np.array(
             [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
         )
@@ -281,6 +275,37 @@ class Trainer:
         self.best_epoch = 0
         self.bad_epochs = 0
         self.history: list[dict] = []
+
+    def _fresh_model(self, config: TrainConfig, train: Corpus, labels: set[str], reporter: Reporter, char_variants):
+        """The vocabulary and a new model (self.model) for ``train``; returns the word
+        counts and the words that have a pretrained vector."""
+        pretrained_words: list[str] = []
+        matrix = None
+        if config.embeddings:
+            from .embeddings import load_vectors, lowercase_table
+
+            reporter.message(f"loading embeddings {config.embeddings}")
+            pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
+            config.model.word_dim = matrix.shape[1]
+            config.model.pretrained = True
+        self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
+                                         pretrained_words, config.keep_pretrained, lower_chars=config.lower_chars,
+                                         sentence_case=config.sentence_case,
+                                         char_variants=char_variants)
+        if config.lexicon:
+            from .lexicon import Lexicon, cross_fold_features
+
+            pairs = [(s.tokens, s.tags) for s in train.sentences]
+            types = sorted(labels)
+            self.vocab.lexicon = Lexicon.build(pairs, types)
+            self.lexicon_bits = cross_fold_features(pairs, types)
+            config.model.lexicon_features = self.vocab.lexicon.features
+        config.model.sentence_case = config.sentence_case
+        torch.manual_seed(config.seed)
+        self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
+        if matrix is not None:
+            self.model.pretrained.set(_pretrained_table(config, self.vocab, pretrained_words, matrix))
+        return self.vocab, counts, set(pretrained_words)
 
     # ------------------------------------------------------------------ batches
 
@@ -368,17 +393,17 @@ class Trainer:
 
     def shipped(self) -> BiLSTMCRF:
         """The model a checkpoint would hold now (averaged, merged, storage-rounded)."""
-        return export(self.model, self.vocab, TRAIN_SCHEME, self.average, round_rows)
+        return export(self.model, self.vocab, TRAIN_SCHEME, self.average)
 
     def evaluate(self, corpus: Corpus, model: BiLSTMCRF, variant: str = "cased"):
         return score_pairs(self._predicted_pairs(corpus, model, variant))
 
     def _predicted_pairs(self, corpus: Corpus, model: BiLSTMCRF, variant: str) -> list[tuple[list[str], list[str]]]:
-        from .inference import predict_tags
+        from .tagger import Tagger
 
         tokens = [recase(s.tokens, variant) for s in corpus.sentences]
-        predicted = predict_tags(model, self.vocab, tokens, self.scheme, self.device)
-        return [(s.tags, p) for s, p in zip(corpus.sentences, predicted)]
+        predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device).predict(tokens)
+        return [(s.tags, p.tags) for s, p in zip(corpus.sentences, predicted)]
 
     def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
         """Dev scores for the epoch record, and the F1 early stopping follows: P/R/F1 over

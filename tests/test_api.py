@@ -1,8 +1,11 @@
 """The library API the README shows, without the CLI."""
 
+import json
+
 import pytest
 
 import nerpipe
+from conftest import run_cli
 from nerpipe.checkpoints import default_model_path
 
 
@@ -14,12 +17,47 @@ def test_lazy_names_resolve_without_the_cli():
 
 
 def test_readme_example(tiny_model, tmp_path):
-    loaded = nerpipe.load_model(tiny_model if not default_model_path().exists() else None)
-    tagger = nerpipe.Tagger(loaded)
+    tagger = nerpipe.load_model(tiny_model if not default_model_path().exists() else None)
     tokens = ["Anna", "Berg", "flew", "to", "Oslo", "."]
-    [pred] = tagger.predict([tokens], with_scores=True)
+    [pred] = tagger.predict([tokens], scores=True)
     assert len(pred.tags) == len(tokens) and len(pred.scores) == len(pred.spans)
     gold = tmp_path / "gold.conll"
     gold.write_text("Anna B-PER\nBerg I-PER\n")
     score = nerpipe.score_files(str(gold), str(gold))
     assert score.overall.f1 == 1.0 and score.conlleval_report().startswith("processed 2 tokens")
+
+
+def test_predict_checks_its_input(tiny_model):
+    tagger = nerpipe.load_model(tiny_model)
+    with pytest.raises(TypeError, match="sentence 0 is str 'Tim Cook'"):
+        tagger.predict(["Tim Cook"])  # a list of strings where a list of token lists belongs
+    with pytest.raises(TypeError, match="got the string"):
+        tagger.predict("Tim Cook")
+    with pytest.raises(TypeError, match="token 1: expected a string, got int"):
+        tagger.predict([["Tim", 3]])
+    with pytest.raises(ValueError, match="cannot be empty"):
+        tagger.predict([["Tim", ""]])
+    with pytest.raises(TypeError, match="takes a string"):
+        tagger.predict_text(["Tim Cook"])
+    assert tagger.predict([[], ("Anna",)])[0].tags == []
+
+
+def test_predict_text_gives_character_offsets(tiny_model):
+    tagger = nerpipe.load_model(tiny_model)
+    text = "Anna Berg flew to   Oslo .\nAcme hired Raj ."
+    entities = tagger.predict_text(text)
+    assert [(e.label, e.text) for e in entities] == [("PER", "Anna Berg"), ("LOC", "Oslo"), ("ORG", "Acme"), ("PER", "Raj")]
+    for e in entities:
+        assert text[e.start:e.end] == e.text and 0 < e.score <= 1
+    # the same entities as the tag command's JSONL for that text
+    record = json.loads(run_cli(["tag", "-m", str(tiny_model), "-i", "text"], input=text + "\n").stdout)
+    assert [(s["label"], record["text"][s["start"]:s["end"]]) for s in record["spans"]] == [(e.label, e.text) for e in entities]
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="this checkout has no embedded model")
+def test_readme_library_example():
+    tagger = nerpipe.load_model()
+    assert tagger.predict([["Angela", "Merkel", "visited", "Paris", "."]])[0].tags == ["B-PER", "I-PER", "O", "B-LOC", "O"]
+    assert [(e.label, e.text) for e in tagger.predict_text("Angela Merkel visited Paris.")] == [
+        ("PER", "Angela Merkel"), ("LOC", "Paris")]
+    assert [(e.start, e.end) for e in tagger.predict_text("Angela Merkel visited Paris.")] == [(0, 13), (22, 27)]

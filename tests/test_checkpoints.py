@@ -8,7 +8,6 @@ import synthetic
 from nerpipe.checkpoints import atomic_save, describe, load_model
 from nerpipe.errors import NerpipeError, UsageError
 from nerpipe.device import resolve_device
-from nerpipe.inference import predict_tags
 from test_training import tiny_config
 from nerpipe.training import train
 
@@ -24,11 +23,11 @@ def model_path(tmp_path_factory):
 def test_round_trip_gives_identical_predictions(model_path, tmp_path):
     sentences = [tokens for tokens, _ in synthetic.sentences(30, seed=9)]
     a = load_model(model_path)
-    first = predict_tags(a.model, a.vocab, sentences, a.scheme, a.device)
+    first = [p.tags for p in a.predict(sentences)]
     data = torch.load(model_path, weights_only=True)
     atomic_save(data, tmp_path / "copy.pt")
     b = load_model(tmp_path / "copy.pt")
-    assert predict_tags(b.model, b.vocab, sentences, b.scheme, b.device) == first
+    assert [p.tags for p in b.predict(sentences)] == first
 
 
 def test_metadata(model_path):
@@ -108,8 +107,8 @@ def test_cuda_round_trip(model_path):
     loaded = load_model(model_path, "cuda")
     cpu = load_model(model_path, "cpu")
     sentences = [tokens for tokens, _ in synthetic.sentences(20, seed=4)]
-    assert predict_tags(loaded.model, loaded.vocab, sentences, loaded.scheme, loaded.device) == \
-        predict_tags(cpu.model, cpu.vocab, sentences, cpu.scheme, cpu.device)
+    assert [p.tags for p in loaded.predict(sentences)] == \
+        [p.tags for p in cpu.predict(sentences)]
 
 
 def test_an_empty_model_file_is_a_clear_error(tmp_path):
@@ -119,3 +118,25 @@ def test_an_empty_model_file_is_a_clear_error(tmp_path):
     empty.write_bytes(b"")
     result = run_cli(["tag", "-m", str(empty)], input="Anna\n")
     assert result.exit_code == 1 and "empty.pt: not a readable checkpoint" in result.stderr
+
+
+def test_a_checkpoint_of_the_first_format_still_loads_and_predicts_the_same(data_dir, tmp_path):
+    """tests/data/v1-model.pt was written by nerpipe 0.1 (format version 1: the CRF's scores
+    under pytorch-crf's names; a small pretrained table); v1-model.expected.json holds what
+    that version predicted with it."""
+    import json
+
+    expected = json.loads((data_dir / "v1-model.expected.json").read_text())
+    raw = torch.load(data_dir / "v1-model.pt", weights_only=True)
+    assert raw["format_version"] == 1 and "crf.transitions" in raw["state_dict"]
+    tagger = load_model(data_dir / "v1-model.pt")
+    preds = tagger.predict(expected["sentences"], scores=True)
+    assert [p.tags for p in preds] == expected["tags"]
+    for p, scores in zip(preds, expected["scores"]):
+        assert p.scores == pytest.approx(scores, abs=1e-5)
+    # written again, it is a current checkpoint that predicts the same
+    from nerpipe.checkpoints import FORMAT_VERSION, checkpoint_dict
+
+    atomic_save(checkpoint_dict(tagger.network, tagger.vocab, tagger.scheme, tagger.train_scheme, tagger.meta), tmp_path / "v2.pt")
+    assert torch.load(tmp_path / "v2.pt", weights_only=True)["format_version"] == FORMAT_VERSION
+    assert [p.tags for p in load_model(tmp_path / "v2.pt").predict(expected["sentences"])] == expected["tags"]

@@ -6,7 +6,6 @@ import torch
 import synthetic
 from nerpipe.checkpoints import load_model
 from nerpipe.errors import NerpipeError
-from nerpipe.inference import predict_tags
 from nerpipe.model import ModelConfig
 from nerpipe.scoring import score_pairs
 from nerpipe.training import Reporter, TrainConfig, train
@@ -31,7 +30,7 @@ def dev_f1(model_path, dev):
 
     loaded = load_model(model_path)
     sents = list(sentences_only(read_conll([dev])))
-    pred = predict_tags(loaded.model, loaded.vocab, [s.tokens for s in sents], loaded.scheme, loaded.device)
+    pred = [p.tags for p in loaded.predict([s.tokens for s in sents])]
     return score_pairs((s.tags, p) for s, p in zip(sents, pred)).overall.f1
 
 
@@ -80,7 +79,7 @@ def test_lexicon_model_learns_and_keeps_its_lexicon(corpus, tmp_path):
     summary = train([train_path], out, [dev_path], tiny_config(lexicon=True))
     assert summary["best"]["dev_f1"] == 100.0
     loaded = load_model(out)
-    assert loaded.model.config.lexicon_features == 4 * len(loaded.vocab.lexicon.types) > 0
+    assert loaded.network.config.lexicon_features == 4 * len(loaded.vocab.lexicon.types) > 0
     assert len(loaded.vocab.lexicon) > 0
     assert dev_f1(out, dev_path) == 1.0
 
@@ -147,7 +146,7 @@ def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
     row = loaded.vocab.word_id("Zanzibar")
     assert row >= loaded.vocab.n_train_words
     # stored as int8 rows: equal to within 1/127 of the row's largest value
-    assert loaded.model.word_vectors(torch.tensor([row])).tolist()[0] == pytest.approx([1.0, 2.0, 3.0], abs=3 / 127)
+    assert loaded.network.word_vectors(torch.tensor([row])).tolist()[0] == pytest.approx([1.0, 2.0, 3.0], abs=3 / 127)
 
 
 def test_case_variants_train_and_pick_on_every_casing(corpus, tmp_path):
@@ -166,7 +165,7 @@ def test_case_variants_train_and_pick_on_every_casing(corpus, tmp_path):
 
     sents = list(sentences_only(read_conll([dev_path])))
     for variant in ("lower", "upper", "title"):
-        pred = predict_tags(loaded.model, loaded.vocab, [recase(s.tokens, variant) for s in sents], loaded.scheme, loaded.device)
+        pred = [p.tags for p in loaded.predict([recase(s.tokens, variant) for s in sents])]
         assert score_pairs((s.tags, p) for s, p in zip(sents, pred)).overall.f1 > 0.9, variant
 
 

@@ -1,0 +1,135 @@
+"""The model object: a trained network with its vocabulary, tag scheme and device.
+
+:func:`nerpipe.load_model` returns a :class:`Tagger`; everything that tags (the
+``tag`` command, worker processes, dev evaluation while training, the library) goes
+through its two calls::
+
+    tagger = nerpipe.load_model()                       # the embedded English model
+    tagger.predict([["Angela", "Merkel", "visited", "Paris"]])[0].tags
+    # ['B-PER', 'I-PER', 'O', 'B-LOC']
+    tagger.predict_text("Angela Merkel visited Paris.")
+    # [Entity(start=0, end=13, label='PER', score=0.99.., text='Angela Merkel'), ...]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+
+from .batching import CharFeatureCache, make_batch
+from .model import BiLSTMCRF
+from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
+from .vocab import Vocab
+
+
+@dataclass
+class Prediction:
+    """One sentence's prediction."""
+
+    tags: list[str]  # one per token, in the tagger's output scheme
+    spans: list[tuple[int, int, str]]  # (first token, end token exclusive, label)
+    scores: list[float] | None  # one per span (the lowest marginal probability of its tags), when asked for
+
+
+class Entity(NamedTuple):
+    """An entity found in a text: ``text[start:end]`` is it."""
+
+    start: int
+    end: int
+    label: str
+    score: float
+    text: str
+
+
+@dataclass(eq=False)
+class Tagger:
+    """A trained tagger on a device. ``scheme``: the scheme tags are written in;
+    ``train_scheme``: the one the network decodes in; ``meta``: what the checkpoint says
+    of its training."""
+
+    network: BiLSTMCRF
+    vocab: Vocab
+    scheme: Scheme
+    train_scheme: Scheme = Scheme.IOBES
+    meta: dict = field(default_factory=dict)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    batch_size: int = 256  # sentences per network call
+    # character features of the tokens seen so far (None: computed afresh for every batch)
+    cache: CharFeatureCache | None = field(default_factory=CharFeatureCache, repr=False)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The entity types the model predicts, in its tag order."""
+        return tuple(dict.fromkeys(t.split("-", 1)[1] for t in self.vocab.tags if t != "O"))
+
+    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False) -> list[Prediction]:
+        """Predictions for ``sentences`` (each a list of token strings; empty ones allowed), in order.
+
+        Raises TypeError when ``sentences`` is not a list of token lists (a string, or a
+        list of strings where a list of lists belongs) and ValueError for an empty token.
+        """
+        _check_sentences(sentences)
+        results: list[Prediction | None] = [None] * len(sentences)
+        # longest first: packing a batch already in that order skips a sort and an unsort
+        order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
+        for i, s in enumerate(sentences):
+            if not s:
+                results[i] = Prediction([], [], [] if scores else None)
+        for k in range(0, len(order), self.batch_size):
+            chunk = order[k : k + self.batch_size]
+            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores)):
+                results[i] = pred
+        return results  # type: ignore[return-value]
+
+    def predict_text(self, text: str) -> list[Entity]:
+        """The entities of plain ``text``, tokenised and split into sentences as ``nerpipe tag``
+        does, with character offsets into ``text`` and a confidence each."""
+        from .formats import make_doc
+
+        if not isinstance(text, str):
+            raise TypeError(f"predict_text() takes a string, got {type(text).__name__}; for token lists use predict()")
+        doc = make_doc(text, {}, "<text>", 1)
+        out, offset = [], 0
+        for tokens, pred in zip(doc.sentences, self.predict(doc.sentences, scores=True)):
+            for (first, end, label), score in zip(pred.spans, pred.scores or []):
+                start, stop = doc.tokens[offset + first][0], doc.tokens[offset + end - 1][1]
+                out.append(Entity(start, stop, label, score, text[start:stop]))
+            offset += len(tokens)
+        return out
+
+    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool) -> list[Prediction]:
+        if self.cache is not None:
+            self.cache.make_room(sum(map(len, sentences)))
+        batch = make_batch(sentences, self.vocab, cache=self.cache).to(self.device)
+        path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
+        path = path.cpu().tolist()
+        probs = probs.cpu().tolist() if probs is not None else None
+        parts = [split_tag(t) for t in self.vocab.tags]
+        out = []
+        for row, tokens in enumerate(sentences):
+            n = len(tokens)
+            spans = parts_to_spans([parts[k] for k in path[row][:n]])
+            span_scores = [min(probs[row][s:e]) for s, e, _ in spans] if probs is not None else None
+            out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores))
+        return out
+
+
+def _check_sentences(sentences) -> None:
+    if isinstance(sentences, str):
+        raise TypeError(f"predict() takes a list of sentences, each a list of tokens; got the string {sentences[:40]!r} "
+                        "(use predict_text() for plain text)")
+    if not isinstance(sentences, Sequence):
+        raise TypeError(f"predict() takes a list of sentences, each a list of tokens; got {type(sentences).__name__}")
+    for i, sentence in enumerate(sentences):
+        if isinstance(sentence, str) or not isinstance(sentence, Sequence):
+            raise TypeError(f"predict() takes a list of sentences, each a list of tokens; sentence {i} is "
+                            f"{type(sentence).__name__} {sentence!r:.40} (one sentence: predict([tokens]); "
+                            "plain text: predict_text())")
+        for j, token in enumerate(sentence):
+            if not isinstance(token, str):
+                raise TypeError(f"sentence {i}, token {j}: expected a string, got {type(token).__name__}")
+            if not token:
+                raise ValueError(f"sentence {i}, token {j}: a token cannot be empty")

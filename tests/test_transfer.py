@@ -1,0 +1,72 @@
+"""train --init-model: a trained model grown to new words and labels, then trained on."""
+
+import torch
+
+import synthetic
+from conftest import TINY, run_cli
+from nerpipe.checkpoints import load_model
+
+# TINY without its architecture options (--hidden, --char-filters): the base model fixes those
+ADAPT = ["--lr", "0.02", "--lr-decay", "0", "--batch-size", "8", "--dropout", "0.1", "--threads", "1"]
+assert set(ADAPT) <= set(TINY)
+
+
+def write_with_new_label(path, n, seed):
+    """Synthetic sentences whose places are PRODUCTs, plus a word the base never saw."""
+    with open(path, "w", encoding="utf-8") as f:
+        for tokens, tags in synthetic.sentences(n, seed):
+            tags = [t.replace("LOC", "PROD") for t in tags]
+            f.writelines(f"{t} {g}\n" for t, g in zip(tokens + ["Zyxq"], tags + ["O"]))
+            f.write("\n")
+    return str(path)
+
+
+def test_adapting_with_no_learning_keeps_the_base_model(tiny_model, tmp_path):
+    train = synthetic.write(tmp_path / "more.conll", 40, seed=5)
+    out = tmp_path / "adapted.pt"
+    result = run_cli(["train", train, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "1",
+                      *ADAPT, "--lr", "1e-12", "--average", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert "starting from" in result.stderr
+    base, adapted = load_model(tiny_model), load_model(out)
+    sentences = [tokens for tokens, _ in synthetic.sentences(60, seed=9)]
+    assert [p.tags for p in adapted.predict(sentences)] == [p.tags for p in base.predict(sentences)]
+    assert adapted.labels == base.labels
+
+
+def test_new_labels_grow_the_output_and_keep_old_transitions(tiny_model, tmp_path):
+    train = write_with_new_label(tmp_path / "prod.conll", 120, seed=3)
+    dev = write_with_new_label(tmp_path / "dev.conll", 30, seed=4)
+    out = tmp_path / "grown.pt"
+    result = run_cli(["train", train, "--dev", dev, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "6", *ADAPT,
+                      "--lr", "1e-12", "--average", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert "adding PROD" in result.stderr
+    base, grown = load_model(tiny_model), load_model(out)
+    assert set(grown.labels) == set(base.labels) | {"PROD"}
+    assert "zyxq" in grown.vocab.word_index and "zyxq" not in base.vocab.word_index
+    old = [t for t in grown.vocab.tags if t in base.vocab.tag_index]
+    i = torch.tensor([grown.vocab.tag_index[t] for t in old])
+    j = torch.tensor([base.vocab.tag_index[t] for t in old])
+    new_state, old_state = grown.network.state_dict(), base.network.state_dict()
+    for name in ("crf.parametrizations.transitions.original",):
+        assert torch.allclose(new_state[name][i][:, i], old_state[name][j][:, j], atol=1e-6)
+    assert torch.allclose(new_state["projection.weight"][i], old_state["projection.weight"][j], atol=1e-6)
+
+
+def test_adapting_learns_the_new_label(tiny_model, tmp_path):
+    train = write_with_new_label(tmp_path / "prod.conll", 150, seed=3)
+    dev = write_with_new_label(tmp_path / "dev.conll", 40, seed=4)
+    out = tmp_path / "learnt.pt"
+    result = run_cli(["train", train, "--dev", dev, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "12", *ADAPT])
+    assert result.exit_code == 0, result.stderr
+    pred = load_model(out).predict([["Raj", "flew", "to", "Oslo", "with", "Ines", "."]])[0]
+    assert pred.tags == ["B-PER", "O", "O", "B-PROD", "O", "B-PER", "O"]
+
+
+def test_architecture_options_and_missing_base_are_errors(tiny_model, tmp_path):
+    train = synthetic.write(tmp_path / "t.conll", 10, seed=5)
+    result = run_cli(["train", train, "-o", str(tmp_path / "m.pt"), "--init-model", str(tiny_model), "--hidden", "32"])
+    assert result.exit_code == 2 and "--hidden" in result.stderr
+    result = run_cli(["train", train, "-o", str(tmp_path / "m.pt"), "--init-model", str(tmp_path / "nope.pt")])
+    assert result.exit_code == 1 and "nope.pt: no such model file" in result.stderr
