@@ -345,20 +345,20 @@ def score_files(
     return score
 
 
-def _predicted(doc) -> tuple[list[tuple[int, int, str]], list[float] | None]:
+def _predicted(doc, with_scores: bool = False) -> tuple[list[tuple[int, int, str]], list[float] | None]:
     """A JSONL record's predicted entities by character offsets: ``predicted_spans`` if
-    it has them (``nerpipe tag`` output beside gold spans), else ``spans``; and their
-    scores, or None unless every one has a score."""
+    it has them (``nerpipe tag`` output beside gold spans), else ``spans``; and, if
+    asked, their scores (None unless every one has a score)."""
     spans = doc.record.get("predicted_spans")
     if spans is None:
         found = doc.char_spans(doc.spans or [])
-        return found, _scores(doc, doc.record.get("spans") or [], found)
+        return found, _scores(doc, doc.record.get("spans") or [], found) if with_scores else None
     if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
                                               and isinstance(x.get("end"), int) and isinstance(x.get("label"), str)
                                               for x in spans):
         raise NerpipeError('"predicted_spans" must be a list of objects with "start", "end" and "label"', doc.path, doc.line)
     found = [(x["start"], x["end"], x["label"]) for x in spans]
-    return found, _scores(doc, spans, found)
+    return found, _scores(doc, spans, found) if with_scores else None
 
 
 def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
@@ -400,7 +400,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
                 raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record', g.path, g.line)
-        gold_spans, (pred_spans, scores) = g.char_spans(g.spans), _predicted(p)
+        gold_spans, (pred_spans, scores) = g.char_spans(g.spans), _predicted(p, with_scores=analyzer is not None)
         score.add(_token_labels(g, gold_spans), _token_labels(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:
             analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))
