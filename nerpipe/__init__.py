@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .analysis import ErrorAnalysis, ErrorAnalyzer, Example, pair_entities
 from .errors import NerpipeError
 from .formats import Doc, Marker, Sentence, doc_to_json, format_sentence, read_conll, read_jsonl, read_paragraphs
 from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
@@ -26,10 +27,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
+    "ErrorAnalysis", "ErrorAnalyzer", "Example", "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
     "conlleval_chunks", "convert_tags", "detect_scheme", "doc_to_json", "format_sentence",
     "read_conll", "read_jsonl", "read_paragraphs", "score_files", "score_pairs",
-    "spans_to_tags", "tags_to_spans", "tokenize", "tokenize_sentences", *_LAZY,
+    "pair_entities", "spans_to_tags", "tags_to_spans", "tokenize", "tokenize_sentences", *_LAZY,
 ]
 
 

@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from .analysis import ErrorAnalysis, ErrorAnalyzer, Example
 from .errors import NerpipeError
 from .formats import ConllReader, Sentence, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
@@ -112,6 +113,7 @@ class Score:
     correct_tags: int = 0
     overall: TypeScore = field(default_factory=TypeScore)
     types: dict[str, TypeScore] = field(default_factory=dict)
+    errors: ErrorAnalysis | None = None  # filled when error analysis was asked for
 
     def add(self, gold: Sequence[str], pred: Sequence[str], gold_chunks: Iterable[Chunk], pred_chunks: Iterable[Chunk]) -> None:
         self.tokens += len(gold)
@@ -132,7 +134,7 @@ class Score:
         return sum(t.f1 for t in self.types.values()) / len(self.types) if self.types else 0.0
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             "mode": self.mode,
             "precision": self.overall.precision,
             "recall": self.overall.recall,
@@ -145,6 +147,9 @@ class Score:
             "correct": self.overall.correct,
             "types": {label: self.types[label].as_dict() for label in sorted(self.types)},
         }
+        if self.errors is not None:
+            data["errors"] = self.errors.as_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
@@ -228,21 +233,33 @@ def score_pairs(pairs: Iterable[tuple[Sequence[str], Sequence[str]]], strict: bo
     score IOBES or BILOU output with conlleval's rules. ``strict`` uses seqeval's
     strict mode for ``scheme``: an entity counts only if well formed.
     """
+    return _score(((gold, pred, None) for gold, pred in pairs), strict, scheme)
+
+
+def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]], strict: bool, scheme: Scheme | None,
+           analyzer: ErrorAnalyzer | None = None) -> Score:
+    """:func:`score_pairs` over ``(gold_tags, pred_tags, sentence)``; ``analyzer`` (which
+    needs the sentences) also gets each sentence's chunks."""
     if strict:
-        golds, preds = [], []
-        for gold, pred in pairs:
-            golds.append(list(gold))
-            preds.append(list(pred))
+        items = list(items)
+        golds, preds = [list(g) for g, _, _ in items], [list(p) for _, p, _ in items]
         score = Score(mode=f"strict {scheme.value if scheme else ''}".strip())
-        for g, p, gc, pc in zip(golds, preds, _strict_chunks(golds, scheme), _strict_chunks(preds, scheme)):
-            score.add(g, p, gc, pc)
-        return score
-    score = Score(mode="conlleval" if scheme is None else f"conlleval after {scheme.value}->iob2")
-    for gold, pred in pairs:
+        chunked = zip(golds, preds, _strict_chunks(golds, scheme), _strict_chunks(preds, scheme), (s for _, _, s in items))
+    else:
+        score = Score(mode="conlleval" if scheme is None else f"conlleval after {scheme.value}->iob2")
+        chunked = _conlleval_chunked(items, scheme)
+    for gold, pred, gold_chunks, pred_chunks, sentence in chunked:
+        score.add(gold, pred, gold_chunks, pred_chunks)
+        if analyzer is not None:
+            analyzer.add(Example.from_tokens(sentence.tokens, gold_chunks, pred_chunks, where=f"{sentence.path}:{sentence.line}"))
+    return score
+
+
+def _conlleval_chunked(items, scheme: Scheme | None):
+    for gold, pred, sentence in items:
         if scheme is not None:
             gold, pred = convert_tags(gold, Scheme.IOB2), convert_tags(pred, Scheme.IOB2)
-        score.add(gold, pred, conlleval_chunks(gold), conlleval_chunks(pred))
-    return score
+        yield gold, pred, conlleval_chunks(gold), conlleval_chunks(pred), sentence
 
 
 def _checked(sentence: Sentence, tags: Sequence[str]) -> Sequence[str]:
@@ -253,14 +270,22 @@ def _checked(sentence: Sentence, tags: Sequence[str]) -> Sequence[str]:
 
 def pairs_from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str]]]:
     """conlleval's layout: gold and predicted tags in the last two columns."""
+    return ((gold, pred) for gold, pred, _ in _from_one(sentences))
+
+
+def _from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
     for s in sentences:
         if len(s.rows[0]) < 2:
             raise NerpipeError("expected at least 2 columns (... gold predicted)", s.path, s.line)
-        yield _checked(s, [r[-2] for r in s.rows]), _checked(s, [r[-1] for r in s.rows])
+        yield _checked(s, [r[-2] for r in s.rows]), _checked(s, [r[-1] for r in s.rows]), s
 
 
 def pairs_from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str]]]:
     """Tag columns of two files holding the same tokens, sentence by sentence."""
+    return ((g, p) for g, p, _ in _from_two(gold, pred))
+
+
+def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
     gold_it, pred_it = iter(gold), iter(pred)
     while True:
         g, p = next(gold_it, None), next(pred_it, None)
@@ -283,7 +308,7 @@ def pairs_from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterat
         if g.tags is None or p.tags is None:
             s = g if g.tags is None else p
             raise NerpipeError("expected a tag column, found only tokens", s.path, s.line)
-        yield _checked(g, g.tags), _checked(p, p.tags)
+        yield _checked(g, g.tags), _checked(p, p.tags), g
 
 
 def score_files(
@@ -294,40 +319,72 @@ def score_files(
     scheme: Scheme | None = None,
     gold_col: int = -1,
     pred_col: int = -1,
+    errors: bool = False,
+    top: int = 10,
 ) -> Score:
     """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
-    JSONL (detected) is scored by character offsets instead."""
+    JSONL (detected) is scored by character offsets instead.
+
+    ``errors``: also analyse the errors (:mod:`nerpipe.analysis`) in the same pass,
+    into ``Score.errors``, keeping the ``top`` most frequent ones.
+    """
+    analyzer = ErrorAnalyzer() if errors else None
     fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
     if fmt == "jsonl":
         pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
-        return score_jsonl(gold_items, pred_docs)
-    if pred is None:
-        pairs = pairs_from_one(sentences_only(gold_items))
+        score = score_jsonl(gold_items, pred_docs, analyzer)
     else:
-        pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
-        pairs = pairs_from_two(sentences_only(gold_items), pred_sents)
-    return score_pairs(pairs, strict=strict, scheme=scheme)
+        if pred is None:
+            items = _from_one(sentences_only(gold_items))
+        else:
+            pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
+            items = _from_two(sentences_only(gold_items), pred_sents)
+        score = _score(items, strict, scheme, analyzer)
+    if analyzer is not None:
+        score.errors = analyzer.result(top)
+    return score
 
 
-def _predicted(doc) -> list[tuple[int, int, str]]:
+def _predicted(doc, with_scores: bool = False) -> tuple[list[tuple[int, int, str]], list[float] | None]:
     """A JSONL record's predicted entities by character offsets: ``predicted_spans`` if
-    it has them (``nerpipe tag`` output beside gold spans), else ``spans``."""
+    it has them (``nerpipe tag`` output beside gold spans), else ``spans``; and, if
+    asked, their scores (None unless every one has a score)."""
     spans = doc.record.get("predicted_spans")
     if spans is None:
-        return doc.char_spans(doc.spans or [])
+        found = doc.char_spans(doc.spans or [])
+        return found, _scores(doc, doc.record.get("spans") or [], found) if with_scores else None
     if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
                                               and isinstance(x.get("end"), int) and isinstance(x.get("label"), str)
                                               for x in spans):
         raise NerpipeError('"predicted_spans" must be a list of objects with "start", "end" and "label"', doc.path, doc.line)
-    return [(x["start"], x["end"], x["label"]) for x in spans]
+    found = [(x["start"], x["end"], x["label"]) for x in spans]
+    return found, _scores(doc, spans, found) if with_scores else None
 
 
-def score_jsonl(gold: Iterable, pred: Iterable | None = None) -> Score:
+def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
+    """The ``score`` of each of ``spans`` from the record's span objects ``raw``."""
+    by_span = {}
+    for x in raw:
+        score = x.get("score") if isinstance(x, dict) else None
+        if score is None:
+            return None
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+            raise NerpipeError(f"span score {score!r} is not a number between 0 and 1", doc.path, doc.line)
+        if isinstance(x.get("start"), int) and isinstance(x.get("end"), int):
+            key = (x["start"], x["end"], x.get("label"))
+        else:  # a span given by tokens only (its shape was checked when the record was read)
+            key = (doc.tokens[x["token_start"]][0], doc.tokens[x["token_end"]][1], x.get("label"))
+        by_span.setdefault(key, float(score))
+    found = [by_span.get(span) for span in spans]
+    return None if any(s is None for s in found) else found
+
+
+def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None) -> Score:
     """Entity P/R/F1 over JSONL records by exact character offsets and label.
 
     One stream: each record's ``spans`` (gold) against its ``predicted_spans``. Two:
     the gold records' spans against the predicted records' (same texts, in order).
-    Token accuracy counts the gold record's tokens.
+    Token accuracy counts the gold record's tokens. ``analyzer`` also gets each record.
     """
     score = Score(mode="character offsets")
     gold_it = iter(gold)
@@ -343,8 +400,10 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None) -> Score:
                 raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record', g.path, g.line)
-        gold_spans, pred_spans = g.char_spans(g.spans), _predicted(p)
+        gold_spans, (pred_spans, scores) = g.char_spans(g.spans), _predicted(p, with_scores=analyzer is not None)
         score.add(_token_labels(g, gold_spans), _token_labels(g, pred_spans), gold_spans, pred_spans)
+        if analyzer is not None:
+            analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))
     if pred_it is not None:
         extra = next(pred_it, None)
         if extra is not None:

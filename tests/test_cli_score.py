@@ -1,4 +1,7 @@
 import json
+from html.parser import HTMLParser
+
+import pytest
 
 from conftest import run_cli
 
@@ -57,3 +60,139 @@ def test_wrong_columns_and_bad_tag():
     assert result.exit_code == 1 and "<stdin>:2: expected 3 columns" in result.stderr
     result = run_cli(["score"], input="a O PERSON\n")
     assert result.exit_code == 1 and "<stdin>:1: tag 'PERSON' fits no tag scheme" in result.stderr
+
+
+# --------------------------------------------------------------------------- --errors
+
+ERRORS = ("He PRP O O\nflew VBD O O\nto TO O O\nParis NNP B-LOC B-ORG\nwith IN O O\nAT&T NNP B-ORG O\n\n"
+          "<script>alert(1)</script> NNP B-PER B-PER\nmet VBD O O\nNew NNP B-LOC B-LOC\nYork NNP I-LOC O\n\n"
+          "Paris NNP B-LOC B-ORG\nagain RB O B-MISC\n")
+
+
+def test_errors_follow_the_unchanged_report():
+    plain = run_cli(["score"], input=ERRORS).stdout
+    result = run_cli(["score", "--errors"], input=ERRORS)
+    assert result.exit_code == 0 and result.stdout.startswith(plain)
+    lines = result.stdout[len(plain):].splitlines()
+    assert lines[lines.index("type     correct  wrong type  wrong boundary  wrong both  missed  spurious") + 1:][:6] == [
+        "LOC            0           2               1           0       0         0",
+        "MISC           0           0               0           0       0         1",
+        "ORG            0           0               0           0       1         0",
+        "PER            1           0               0           0       0         0",
+        "overall        1           2               1           0       1         1",
+        "",
+    ]
+    at = lines.index("  1. 2 x wrong type: \"Paris\" LOC -> ORG    <stdin>:1")
+    assert lines[at + 1: at + 3] == ["     gold: He flew to [[Paris]]LOC with AT&T", "     pred: He flew to {{Paris}}ORG with AT&T"]
+    assert "     gold: <script>alert(1)</script> met [[New York]]LOC" in lines
+    assert "     pred: <script>alert(1)</script> met {{New}}LOC York" in lines
+    assert "calibration" not in result.stdout  # CoNLL carries no scores
+
+
+def test_errors_in_json_add_one_key():
+    plain = json.loads(run_cli(["score", "--format", "json"], input=ERRORS).stdout)
+    data = json.loads(run_cli(["score", "--format", "json", "--errors", "--top", "1"], input=ERRORS).stdout)
+    errors = data.pop("errors")
+    assert data == plain and "errors" not in plain
+    assert errors["categories"] == {"correct": 1, "wrong_type": 2, "wrong_boundary": 1, "wrong_both": 0, "missed": 1,
+                                    "spurious": 1}
+    assert errors["schemes"]["strict"]["precision"] == plain["precision"] and errors["schemes"]["partial"]["partial"] == 1
+    assert [e["count"] for e in errors["frequent_errors"]] == [2] and errors["calibration"] is None
+
+
+def test_errors_after_conlleval_and_in_a_terminal_table():
+    plain = run_cli(["score", "--format", "conlleval"], input=ERRORS).stdout
+    assert run_cli(["score", "--format", "conlleval", "--errors"], input=ERRORS).stdout.startswith(plain + "\nerror categories")
+    table = run_cli(["score", "--format", "table", "--errors"], input=ERRORS).stdout
+    assert "type confusion" in table and "[[Paris]]LOC" in table and "{{Paris}}ORG" in table
+
+
+def test_top_needs_errors():
+    result = run_cli(["score", "--top", "3"], input=ERRORS)
+    assert result.exit_code == 2 and "--top goes with --errors" in result.stderr
+
+
+def jsonl_record(text, gold, pred, **extra):
+    return json.dumps({"text": text, "spans": [{"start": s, "end": e, "label": label} for s, e, label in gold],
+                       "predicted_spans": [{"start": s, "end": e, "label": label, "score": score}
+                                           for s, e, label, score in pred], **extra}) + "\n"
+
+
+SCORED = jsonl_record("Ann met Bob in Oslo", [(0, 3, "PER"), (8, 11, "PER"), (15, 19, "LOC")],
+                      [(0, 3, "PER", 0.9), (4, 7, "PER", 0.3), (8, 11, "ORG", 0.6), (15, 19, "LOC", 0.8)])
+
+
+def test_calibration_of_scored_jsonl(tmp_path):
+    (tmp_path / "p.jsonl").write_text(SCORED)
+    data = json.loads(run_cli(["score", "--errors", "--format", "json", str(tmp_path / "p.jsonl")]).stdout)
+    cal = data["errors"]["calibration"]
+    # right: Ann (0.9) and Oslo (0.8); wrong: met (0.3), Bob as ORG (0.6); each alone in its bin
+    assert cal["ece"] == pytest.approx((0.1 + 0.3 + 0.6 + 0.2) / 4)
+    at = {t["threshold"]: (t["predicted"], t["correct"]) for t in cal["thresholds"]}
+    assert at[0.0] == (4, 2) and at[0.5] == (3, 2) and at[0.7] == (2, 2) and at[0.9] == (1, 1)
+    assert [(t["precision"], t["min_score"]) for t in cal["targets"]] == [(0.8, 0.8), (0.9, 0.8), (0.95, 0.8), (0.99, 0.8)]
+    text = run_cli(["score", "--errors", str(tmp_path / "p.jsonl")]).stdout
+    assert "calibration: ECE 0.3000 over 4 scored predictions" in text
+    assert '     pred: Ann met {{Bob}}ORG in Oslo' in text
+
+
+def test_calibration_with_a_separate_prediction_file(tmp_path):
+    (tmp_path / "g.jsonl").write_text(json.dumps({"text": "Ann met Bob", "spans": [{"start": 0, "end": 3, "label": "PER"}]}) + "\n")
+    (tmp_path / "p.jsonl").write_text(json.dumps({"text": "Ann met Bob", "spans": [
+        {"start": 8, "end": 11, "label": "PER", "score": 0.7}, {"start": 0, "end": 3, "label": "PER", "score": 0.95}]}) + "\n")
+    data = json.loads(run_cli(["score", "--errors", "--format", "json", str(tmp_path / "g.jsonl"), str(tmp_path / "p.jsonl")]).stdout)
+    assert data["errors"]["calibration"]["ece"] == pytest.approx((0.05 + 0.7) / 2)
+
+
+def test_a_bad_span_score_is_located_only_when_analysing(tmp_path):
+    (tmp_path / "p.jsonl").write_text(SCORED + SCORED.replace("0.9", "1.5"))
+    result = run_cli(["score", "--errors", str(tmp_path / "p.jsonl")])
+    assert result.exit_code == 1 and f"{tmp_path / 'p.jsonl'}:2: span score 1.5 is not a number between 0 and 1" in result.stderr
+    assert run_cli(["score", str(tmp_path / "p.jsonl")]).exit_code == 0
+
+
+class Page(HTMLParser):
+    """What a browser would build: elements by tag, the classes of marks, and the text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.marks, self.text, self.open = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "mark":
+            self.marks.append(attrs.get("class"))
+        if tag not in ("meta", "br"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_page(tmp_path):
+    path = tmp_path / "a<b&c.conll"
+    path.write_text(ERRORS)
+    result = run_cli(["score", "--format", "html", str(path)])  # html implies --errors
+    assert result.exit_code == 0 and result.stdout.startswith("<!DOCTYPE html>")
+    page = Page()
+    page.feed(result.stdout)
+    page.close()
+    assert page.open == [] and "script" not in page.tags
+    assert page.tags.count("table") == 4  # conlleval, categories, schemes, confusion
+    assert page.tags.count("li") == 4  # wrong type (twice), missed, wrong boundary, spurious
+    assert page.marks.count("gold") == 1 + 3 and page.marks.count("pred") == 1 + 3  # the legend, then errors with that side
+    text = "".join(page.text)
+    assert "<script>alert(1)</script>" in text and "AT&T" in text and "a<b&c.conll" in text
+    assert "&lt;script&gt;" in result.stdout and "AT&amp;T" in result.stdout and "a&lt;b&amp;c.conll" in result.stdout
+
+
+def test_html_page_of_scored_jsonl_has_calibration_tables(tmp_path):
+    (tmp_path / "p.jsonl").write_text(SCORED)
+    page = Page()
+    page.feed(run_cli(["score", "--format", "html", str(tmp_path / "p.jsonl")]).stdout)
+    assert page.tags.count("table") == 7 and "calibration: ECE 0.3000 over 4 scored predictions (right: a strict match)" in page.text
