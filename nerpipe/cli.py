@@ -205,9 +205,6 @@ THREADS = click.option("--threads", type=click.IntRange(1), help="CPU threads fo
 
 def _setup_torch(device: str, threads: int | None):
     """Import torch (only here), set threads, resolve the device; an absent device is a usage error."""
-    # oneDNN caches a compiled LSTM for every batch shape it meets (1024 by default), and
-    # a long input meets hundreds: a small cache keeps memory flat for about 5% speed
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")
     import torch
 
     from .device import resolve_device
