@@ -10,11 +10,13 @@
 ``render`` gives the DOM after parsing (``--dump-dom``): what a user's browser makes of
 the page, so an unescaped ``<script>`` shows up there as an element, not as text.
 ``requires_browser`` skips, saying why, where no browser is installed (Debian:
-``apt-get install chromium``); ``NERPIPE_BROWSER`` names one explicitly.
+``apt-get install chromium``), unless ``NERPIPE_REQUIRE_BROWSER`` is set (CI);
+``NERPIPE_BROWSER`` names one explicitly.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import struct
@@ -38,9 +40,20 @@ def find_browser() -> str | None:
     return next((path for path in map(shutil.which, CANDIDATES) if path), None)
 
 
-requires_browser = pytest.mark.skipif(
-    find_browser() is None,
-    reason=f"no headless browser found (looked for {', '.join(CANDIDATES)}; on Debian: apt-get install chromium)")
+_MISSING = f"no headless browser found (looked for {', '.join(CANDIDATES)}; on Debian: apt-get install chromium)"
+
+
+def requires_browser(test):
+    """Run ``test`` where a browser is; elsewhere skip it, saying why, or fail it when
+    ``NERPIPE_REQUIRE_BROWSER`` is set (CI installs one: a skip there would pass unseen)."""
+    if find_browser() is not None:
+        return test
+    if os.environ.get("NERPIPE_REQUIRE_BROWSER"):
+        @functools.wraps(test)
+        def missing(*args, **kwargs):
+            pytest.fail(f"{_MISSING}, and NERPIPE_REQUIRE_BROWSER is set")
+        return missing
+    return pytest.mark.skip(reason=_MISSING)(test)
 
 
 def _run(page: Path, *flags: str, width: int, height: int, timeout: float) -> subprocess.CompletedProcess:
