@@ -30,8 +30,14 @@ def _format_help() -> str:
     return "; ".join(f"{name}: {f.help}" for name, f in FORMATS.items())
 
 
+def _note(text: str) -> None:
+    """A line on stderr, through whatever ``sys.stderr`` is now: while tag's progress line
+    shows, that is rich's proxy, which prints the line above it."""
+    print(f"nerpipe: {text}", file=sys.stderr, flush=True)
+
+
 def _report_skipped(err: NerpipeError) -> None:
-    click.echo(f"nerpipe: skipped: {err}", err=True)
+    _note(f"skipped: {err}")
 
 
 SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
@@ -339,7 +345,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
 
     def tell(name: str, chosen: str, why: str) -> None:
         if verbose:
-            click.echo(f"nerpipe: {name}: reading {chosen} ({why})", err=True)
+            _note(f"{name}: reading {chosen} ({why})")
 
     wanted = frozenset(x.strip() for x in labels.split(",") if x.strip()) if labels else None
     if fmt is None and _stdout_is_terminal():

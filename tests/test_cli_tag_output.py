@@ -238,11 +238,14 @@ def test_progress_shows_on_a_terminal_only(tiny_model, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("Anna Berg flew to Oslo .\n\n" * 4000)  # 24,000 tokens: two blocks
     args = ["tag", "-m", str(tiny_model), "--threads", "1", str(big)]
-    rc, out, err = _run_on_terminal(args, stdout_tty=False, stderr_tty=True)
+    rc, out, err = _run_on_terminal([*args, "-v"], stdout_tty=False, stderr_tty=True)
     assert rc == 0 and len(out.decode().splitlines()) == 4000 and out.startswith(b'{"meta"')  # data untouched
     shown = err.decode()
     assert "tagging: 24,000 tokens" in shown and "tokens/s" in shown
     assert "\x1b[2K" in shown[-20:]  # and gone at the end
+    # -v's line comes above the progress line, not glued to it
+    said = next(line for line in shown.split("\n") if "nerpipe: " in line)
+    assert re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", said).rstrip("\r").split("\r")[-1].startswith("nerpipe: ")
     rc, _, err = _run_on_terminal([*args, "--quiet"], stdout_tty=False, stderr_tty=True)
     assert rc == 0 and err == b""
     piped = subprocess.run([sys.executable, "-m", "nerpipe", *args], capture_output=True, text=True, check=True)
