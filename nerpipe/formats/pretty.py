@@ -18,7 +18,7 @@ from .view import RecordView, item_to_view
 from .writer import Writer
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    from rich.style import Style
 
 _CONTROL = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -36,42 +36,41 @@ class PrettyWriter(Writer):
         from rich.console import Console
 
         self.wants_scores = scores
-        self.console = Console(highlight=False)  # standard output: a terminal? colours? how wide?
-        self.console.soft_wrap = not self.console.is_terminal  # lines wrap on a screen; a file keeps the input's
-        self.colour = self.console.color_system is not None and not self.console.no_color
+        probe = Console()  # standard output: a terminal? colours? how wide?
+        self.colour = probe.color_system is not None and not probe.no_color
         # 16 colours cannot tell the light palette's colours apart
-        self.palette = ansi_colour if self.console.color_system in ("standard", "windows") else colour
+        self.palette = ansi_colour if probe.color_system in ("standard", "windows") else colour
+        # a file keeps the input's lines; a screen wraps them at its width, measured once
+        self.plain = not self.colour and not probe.is_terminal  # rich would add nothing: plain strings are faster
+        self.console = Console(highlight=False, width=probe.width, height=probe.height, soft_wrap=not probe.is_terminal)
 
     def write(self, item, annotations) -> str:
         view = item_to_view(item, annotations)
         if view is None or not view.text:
             return ""
+        pieces = [(_visible(f"{view.path}:{view.line}"), "dim"), ("\n", None), *self.render(view), ("\n", None)]
+        if self.plain:
+            return "".join(text for text, _ in pieces) + "\n"
+        from rich.text import Text
+
         with self.console.capture() as capture:
-            self.console.print(self.render_source(view))
-            self.console.print(self.render(view))
-            self.console.print()
+            self.console.print(Text.assemble(*pieces))
         return capture.get()
 
-    def render_source(self, view: RecordView) -> Text:
-        from rich.text import Text
-
-        return Text(_visible(f"{view.path}:{view.line}"), style="dim")
-
-    def render(self, view: RecordView) -> Text:
+    def render(self, view: RecordView) -> list[tuple[str, str | Style | None]]:
+        """The record's text as ``(text, style)`` pieces, each entity highlighted and labelled."""
         from rich.style import Style
-        from rich.text import Text
 
-        out, cursor = Text(), 0
+        out, cursor = [], 0
         for ent in view.entities:
-            out.append(_visible(view.text[cursor : ent.start]))
+            out.append((_visible(view.text[cursor : ent.start]), None))
             name = _visible(view.text[ent.start : ent.end])
-            label = ent.label + (f" {ent.score:.2f}" if self.wants_scores and ent.score is not None else "")
+            label = _visible(ent.label) + (f" {ent.score:.2f}" if self.wants_scores and ent.score is not None else "")
             if self.colour:
                 background = Style(color="black", bgcolor=self.palette(ent.label))
-                out.append(f" {name} ", background)
-                out.append(f"{_visible(label)} ", background + Style(bold=True))
+                out += [(f" {name} ", background), (f"{label} ", background + Style(bold=True))]
             else:
-                out.append(f"[{name}]{_visible(label).replace(' ', ':')}")
+                out.append((f"[{name}]{label.replace(' ', ':')}", None))
             cursor = ent.end
-        out.append(_visible(view.text[cursor:]))
+        out.append((_visible(view.text[cursor:]), None))
         return out
