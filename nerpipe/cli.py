@@ -355,16 +355,18 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     paths = list(files) or ["-"]
     if not quiet:
         _hint_if_typing(paths)
-    if workers > 1:
-        if torch_device.type != "cpu":
-            raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
-    else:
+    if workers > 1 and torch_device.type != "cpu":
+        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    if workers == 1:
         tagger = Tagger(load_model(model, torch_device), batch_size=batch_size)
         gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     # output that goes to the screen shows its own progress
     with tag_progress(not quiet and sys.stderr.isatty() and not _stdout_is_terminal()) as on_block:
         options.on_block = on_block
-        chunks = tag_files_parallel(paths, model, options, workers, batch_size) if workers > 1 else tag_files(paths, tagger, options)
+        if workers > 1:
+            chunks = tag_files_parallel(paths, model, options, workers, batch_size)
+        else:
+            chunks = tag_files(paths, tagger, options)
         for chunk in chunks:
             sys.stdout.write(chunk)
             sys.stdout.flush()
