@@ -30,8 +30,14 @@ def _format_help() -> str:
     return "; ".join(f"{name}: {f.help}" for name, f in FORMATS.items())
 
 
+def _note(text: str) -> None:
+    """A line on stderr, through whatever ``sys.stderr`` is now: while tag's progress line
+    shows, that is rich's proxy, which prints the line above it."""
+    print(f"nerpipe: {text}", file=sys.stderr, flush=True)
+
+
 def _report_skipped(err: NerpipeError) -> None:
-    click.echo(f"nerpipe: skipped: {err}", err=True)
+    _note(f"skipped: {err}")
 
 
 SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
@@ -325,7 +331,9 @@ def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pret
               help="auto: JSONL if the first line is an object, CoNLL if the first lines are columns ending in a tag "
                    "or single tokens, else text. lines: one record per line.")
 @click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS),
-              help="Output format (default: conll for CoNLL input, jsonl for the others).")
+              help="Output format (default: pretty on a terminal; in a pipe or file, conll for CoNLL input and jsonl "
+                   "for the others).")
+@click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Drop entities whose confidence is below this (every format; in CoNLL their tokens become O).")
 @click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
@@ -337,52 +345,64 @@ def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pret
 @ON_ERROR
 @ALIGN
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
               help="CPU worker processes (one thread each); output order is kept.")
 @SEP
 @DEVICE
 @THREADS
-def tag(files, model, input_format, fmt, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align, verbose,
-        workers, sep, device, threads):
+def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
+        verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
-    style tokens; JSONL output gives each entity's character offsets and a
-    confidence ("score"). CoNLL output keeps every input line and appends the
+    style tokens. On a terminal the text is shown with each entity highlighted
+    (-f pretty); into a pipe or file, JSONL gives each entity's character offsets
+    and a confidence ("score"), and CoNLL keeps every input line and appends the
     predicted tag, so `nerpipe tag gold.conll | nerpipe score` works as it is.
+    -f html writes one web page; -f tsv one entity per line. Long runs show
+    their progress on a terminal's stderr (-q: not).
 
     \b
     Examples:
-      cat doc.txt | nerpipe tag
+      nerpipe tag examples/doc.txt
       nerpipe tag --model model.pt test.conll | nerpipe score
-      nerpipe tag -f conll --min-score 0.8 notes.txt
+      nerpipe tag -f html doc.txt > doc.html
+      nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
     """
     torch_device = _setup_torch(device, threads)
-    from .checkpoints import check_model, load_model
+    from .checkpoints import load_model
     from .inference import TagOptions, tag_files, tag_files_parallel
+    from .progress import tag_progress
 
     def tell(name: str, chosen: str, why: str) -> None:
         if verbose:
-            click.echo(f"nerpipe: {name}: reading {chosen} ({why})", err=True)
+            _note(f"{name}: reading {chosen} ({why})")
 
     wanted = frozenset(x.strip() for x in labels.split(",") if x.strip()) if labels else None
+    if fmt is None and _stdout_is_terminal():
+        fmt = "pretty"
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
-                         _report_skipped if on_error == "skip" else None, tell, wanted, align)
+                         _report_skipped if on_error == "skip" else None, tell, wanted, align, scores)
     paths = list(files) or ["-"]
-    _hint_if_typing(paths)
-    if workers > 1:
-        if torch_device.type != "cpu":
-            raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
-        check_model(model)  # a bad model fails here, once, not in every worker
-        chunks = tag_files_parallel(paths, model, options, workers, batch_size)
-    else:
+    if not quiet:
+        _hint_if_typing(paths)
+    if workers > 1 and torch_device.type != "cpu":
+        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    if workers == 1:
         tagger = load_model(model, torch_device)
         tagger.batch_size = batch_size
         gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
-        chunks = tag_files(paths, tagger, options)
-    for chunk in chunks:
-        sys.stdout.write(chunk)
-        sys.stdout.flush()
+    # output that goes to the screen shows its own progress
+    with tag_progress(not quiet and sys.stderr.isatty() and not _stdout_is_terminal()) as on_block:
+        options.on_block = on_block
+        if workers > 1:
+            chunks = tag_files_parallel(paths, model, options, workers, batch_size)
+        else:
+            chunks = tag_files(paths, tagger, options)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
 
 
 @cli.command()

@@ -26,12 +26,14 @@ def convert_files(
     (in ``scheme``, default: the tags as read, IOB2 for JSONL).
     """
     read = ReadOptions(sep, token_col, tag_col, on_error, align)
+    writer = FORMATS[target].writer(WriteOptions(scheme, None, token_col, tag_col))  # one for every input: a page's legend shows all their types
+    yield writer.header()
     for path in paths:
         _, items, _ = read_records(path, source, read, annotated=True)
-        writer = FORMATS[target].writer(WriteOptions(scheme, None, token_col, tag_col))
         for item in items:
             if isinstance(item, Sentence) and item.tags is not None:
                 for i, tag in enumerate(item.tags):
                     check_tag(tag, item.path, item.line + i)
             yield writer.write(item, None)
         yield writer.close()
+    yield writer.footer()

@@ -25,6 +25,19 @@ def colour(label: str) -> str:
     return _SPARE[int.from_bytes(digest, "big") % len(_SPARE)]
 
 
+# for terminals of 16 colours, where the light colours above would all turn white or yellow
+ANSI_COLOURS = {"PER": "magenta", "ORG": "cyan", "LOC": "yellow", "MISC": "green"}
+_ANSI_SPARE = ("bright_blue", "bright_magenta", "bright_green", "bright_cyan", "bright_yellow", "bright_red")
+
+
+def ansi_colour(label: str) -> str:
+    """The background colour of ``label`` among a terminal's 16 (a rich colour name)."""
+    if label in ANSI_COLOURS:
+        return ANSI_COLOURS[label]
+    digest = hashlib.blake2s(label.encode("utf-8"), digest_size=2).digest()
+    return _ANSI_SPARE[int.from_bytes(digest, "big") % len(_ANSI_SPARE)]
+
+
 def mark_html(text: str, spans: Iterable[tuple[int, int, str, float | None]], css_class: str = "entity") -> str:
     """``text`` as escaped HTML with each ``(start, end, label, score)`` character span
     wrapped in a labelled ``<mark>``. Spans must not overlap; they may come in any order."""
@@ -59,12 +72,25 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def html_page(title: str, body: str, style: str = "") -> str:
-    """A whole self-contained page around ``body`` (already HTML); ``title`` is escaped."""
+def html_head(title: str, style: str = "") -> str:
+    """The start of a self-contained page, up to and including ``<body>``; ``title`` is escaped."""
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{STYLE}{style}</style>\n</head>\n<body>\n"
-            f"{body}\n</body>\n</html>\n")
+            f"<title>{html.escape(title)}</title>\n<style>{STYLE}{style}</style>\n</head>\n<body>\n")
+
+
+HTML_TAIL = "</body>\n</html>\n"
+
+
+def html_page(title: str, body: str, style: str = "") -> str:
+    """A whole self-contained page around ``body`` (already HTML); ``title`` is escaped."""
+    return f"{html_head(title, style)}{body}\n{HTML_TAIL}"
+
+
+def legend_html(labels: Iterable[str]) -> str:
+    """A legend: each entity type as a mark in its colour."""
+    marks = " ".join(f'<mark style="background:{colour(label)}">{html.escape(label)}</mark>' for label in labels)
+    return f'<p class="legend">{marks}</p>\n'
 
 
 def html_table(header: Sequence[str], rows: Iterable[Sequence[object]], caption: str = "") -> str:

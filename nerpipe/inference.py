@@ -15,7 +15,7 @@ import torch
 
 from .errors import NerpipeError
 from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, read_records, sentences_of
-from .schemes import Scheme
+from .schemes import Scheme, split_tag
 from .tagger import Prediction, Tagger
 
 def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None) -> Iterator[list]:
@@ -53,12 +53,19 @@ class TagOptions:
     on_format: Callable[[str, str, str], None] | None = None  # told (path, format, why) per input
     labels: frozenset[str] | None = None  # keep only these entity types (None: all)
     align: str = "strict"  # JSONL character spans that miss token boundaries: strict, expand or contract
+    scores: bool = False  # pretty output: show each entity's score
+    on_block: Callable[[int], None] | None = None  # told the tokens of each block once it is written (progress)
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(self.sep, self.token_col, -1, self.on_error, self.align)
 
-    def write_options(self, scheme: Scheme) -> WriteOptions:
-        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None)
+    def write_options(self, scheme: Scheme | None, model_tags: Sequence[str] = ()) -> WriteOptions:
+        """``model_tags``: the model's tags, whose types (those in ``labels``) a page's legend shows."""
+        types = {split_tag(t)[1] for t in model_tags if t != "O"}
+        if self.labels is not None:
+            types &= self.labels
+        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None,
+                            scores=self.scores, labels=tuple(sorted(types)))
 
 
 BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about this many tokens
@@ -78,11 +85,19 @@ def tag_block(tagger: Tagger, block: list, scores: bool = False) -> list[tuple[o
 
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
+    write_options = options.write_options(tagger.scheme, tagger.vocab.tags)
+    writer = None
     for out, blocks in read_blocks(paths, options, block_tokens):
-        writer = FORMATS[out].writer(options.write_options(tagger.scheme))
+        first, writer = writer is None, FORMATS[out].writer(write_options)
+        if first:
+            yield writer.header()  # once, whatever the number of inputs
         for block in blocks:
             yield render_block(tagger, writer, block, out, options)
+            if options.on_block:
+                options.on_block(count_tokens(block))
         yield writer.close()
+    if writer is not None:
+        yield writer.footer()
 
 
 def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, Iterator[list]]]:
@@ -93,9 +108,13 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
         yield out, group_items(items, sentences_of, block_tokens, source.idle)
 
 
+def count_tokens(block: list) -> int:
+    return sum(len(s) for item in block for s in sentences_of(item))
+
+
 def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> str:
     """Tag one block of records and write them with ``writer``."""
-    tagged = tag_block(tagger, block, scores=out == "jsonl" or options.min_score > 0)
+    tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0)
     chunks = []
     for item, preds in tagged:
         annotations = [filter_annotation(Annotation(p.spans, p.scores), options.min_score, options.labels) for p in preds]
@@ -141,17 +160,35 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
+    from .checkpoints import check_model
+
+    # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
+    write_options = options.write_options(None, check_model(model_path)["vocab"]["tags"])
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    plain = dataclasses.replace(options, on_error=None, on_format=None)  # callbacks stay in this process
+    plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None)  # callbacks stay in this process
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
-    pending: collections.deque = collections.deque()
+    pending: collections.deque = collections.deque()  # (future, tokens)
+
+    def done() -> str:
+        future, tokens = pending.popleft()
+        text = future.result()
+        if options.on_block:
+            options.on_block(tokens)
+        return text
+
+    framing = None  # the writer of the output's header and footer, written here (workers write the records)
     try:
         for out, blocks in read_blocks(paths, options, block_tokens):
+            if framing is None:
+                framing = FORMATS[out].writer(write_options)
+                yield framing.header()
             for block in blocks:
-                pending.append(pool.submit(_render_in_worker, out, block, plain))
+                pending.append((pool.submit(_render_in_worker, out, block, plain), count_tokens(block)))
                 if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
+                    yield done()
         while pending:
-            yield pending.popleft().result()
+            yield done()
+        if framing is not None:
+            yield framing.footer()
     finally:
         pool.shutdown(wait=not pending, cancel_futures=True)

@@ -1,8 +1,12 @@
-"""How `nerpipe train` shows progress on stderr: a rich bar on a terminal, a line per epoch otherwise."""
+"""How progress shows on stderr: `nerpipe train`'s rich bar on a terminal (a line per
+epoch otherwise), and `nerpipe tag`'s count of tokens on a terminal (nothing otherwise)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
+from collections.abc import Callable, Iterator
 
 from .training import Reporter
 
@@ -55,3 +59,29 @@ class RichReporter(Reporter):
 
     def close(self) -> None:
         self.progress.stop()
+
+
+@contextlib.contextmanager
+def tag_progress(show: bool) -> Iterator[Callable[[int], None] | None]:
+    """While tagging, when ``show``: a line on stderr with the tokens tagged so far and
+    tokens per second, redrawn at most four times a second and gone at the end. Yields
+    the function to tell each block's tokens to (None when not shown). Lines written
+    to stderr meanwhile (``-v``, ``--on-error skip``) appear above it."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("tagging: {task.completed:,.0f} tokens, {task.fields[rate]} tokens/s"),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True, refresh_per_second=4,
+                        redirect_stdout=False)  # standard output is the data: never through rich
+    task = progress.add_task("tag", total=None, rate="-")
+    start = time.monotonic()
+
+    def advance(tokens: int) -> None:
+        done = progress.tasks[0].completed + tokens
+        progress.update(task, completed=done, rate=f"{done / max(time.monotonic() - start, 1e-9):,.0f}")
+
+    with progress:
+        yield advance

@@ -4,7 +4,7 @@
 give a record's sentences (token lists to tag), give its gold annotations (to train
 and score on), and write records with annotations. ``tag``, ``convert``, ``train``,
 ``score`` and their ``--help`` choices all come from here: adding a format is one new
-module and one entry below.
+module and one entry below. What a writer does is in :mod:`.writer`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from typing import Any, NamedTuple
 from ..schemes import Scheme, spans_to_tags
 from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
+from .html import HtmlWriter
 from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
+from .pretty import PrettyWriter
 from .source import LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs
+from .tsv import TsvWriter
+from .writer import Writer
 
 
 class Annotation(NamedTuple):
@@ -45,6 +49,8 @@ class WriteOptions:
     token_col: int = 0
     tag_col: int = -1
     keep_gold: bool = True  # JSONL: predictions beside gold spans ("predicted_spans"), not over them
+    scores: bool = False  # pretty: show each entity's score
+    labels: tuple[str, ...] | None = None  # the entity types the output can hold (html's legend); None: unknown
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Format:
     name: str
     help: str
     parse: Callable[[Iterable[tuple[int, str | None]], str, ReadOptions], Iterator[Any]] | None = None
-    writer: Callable[[WriteOptions], Any] | None = None
+    writer: Callable[[WriteOptions], Writer] | None = None
 
 
 def _conll_parse(lines, name, options: ReadOptions):
@@ -69,6 +75,12 @@ FORMATS: dict[str, Format] = {
         Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_paragraphs(lines, name)),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
                lambda lines, name, o: parse_lines(lines, name)),
+        Format("pretty", "text with each entity highlighted in its type's colour and labelled, to read on a terminal",
+               writer=lambda o: PrettyWriter(o.scores)),
+        Format("html", "one self-contained web page, entities marked in their type's colour (displaCy style)",
+               writer=lambda o: HtmlWriter(o.labels)),
+        Format("tsv", "one entity per line: source, line, start, end, label, score, text (with a header line)",
+               writer=lambda o: TsvWriter()),
     )
 }
 INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.parse is not None)
@@ -165,7 +177,7 @@ def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset
 
 __all__ = [
     "ALIGN_MODES", "Annotation", "DOCSTART", "Doc", "FORMATS", "Format", "INPUT_FORMATS", "LineSource", "Marker",
-    "OUTPUT_FORMATS", "ReadOptions", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
+    "OUTPUT_FORMATS", "ReadOptions", "Writer", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
     "display_name", "doc_to_json", "filter_annotation", "format_sentence", "gold_of", "make_doc", "open_input",
     "parse_jsonl", "parse_lines", "parse_paragraphs", "parse_record", "read_conll", "read_jsonl", "read_lines",
     "read_paragraphs", "read_records", "sentence_to_doc", "sentences_of", "sentences_only", "strip_eol",

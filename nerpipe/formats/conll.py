@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from .source import BOM, OnError, display_name, read_lines
+from .writer import Writer
 
 DOCSTART = "-DOCSTART-"
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
@@ -220,7 +221,7 @@ def _marker_kind(text: str) -> str:
     return "docstart" if body.split()[0] == DOCSTART else "comment"
 
 
-class ConllWriter:
+class ConllWriter(Writer):
     """CoNLL output, record by record.
 
     A CoNLL sentence keeps every line: annotations are appended as a column (or
@@ -247,9 +248,6 @@ class ConllWriter:
                 return out + self._restored(sentence, list(item.spans or []))
             return out + self._sentence(sentence, annotations)
         return self._block(item, annotations)
-
-    def close(self) -> str:
-        return ""
 
     def _sentence(self, item: Sentence, annotations) -> str:
         if annotations is None:

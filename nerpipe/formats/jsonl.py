@@ -22,6 +22,7 @@ from ..schemes import tags_to_spans
 from .conll import Marker, Sentence
 from .doc import Doc, make_doc
 from .source import BOM, OnError
+from .writer import Writer
 
 
 def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
@@ -140,10 +141,12 @@ def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
                tuple(spans) if spans is not None else None)
 
 
-class JsonlWriter:
+class JsonlWriter(Writer):
     """JSONL output: one record per input record (a CoNLL sentence carries the marker
     lines before it). Predictions go into ``spans``, or into ``predicted_spans`` when the
     record has gold spans and ``keep_gold`` (``tag`` without ``--replace``)."""
+
+    wants_scores = True
 
     def __init__(self, keep_gold: bool = True):
         self.keep_gold = keep_gold
