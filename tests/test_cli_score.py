@@ -3,6 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from browser import parse_html, read_png, render, requires_browser, screenshot
 from conftest import run_cli
 
 GOLD = "Ann B-PER\nmet O\nBob B-PER\n\nin O\nOslo B-LOC\n"
@@ -196,3 +197,21 @@ def test_html_page_of_scored_jsonl_has_calibration_tables(tmp_path):
     page = Page()
     page.feed(run_cli(["score", "--format", "html", str(tmp_path / "p.jsonl")]).stdout)
     assert page.tags.count("table") == 7 and "calibration: ECE 0.3000 over 4 scored predictions (right: a strict match)" in page.text
+
+
+@requires_browser
+def test_html_page_renders_in_a_real_browser(tmp_path):
+    path = tmp_path / "a<b&c.conll"
+    path.write_text(ERRORS)
+    page = tmp_path / "errors.html"
+    page.write_text(run_cli(["score", "--format", "html", str(path)]).stdout)
+    dom = parse_html(render(page))
+    assert not list(dom.iter("script")) and not [e for e in dom.iter() if {"src", "href"} & set(e.attrs)]
+    assert len(list(dom.iter("table"))) == 4
+    text = dom.text()
+    assert "<script>alert(1)</script>" in text and "AT&T" in text and "a<b&c.conll" in text  # shown as text
+    marks = list(dom.iter("mark"))
+    assert {"gold", "pred"} <= {c for m in marks for c in m.classes()}
+    assert all(m.iter("span") for m in marks)  # every mark carries its label
+    image = read_png(screenshot(page, tmp_path / "errors.png", width=800, height=600))
+    assert len(image.colours()) > 50  # drawn, not blank
