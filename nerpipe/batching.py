@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .lexicon import Lexicon
 from .vocab import Vocab
 
 
@@ -43,9 +44,9 @@ class Batch:
 
 def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Sequence[np.ndarray] | None = None,
                casing_ids: Sequence[np.ndarray] | None = None, cache: CharFeatureCache | None = None,
-               lexicon_bits: Sequence[np.ndarray] | None = None) -> Batch:
+               lexicon_bits: Sequence[np.ndarray] | None = None, lexicon: Lexicon | None = None) -> Batch:
     """Encode token lists (each non-empty); ``word_ids``, ``casing_ids`` and ``lexicon_bits``
-    may be passed precomputed.
+    may be passed precomputed, else the bits come from ``lexicon`` (none without one).
 
     With a ``cache``, ``char_index`` points into the cache's rows and ``chars`` holds
     only the tokens it has not seen yet (their rows are reserved in the cache here).
@@ -73,16 +74,16 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
         words[mask] = np.concatenate(word_ids)
         casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else np.concatenate(
             [vocab.casing_ids(s) for s in sentences])
-    lexicon = np.zeros((n, seq_len), dtype=np.int64)
+    bits = np.zeros((n, seq_len), dtype=np.int64)
     if lexicon_bits is not None:
-        lexicon[mask] = np.concatenate(lexicon_bits)
-    elif vocab.lexicon is not None:
-        lexicon[mask] = np.concatenate([vocab.lexicon.match(s) for s in sentences])
+        bits[mask] = np.concatenate(lexicon_bits)
+    elif lexicon is not None:
+        bits[mask] = np.concatenate([lexicon.match(s) for s in sentences])
     char_rows = [encode(t)[2] for t in unique]
     chars = np.zeros((len(char_rows), max(map(len, char_rows), default=1)), dtype=np.int64)
     for r, ids in enumerate(char_rows):
         chars[r, : len(ids)] = ids
-    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths, lexicon)))
+    return Batch(*(torch.from_numpy(a) for a in (words, casings, chars, char_index, mask, lengths, bits)))
 
 
 class CharFeatureCache:

@@ -19,6 +19,7 @@ import torch
 
 from . import __version__
 from .errors import NerpipeError
+from .lexicon import Lexicon
 from .model import BiLSTMCRF, ModelConfig
 from .schemes import Scheme
 from .tagger import Tagger
@@ -88,19 +89,24 @@ def migrate(data: dict) -> dict:
     """A checkpoint written by an earlier nerpipe, brought up to this format (in memory).
 
     Version 1 (nerpipe 0.1) kept the CRF's learned scores under pytorch-crf's own names
-    (``crf.transitions``, ...); version 2 constrains them with a torch parametrization,
-    which keeps them under ``crf.parametrizations.<name>.original``. Nothing else changed.
+    (``crf.transitions``, ...) and a ``--lexicon`` model's gazetteer inside the vocabulary;
+    version 2 constrains the scores with a torch parametrization, which keeps them under
+    ``crf.parametrizations.<name>.original``, and keeps the gazetteer beside the vocabulary
+    (``lexicon``). Nothing else changed.
     """
     if data.get("format_version") == 1:
         state = dict(data["state_dict"])
         for name in ("transitions", "start_transitions", "end_transitions"):
             if f"crf.{name}" in state:
                 state[f"crf.parametrizations.{name}.original"] = state.pop(f"crf.{name}")
-        data = {**data, "state_dict": state, "format_version": 2}
+        vocab = dict(data["vocab"])
+        lexicon = {"lexicon": vocab.pop("lexicon")} if "lexicon" in vocab else {}
+        data = {**data, "state_dict": state, "vocab": vocab, **lexicon, "format_version": 2}
     return data
 
 
-def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme: Scheme, meta: dict) -> dict:
+def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme: Scheme, meta: dict,
+                    lexicon: Lexicon | None = None) -> dict:
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return {
         "format": FORMAT,
@@ -112,6 +118,7 @@ def checkpoint_dict(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, train_scheme
         "train_scheme": train_scheme.value,
         "meta": meta,
         "state_dict": state,
+        **({"lexicon": lexicon.to_dict()} if lexicon is not None else {}),
     }
 
 
@@ -126,7 +133,8 @@ def build_model(data: dict, device: torch.device) -> Tagger:
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise NerpipeError(f"checkpoint is inconsistent: {str(err).splitlines()[0][:200]}") from None
     model.to(device).eval()
-    return Tagger(model, vocab, scheme, train_scheme, data.get("meta", {}), device)
+    lexicon = Lexicon.from_dict(data["lexicon"]) if "lexicon" in data else None
+    return Tagger(model, vocab, scheme, train_scheme, data.get("meta", {}), device, lexicon=lexicon)
 
 
 def _model_path(path: str | os.PathLike | None) -> str | os.PathLike:
@@ -170,7 +178,7 @@ def describe(path: str | os.PathLike | None = None) -> dict:
         "words": len(vocab.words),
         "training_words": vocab.n_train_words,
         "chars": len(vocab.chars),
-        "lexicon_entries": len(vocab.lexicon) if vocab.lexicon is not None else 0,
+        "lexicon_entries": len(Lexicon.from_dict(data["lexicon"])) if "lexicon" in data else 0,
         "parameters": params,
         "config": data["config"],
         **data.get("meta", {}),

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import torch
 
 from .batching import CharFeatureCache, make_batch
+from .lexicon import Lexicon
 from .model import BiLSTMCRF
 from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
 from .vocab import Vocab
@@ -57,6 +58,7 @@ class Tagger:
     meta: dict = field(default_factory=dict)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     batch_size: int = 256  # sentences per network call
+    lexicon: Lexicon | None = None  # the gazetteer a --lexicon model reads its features from
     # character features of the tokens seen so far (None: computed afresh for every batch)
     cache: CharFeatureCache | None = field(default_factory=CharFeatureCache, repr=False)
 
@@ -103,7 +105,7 @@ class Tagger:
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool) -> list[Prediction]:
         if self.cache is not None:
             self.cache.make_room(sum(map(len, sentences)))
-        batch = make_batch(sentences, self.vocab, cache=self.cache).to(self.device)
+        batch = make_batch(sentences, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
         path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
         path = path.cpu().tolist()
         probs = probs.cpu().tolist() if probs is not None else None

@@ -232,7 +232,7 @@ class Trainer:
         # the data as written, then each casing variant: the model sees them all alike
         self.variants = ("cased",) + tuple(v for v in config.case_variants if v != "cased")
         char_variants = [CASE_VARIANTS[v] for v in self.variants[1:]]
-        self.lexicon_bits = None
+        self.lexicon, self.lexicon_bits = None, None
         if config.init_model:
             from .transfer import warm_start
 
@@ -297,9 +297,9 @@ class Trainer:
 
             pairs = [(s.tokens, s.tags) for s in train.sentences]
             types = sorted(labels)
-            self.vocab.lexicon = Lexicon.build(pairs, types)
+            self.lexicon = Lexicon.build(pairs, types)
             self.lexicon_bits = cross_fold_features(pairs, types)
-            config.model.lexicon_features = self.vocab.lexicon.features
+            config.model.lexicon_features = self.lexicon.features
         config.model.sentence_case = config.sentence_case
         torch.manual_seed(config.seed)
         self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
@@ -402,7 +402,7 @@ class Trainer:
         from .tagger import Tagger
 
         tokens = [recase(s.tokens, variant) for s in corpus.sentences]
-        predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device).predict(tokens)
+        predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device, lexicon=self.lexicon).predict(tokens)
         return [(s.tags, p.tags) for s, p in zip(corpus.sentences, predicted)]
 
     def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
@@ -504,7 +504,7 @@ class Trainer:
                 self.history.append(record)
                 if main:
                     if improved:
-                        atomic_save(checkpoint_dict(shipped, self.vocab, self.scheme, TRAIN_SCHEME, self.meta()), output)
+                        atomic_save(checkpoint_dict(shipped, self.vocab, self.scheme, TRAIN_SCHEME, self.meta(), self.lexicon), output)
                     atomic_save(self.state_dict(), state_path)
                     if log:
                         log.write(json.dumps(record) + "\n")

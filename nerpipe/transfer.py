@@ -50,7 +50,7 @@ def read_base(spec: str):
     if not os.path.exists(path):
         raise NerpipeError("no such model file (--init-model)", path)
     loaded = build_model(safe_load(path), torch.device("cpu"))
-    if loaded.vocab.lexicon is not None:
+    if loaded.lexicon is not None:
         raise NerpipeError("--init-model cannot start from a model trained with --lexicon yet", path)
     return loaded
 

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon
 
 PAD, UNK = "<pad>", "<unk>"
 MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
@@ -87,7 +86,6 @@ class Vocab:
     n_train_words: int
     chars: list[str]
     tags: list[str]
-    lexicon: Lexicon | None = field(default=None, repr=False)  # a gazetteer from the training data, if the model uses one
     lower_chars: bool = False  # the character CNN sees lower-cased spelling; case reaches the model only as the casing feature
     sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     word_index: dict[str, int] = field(init=False, repr=False)
@@ -171,8 +169,6 @@ class Vocab:
         # 400,000 small strings, and the words compress to a third
         packed = zlib.compress("\n".join(self.words).encode("utf-8"), 6)
         out = {"words_zlib": packed, "n_train_words": self.n_train_words, "chars": self.chars, "tags": self.tags}
-        if self.lexicon is not None:
-            out["lexicon"] = self.lexicon.to_dict()
         if self.lower_chars:
             out["lower_chars"] = True
         if self.sentence_case:
@@ -182,6 +178,5 @@ class Vocab:
     @classmethod
     def from_dict(cls, data: dict) -> Vocab:
         words = zlib.decompress(data["words_zlib"]).decode("utf-8").split("\n")
-        lexicon = Lexicon.from_dict(data["lexicon"]) if "lexicon" in data else None
-        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]), lexicon,
+        return cls(words, int(data["n_train_words"]), list(data["chars"]), list(data["tags"]),
                    bool(data.get("lower_chars", False)), bool(data.get("sentence_case", False)))

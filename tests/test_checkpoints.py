@@ -120,16 +120,20 @@ def test_an_empty_model_file_is_a_clear_error(tmp_path):
     assert result.exit_code == 1 and "empty.pt: not a readable checkpoint" in result.stderr
 
 
-def test_a_checkpoint_of_the_first_format_still_loads_and_predicts_the_same(data_dir, tmp_path):
-    """tests/data/v1-model.pt was written by nerpipe 0.1 (format version 1: the CRF's scores
-    under pytorch-crf's names; a small pretrained table); v1-model.expected.json holds what
-    that version predicted with it."""
+@pytest.mark.parametrize("name", ["v1-model", "v1-lexicon"])
+def test_a_checkpoint_of_the_first_format_still_loads_and_predicts_the_same(data_dir, tmp_path, name):
+    """tests/data/v1-*.pt were written by nerpipe 0.1 (format version 1: the CRF's scores
+    under pytorch-crf's names, the gazetteer inside the vocabulary), one with a small
+    pretrained table, one with --lexicon; v1-*.expected.json hold what that version
+    predicted with them."""
     import json
 
-    expected = json.loads((data_dir / "v1-model.expected.json").read_text())
-    raw = torch.load(data_dir / "v1-model.pt", weights_only=True)
+    expected = json.loads((data_dir / f"{name}.expected.json").read_text())
+    raw = torch.load(data_dir / f"{name}.pt", weights_only=True)
     assert raw["format_version"] == 1 and "crf.transitions" in raw["state_dict"]
-    tagger = load_model(data_dir / "v1-model.pt")
+    assert ("lexicon" in raw["vocab"]) == (name == "v1-lexicon")
+    tagger = load_model(data_dir / f"{name}.pt")
+    assert (tagger.lexicon is not None) == (name == "v1-lexicon")
     preds = tagger.predict(expected["sentences"], scores=True)
     assert [p.tags for p in preds] == expected["tags"]
     for p, scores in zip(preds, expected["scores"]):
@@ -137,6 +141,7 @@ def test_a_checkpoint_of_the_first_format_still_loads_and_predicts_the_same(data
     # written again, it is a current checkpoint that predicts the same
     from nerpipe.checkpoints import FORMAT_VERSION, checkpoint_dict
 
-    atomic_save(checkpoint_dict(tagger.network, tagger.vocab, tagger.scheme, tagger.train_scheme, tagger.meta), tmp_path / "v2.pt")
+    atomic_save(checkpoint_dict(tagger.network, tagger.vocab, tagger.scheme, tagger.train_scheme, tagger.meta, tagger.lexicon),
+                tmp_path / "v2.pt")
     assert torch.load(tmp_path / "v2.pt", weights_only=True)["format_version"] == FORMAT_VERSION
     assert [p.tags for p in load_model(tmp_path / "v2.pt").predict(expected["sentences"])] == expected["tags"]

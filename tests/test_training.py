@@ -79,8 +79,8 @@ def test_lexicon_model_learns_and_keeps_its_lexicon(corpus, tmp_path):
     summary = train([train_path], out, [dev_path], tiny_config(lexicon=True))
     assert summary["best"]["dev_f1"] == 100.0
     loaded = load_model(out)
-    assert loaded.network.config.lexicon_features == 4 * len(loaded.vocab.lexicon.types) > 0
-    assert len(loaded.vocab.lexicon) > 0
+    assert loaded.network.config.lexicon_features == 4 * len(loaded.lexicon.types) > 0
+    assert len(loaded.lexicon) > 0
     assert dev_f1(out, dev_path) == 1.0
 
 
