@@ -207,6 +207,9 @@ def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
 THREADS = click.option("--threads", type=click.IntRange(1), help="CPU threads for torch (default: torch's choice).")
+TAG_THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                           help="CPU threads for torch. One thread is as fast as several on an idle machine and much "
+                                "faster on a busy one (benchmarks/bench_threads.py); use --workers for more cores.")
 
 
 def _setup_torch(device: str, threads: int | None):
@@ -350,7 +353,7 @@ def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pret
               help="CPU worker processes (one thread each); output order is kept.")
 @SEP
 @DEVICE
-@THREADS
+@TAG_THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
         verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
