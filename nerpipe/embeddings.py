@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,21 @@ def load_text_vectors(path: str) -> tuple[list[str], np.ndarray]:
     if not rows:
         raise NerpipeError("embeddings file holds no vectors", path)
     return words, np.stack(rows)
+
+
+def table_for(vocab_words: Sequence[str], words: Sequence[str], matrix: np.ndarray, seed: int) -> np.ndarray:
+    """A float32 row per word of ``vocab_words``: its row of ``matrix`` (whose rows are
+    ``words``) where it has one, else small random values of the matrix's spread; row 0
+    (padding) is zeros."""
+    index = {w: i for i, w in enumerate(words)}
+    rng = np.random.default_rng(seed)
+    table = rng.normal(0, float(matrix.std()), size=(len(vocab_words), matrix.shape[1])).astype(np.float32)
+    hits = [(i, index[w]) for i, w in enumerate(vocab_words) if w in index]
+    if hits:
+        rows, src = zip(*hits)
+        table[list(rows)] = matrix[list(src)]
+    table[0] = 0
+    return table
 
 
 def lowercase_table(words: list[str], matrix: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -64,6 +64,9 @@ class _Penalty(nn.Module):
         return raw + self.penalty
 
 
+CRF_SCORES = "crf.parametrizations.{}.original"  # where a BiLSTMCRF's state keeps the CRF's learned scores
+
+
 def constrained_crf(tags: list[str], scheme: Scheme) -> torchcrf.CRF:
     """pytorch-crf's CRF with ill-formed transitions fixed at a large negative score.
 
@@ -290,7 +293,11 @@ def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAve
         config.merged = True
         del state["pretrained.q"], state["pretrained.scale"]
     shipped = BiLSTMCRF(config, vocab, scheme).to(state["projection.weight"].device)
-    shipped.load_state_dict(state, strict=table is None)
-    if table is not None:
+    if table is None:
+        shipped.load_state_dict(state)
+    else:  # every weight but the table, which is set (rounded to int8) from the merged one
+        missing, unexpected = shipped.load_state_dict(state, strict=False)
+        if set(missing) != {"pretrained.q", "pretrained.scale"} or unexpected:
+            raise RuntimeError(f"export: state does not fit the shipped model (missing {missing}, unexpected {unexpected})")
         shipped.pretrained.set(table)
     return shipped.eval()

@@ -13,10 +13,13 @@ through its two calls::
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from .batching import CharFeatureCache, make_batch
@@ -56,11 +59,29 @@ class Tagger:
     scheme: Scheme
     train_scheme: Scheme = Scheme.IOBES
     meta: dict = field(default_factory=dict)
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where the network is
     batch_size: int = 256  # sentences per network call
     lexicon: Lexicon | None = None  # the gazetteer a --lexicon model reads its features from
-    # character features of the tokens seen so far (None: computed afresh for every batch)
-    cache: CharFeatureCache | None = field(default_factory=CharFeatureCache, repr=False)
+    char_cache: bool = True  # keep the character features of the tokens seen (they depend on spelling alone)
+    cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
+    _lock: threading.Lock = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.device = torch.device(self.device)
+        wanted = self.network.config.lexicon_features
+        if wanted != (self.lexicon.features if self.lexicon is not None else 0):
+            raise ValueError(f"the network reads {wanted} lexicon features per token; "
+                             f"expected a lexicon with as many, got {self.lexicon!r:.60}")
+        self.cache = CharFeatureCache() if self.char_cache else None
+        self._lock = threading.Lock()
+
+    def to(self, device: torch.device | str) -> Tagger:
+        """Move the network to ``device`` (its cached features go: they were on the old one)."""
+        self.network.to(device)
+        self.device = torch.device(device)
+        if self.cache is not None:
+            self.cache.clear()
+        return self
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -72,7 +93,11 @@ class Tagger:
 
         Raises TypeError when ``sentences`` is not a list of token lists (a string, or a
         list of strings where a list of lists belongs) and ValueError for an empty token.
+        Safe to call from several threads (they take turns).
         """
+        if isinstance(sentences, np.ndarray):
+            sentences = sentences.tolist()
+        sentences = [s.tolist() if isinstance(s, np.ndarray) else s for s in _check_container(sentences)]
         _check_sentences(sentences)
         results: list[Prediction | None] = [None] * len(sentences)
         # longest first: packing a batch already in that order skips a sort and an unsort
@@ -87,26 +112,39 @@ class Tagger:
         return results  # type: ignore[return-value]
 
     def predict_text(self, text: str) -> list[Entity]:
-        """The entities of plain ``text``, tokenised and split into sentences as ``nerpipe tag``
-        does, with character offsets into ``text`` and a confidence each."""
-        from .formats import make_doc
+        """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
+        at blank lines, then sentences and tokens), with character offsets into ``text`` and
+        a confidence each."""
+        from .formats import parse_paragraphs
 
         if not isinstance(text, str):
             raise TypeError(f"predict_text() takes a string, got {type(text).__name__}; for token lists use predict()")
-        doc = make_doc(text, {}, "<text>", 1)
-        out, offset = [], 0
-        for tokens, pred in zip(doc.sentences, self.predict(doc.sentences, scores=True)):
-            for (first, end, label), score in zip(pred.spans, pred.scores or []):
-                start, stop = doc.tokens[offset + first][0], doc.tokens[offset + end - 1][1]
-                out.append(Entity(start, stop, label, score, text[start:stop]))
-            offset += len(tokens)
+        lines = re.findall(r"[^\n]*\n|[^\n]+$", text)  # as a file is read: lines end at \n only
+        docs = list(parse_paragraphs(enumerate(lines, 1), "<text>"))
+        sentences = [s for doc in docs for s in doc.sentences]
+        predictions = iter(self.predict(sentences, scores=True))
+        out = []
+        for doc in docs:
+            base, offset = doc.record["meta"]["offset"] + (1 if text.startswith(_BOM) else 0), 0
+            for tokens in doc.sentences:
+                pred = next(predictions)
+                for (first, end, label), score in zip(pred.spans, pred.scores or []):
+                    start, stop = base + doc.tokens[offset + first][0], base + doc.tokens[offset + end - 1][1]
+                    out.append(Entity(start, stop, label, score, text[start:stop]))
+                offset += len(tokens)
         return out
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool) -> list[Prediction]:
-        if self.cache is not None:
-            self.cache.make_room(sum(map(len, sentences)))
-        batch = make_batch(sentences, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
-        path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
+        with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
+            if self.cache is not None:
+                self.cache.make_room(sum(map(len, sentences)))
+            try:
+                batch = make_batch(sentences, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
+                path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
+            except BaseException:
+                if self.cache is not None:
+                    self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
+                raise
         path = path.cpu().tolist()
         probs = probs.cpu().tolist() if probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]
@@ -119,17 +157,26 @@ class Tagger:
         return out
 
 
-def _check_sentences(sentences) -> None:
-    if isinstance(sentences, str):
+_BOM = "\ufeff"
+
+
+def _check_container(sentences):
+    if isinstance(sentences, (str, bytes)):
         raise TypeError(f"predict() takes a list of sentences, each a list of tokens; got the string {sentences[:40]!r} "
                         "(use predict_text() for plain text)")
     if not isinstance(sentences, Sequence):
         raise TypeError(f"predict() takes a list of sentences, each a list of tokens; got {type(sentences).__name__}")
+    return sentences
+
+
+def _check_sentences(sentences) -> None:
     for i, sentence in enumerate(sentences):
-        if isinstance(sentence, str) or not isinstance(sentence, Sequence):
+        if isinstance(sentence, (str, bytes)):
             raise TypeError(f"predict() takes a list of sentences, each a list of tokens; sentence {i} is "
                             f"{type(sentence).__name__} {sentence!r:.40} (one sentence: predict([tokens]); "
                             "plain text: predict_text())")
+        if not isinstance(sentence, Sequence):
+            raise TypeError(f"sentence {i}: expected a list of tokens, got {type(sentence).__name__} {sentence!r:.40}")
         for j, token in enumerate(sentence):
             if not isinstance(token, str):
                 raise TypeError(f"sentence {i}, token {j}: expected a string, got {type(token).__name__}")

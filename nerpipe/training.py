@@ -19,7 +19,8 @@ import torch
 from .checkpoints import atomic_save, checkpoint_dict, safe_load
 from .errors import NerpipeError
 from .formats import ReadOptions, display_name, gold_of, read_records
-from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export, make_batch
+from .batching import make_batch
+from .model import BiLSTMCRF, ModelConfig, ParameterAverage, export
 from .schemes import Scheme, check_tag, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from .scoring import score_pairs
 from .recase import CASE_VARIANTS, recase
@@ -203,20 +204,6 @@ def check_data(train: Corpus, dev: Corpus | None, base_labels: set[str] = frozen
     return labels
 
 
-def _pretrained_table(config: TrainConfig, vocab: Vocab, words: list[str], matrix: np.ndarray) -> torch.Tensor:
-    """Rows for every vocab word: pretrained where known, small random otherwise."""
-    index = {w: i for i, w in enumerate(words)}
-    rng = np.random.default_rng(config.seed)
-    scale = float(matrix.std())
-    table = rng.normal(0, scale, size=(len(vocab.words), matrix.shape[1])).astype(np.float32)
-    table[0] = 0
-    hits = [(i, index[w]) for i, w in enumerate(vocab.words) if w in index]
-    if hits:
-        rows, src = zip(*hits)
-        table[list(rows)] = matrix[list(src)]
-    return torch.from_numpy(table)
-
-
 class Trainer:
     def __init__(self, config: TrainConfig, train: Corpus, dev: Corpus | None, device: torch.device, reporter: Reporter,
                  dist: Distributed | None = None):
@@ -236,7 +223,12 @@ class Trainer:
         if config.init_model:
             from .transfer import warm_start
 
-            start = warm_start(base, (s.tokens for s in train.sentences), labels, TRAIN_SCHEME, config.seed, char_variants)
+            fixed = [name for name in ("embeddings", "lexicon", "lower_chars", "sentence_case") if getattr(config, name)]
+            if fixed:
+                raise NerpipeError("--init-model keeps the base model's words and architecture; it cannot go with "
+                                   + ", ".join("--" + n.replace("_", "-") for n in fixed))
+            start = warm_start(base, (s.tokens for s in train.sentences), labels, TRAIN_SCHEME, config.seed, char_variants,
+                               dropout=config.model.dropout, variational=config.model.variational)
             reporter.message(f"starting from {config.init_model}: labels {', '.join(start.base_labels)}"
                              + (f", adding {', '.join(start.new_labels)}" if start.new_labels else "")
                              + f"; {start.new_words} words of the new data were new to it")
@@ -282,7 +274,7 @@ class Trainer:
         pretrained_words: list[str] = []
         matrix = None
         if config.embeddings:
-            from .embeddings import load_vectors, lowercase_table
+            from .embeddings import load_vectors, lowercase_table, table_for
 
             reporter.message(f"loading embeddings {config.embeddings}")
             pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
@@ -304,7 +296,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = BiLSTMCRF(config.model, self.vocab, TRAIN_SCHEME)
         if matrix is not None:
-            self.model.pretrained.set(_pretrained_table(config, self.vocab, pretrained_words, matrix))
+            self.model.pretrained.set(torch.from_numpy(table_for(self.vocab.words, pretrained_words, matrix, config.seed)))
         return self.vocab, counts, set(pretrained_words)
 
     # ------------------------------------------------------------------ batches
@@ -458,6 +450,9 @@ class Trainer:
                 raise NerpipeError("nothing to resume: no training state file (it is written after each epoch)", str(path))
             state = safe_load(path, "cpu", STATE_FORMAT)
         state = self.dist.broadcast(state)  # rank 0's file, so nodes need no shared disk
+        if "crf.transitions" in state["model"]:
+            raise NerpipeError("cannot resume: this training state was written by an older nerpipe; "
+                               "train again without --resume", str(path))
         if state["config"] != self._resumable_config():
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
         self.model.load_state_dict(state["model"])

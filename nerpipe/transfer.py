@@ -1,7 +1,8 @@
 """Starting a training run from a trained model (``train --init-model``).
 
 The new model has the base model's architecture and every weight the base model had:
-its word vectors (corrections folded in) become the frozen table, its character CNN,
+its word vectors (corrections folded in) become the frozen table (int8, as stored: a
+base trained without pretrained vectors has its float table rounded), its character CNN,
 casing feature, BiLSTM, output layer and CRF are copied. What the new data brings is
 added: its words (new rows in the word table, with trainable corrections, as in a
 fresh run), its characters, and its labels (new output rows and CRF transitions; the
@@ -16,17 +17,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from .checkpoints import build_model, default_model_path, safe_load
 from .errors import NerpipeError
-from .model import BiLSTMCRF, ModelConfig
+from .embeddings import table_for
+from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
 from .schemes import Scheme, scheme_tags
 from .vocab import Vocab
-
-CRF_SCORES = "crf.parametrizations.{}.original"  # the CRF's learned scores, before the scheme's penalties
-
 
 @dataclass
 class WarmStart:
@@ -56,9 +54,11 @@ def read_base(spec: str):
 
 
 def warm_start(base, sentences: Iterable[Sequence[str]], labels: Iterable[str], train_scheme: Scheme, seed: int,
-               char_variants: Sequence[Callable[[str], str]] = ()) -> WarmStart:
-    """A trainable copy of ``base`` (a :class:`~nerpipe.tagger.Tagger`) grown
-    to the words, characters and ``labels`` of ``sentences``."""
+               char_variants: Sequence[Callable[[str], str]] = (), dropout: float | None = None,
+               variational: bool | None = None) -> WarmStart:
+    """A trainable copy of ``base`` (a :class:`~nerpipe.tagger.Tagger`) grown to the words,
+    characters and ``labels`` of ``sentences``; ``dropout`` and ``variational`` (this
+    run's) replace the base's."""
     if base.train_scheme != train_scheme:
         raise NerpipeError(f"the base model decodes in {base.train_scheme.value}, not {train_scheme.value}; "
                            "it was made by another nerpipe version")
@@ -72,8 +72,10 @@ def warm_start(base, sentences: Iterable[Sequence[str]], labels: Iterable[str], 
     chars = old.chars + [c for c in grown.chars if c not in old.char_index]
     vocab = Vocab(grown.words, grown.n_train_words, chars, tags, lower_chars=old.lower_chars, sentence_case=old.sentence_case)
 
-    config = dataclasses.replace(ModelConfig.from_dict(base.network.config.to_dict()), pretrained=True, merged=False,
-                                 lexicon_features=0)
+    config = ModelConfig.from_dict(base.network.config.to_dict())
+    config = dataclasses.replace(config, pretrained=True, merged=False, lexicon_features=0,
+                                 dropout=config.dropout if dropout is None else dropout,
+                                 variational=config.variational if variational is None else variational)
     torch.manual_seed(seed)
     model = BiLSTMCRF(config, vocab, train_scheme)
     state = model.state_dict()
@@ -82,12 +84,7 @@ def warm_start(base, sentences: Iterable[Sequence[str]], labels: Iterable[str], 
     # words: the base model's vectors (with its corrections) where it knows the word
     with torch.no_grad():
         old_vectors = base.network.word_vectors(torch.arange(len(old.words)))
-    rows = [old.word_index.get(w, -1) for w in vocab.words]
-    known_rows = np.array([i for i, r in enumerate(rows) if r >= 0])
-    table = torch.from_numpy(np.random.default_rng(seed).normal(0, float(old_vectors.std()), size=(len(rows), config.word_dim))
-                             .astype(np.float32))
-    table[0] = 0
-    table[torch.from_numpy(known_rows)] = old_vectors[torch.tensor([rows[i] for i in known_rows])]
+    table = torch.from_numpy(table_for(vocab.words, old.words, old_vectors.numpy(), seed))
 
     # characters, tags: copy the rows of what the base model had
     _copy_rows(state, base_state, "char_embedding.weight", [old.char_index.get(c, -1) for c in chars])

@@ -61,3 +61,25 @@ def test_readme_library_example():
     assert [(e.label, e.text) for e in tagger.predict_text("Angela Merkel visited Paris.")] == [
         ("PER", "Angela Merkel"), ("LOC", "Paris")]
     assert [(e.start, e.end) for e in tagger.predict_text("Angela Merkel visited Paris.")] == [(0, 13), (22, 27)]
+
+
+def test_predict_text_reads_paragraphs_as_the_tag_command_does(tiny_model):
+    tagger = nerpipe.load_model(tiny_model)
+    text = "\ufeffOmar Diaz flew to Lima\n\n\nAnna Berg works for Acme in Oslo\r\nTom Hale .\n"
+    entities = tagger.predict_text(text)
+    out = run_cli(["tag", "-m", str(tiny_model), "-i", "text"], input=text).stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    expected = [(s["label"], r["text"][s["start"]:s["end"]], s["score"]) for r in records for s in r["spans"]]
+    assert [(e.label, e.text, round(e.score, 4)) for e in entities] == expected
+    assert all(text[e.start:e.end] == e.text for e in entities)
+
+
+def test_predict_takes_numpy_token_lists_and_refuses_bytes(tiny_model):
+    import numpy as np
+
+    tagger = nerpipe.load_model(tiny_model)
+    tokens = ["Anna", "Berg", "flew", "to", "Oslo", "."]
+    assert tagger.predict([np.array(tokens)])[0].tags == tagger.predict([tokens])[0].tags
+    assert tagger.predict(np.array([tokens]))[0].tags == tagger.predict([tokens])[0].tags
+    with pytest.raises(TypeError, match="sentence 0 is bytes"):
+        tagger.predict([b"Anna Berg"])

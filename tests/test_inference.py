@@ -3,7 +3,6 @@ import random
 import synthetic
 import dataclasses
 
-from nerpipe.batching import CharFeatureCache
 from nerpipe.checkpoints import load_model
 
 
@@ -13,9 +12,10 @@ def test_char_feature_cache_changes_nothing(tiny_model):
     sentences = [tokens for tokens, _ in synthetic.sentences(300, seed=11)]
     sentences += [[rng.choice(["Zq", "Anna", "x" * 40, "Ølm", "."]) for _ in range(rng.randint(1, 30))] for _ in range(50)]
     loaded.batch_size = 16
-    plain = dataclasses.replace(loaded, cache=None).predict(sentences, scores=True)
+    plain = dataclasses.replace(loaded, char_cache=False).predict(sentences, scores=True)
     for capacity in (10, 100_000):  # 10: the cache starts afresh many times
-        tagger = dataclasses.replace(loaded, cache=CharFeatureCache(capacity))
+        tagger = dataclasses.replace(loaded)  # a new Tagger: a cache of its own
+        tagger.cache.capacity = capacity
         for start in range(0, len(sentences), 70):  # several calls share the cache
             part = sentences[start : start + 70]
             cached = tagger.predict(part, scores=True)
@@ -30,3 +30,45 @@ def test_tagger_keeps_its_cache_bounded(tiny_model):
     for n in range(20):
         tagger.predict([[f"w{n}_{k}" for k in range(30)]])
         assert len(tagger.cache.rows) <= 50 + 30
+
+
+def test_an_interrupted_or_concurrent_predict_leaves_the_tagger_working(tiny_model, monkeypatch):
+    import threading
+
+    tagger = load_model(tiny_model)
+    sentences = [tokens for tokens, _ in synthetic.sentences(200, seed=4)]
+    expected = [p.tags for p in dataclasses.replace(tagger, char_cache=False).predict(sentences)]
+    calls = {"n": 0}
+    real = tagger.network.predict
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt  # after make_batch reserved the cache's rows
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tagger.network, "predict", interrupted)
+    try:
+        tagger.predict([["Qq", "Zz"]])
+    except KeyboardInterrupt:
+        pass
+    assert [p.tags for p in tagger.predict(sentences)] == expected
+    results = [None] * 4
+
+    def work(k):
+        results[k] = [p.tags for p in tagger.predict(sentences[k::4])]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        assert results[k] == expected[k::4]
+
+
+def test_a_new_tagger_never_shares_its_cache(tiny_model):
+    tagger = load_model(tiny_model)
+    tagger.predict([["Anna", "Berg"]])
+    other = dataclasses.replace(tagger)
+    assert other.cache is not tagger.cache and not other.cache.rows

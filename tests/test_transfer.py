@@ -1,21 +1,23 @@
 """train --init-model: a trained model grown to new words and labels, then trained on."""
 
+import pytest
 import torch
 
 import synthetic
 from conftest import TINY, run_cli
 from nerpipe.checkpoints import load_model
+from nerpipe.model import CRF_SCORES
 
 # TINY without its architecture options (--hidden, --char-filters): the base model fixes those
 ADAPT = ["--lr", "0.02", "--lr-decay", "0", "--batch-size", "8", "--dropout", "0.1", "--threads", "1"]
 assert set(ADAPT) <= set(TINY)
 
 
-def write_with_new_label(path, n, seed):
-    """Synthetic sentences whose places are PRODUCTs, plus a word the base never saw."""
+def write_with_new_label(path, n, seed, label="PROD"):
+    """Synthetic sentences whose places are ``label``s, plus a word the base never saw."""
     with open(path, "w", encoding="utf-8") as f:
         for tokens, tags in synthetic.sentences(n, seed):
-            tags = [t.replace("LOC", "PROD") for t in tags]
+            tags = [t.replace("LOC", label) for t in tags]
             f.writelines(f"{t} {g}\n" for t, g in zip(tokens + ["Zyxq"], tags + ["O"]))
             f.write("\n")
     return str(path)
@@ -34,24 +36,27 @@ def test_adapting_with_no_learning_keeps_the_base_model(tiny_model, tmp_path):
     assert adapted.labels == base.labels
 
 
-def test_new_labels_grow_the_output_and_keep_old_transitions(tiny_model, tmp_path):
-    train = write_with_new_label(tmp_path / "prod.conll", 120, seed=3)
-    dev = write_with_new_label(tmp_path / "dev.conll", 30, seed=4)
+@pytest.mark.parametrize("label", ["PROD", "ANI"])  # ANI sorts before every old label: the tags are reordered
+def test_new_labels_grow_the_output_and_keep_old_transitions(tiny_model, tmp_path, label):
+    train = write_with_new_label(tmp_path / "new.conll", 120, seed=3, label=label)
+    dev = write_with_new_label(tmp_path / "dev.conll", 30, seed=4, label=label)
     out = tmp_path / "grown.pt"
     result = run_cli(["train", train, "--dev", dev, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "6", *ADAPT,
                       "--lr", "1e-12", "--average", "0"])
     assert result.exit_code == 0, result.stderr
-    assert "adding PROD" in result.stderr
+    assert f"adding {label}" in result.stderr
     base, grown = load_model(tiny_model), load_model(out)
-    assert set(grown.labels) == set(base.labels) | {"PROD"}
+    assert set(grown.labels) == set(base.labels) | {label}
     assert "zyxq" in grown.vocab.word_index and "zyxq" not in base.vocab.word_index
     old = [t for t in grown.vocab.tags if t in base.vocab.tag_index]
     i = torch.tensor([grown.vocab.tag_index[t] for t in old])
     j = torch.tensor([base.vocab.tag_index[t] for t in old])
     new_state, old_state = grown.network.state_dict(), base.network.state_dict()
-    for name in ("crf.parametrizations.transitions.original",):
-        assert torch.allclose(new_state[name][i][:, i], old_state[name][j][:, j], atol=1e-6)
-    assert torch.allclose(new_state["projection.weight"][i], old_state["projection.weight"][j], atol=1e-6)
+    pairs = CRF_SCORES.format("transitions")
+    assert torch.allclose(new_state[pairs][i][:, i], old_state[pairs][j][:, j], atol=1e-6)
+    for name in (CRF_SCORES.format("start_transitions"), "projection.weight", "projection.bias"):
+        assert torch.allclose(new_state[name][i], old_state[name][j], atol=1e-6)
+    assert grown.network.config.dropout == 0.1 and not grown.network.config.variational
 
 
 def test_adapting_learns_the_new_label(tiny_model, tmp_path):
@@ -70,3 +75,17 @@ def test_architecture_options_and_missing_base_are_errors(tiny_model, tmp_path):
     assert result.exit_code == 2 and "--hidden" in result.stderr
     result = run_cli(["train", train, "-o", str(tmp_path / "m.pt"), "--init-model", str(tmp_path / "nope.pt")])
     assert result.exit_code == 1 and "nope.pt: no such model file" in result.stderr
+
+
+def test_the_run_sets_dropout_and_library_options_that_cannot_apply_are_errors(tiny_model, tmp_path):
+    from nerpipe.errors import NerpipeError
+    from nerpipe.training import TrainConfig, train
+
+    data = synthetic.write(tmp_path / "t.conll", 30, seed=5)
+    result = run_cli(["train", data, "-o", str(tmp_path / "v.pt"), "--init-model", str(tiny_model), "--epochs", "1", *ADAPT,
+                      "--dropout", "0.3", "--variational"])
+    assert result.exit_code == 0, result.stderr
+    config = load_model(tmp_path / "v.pt").network.config
+    assert config.dropout == 0.3 and config.variational
+    with pytest.raises(NerpipeError, match="cannot go with --lexicon"):
+        train([data], tmp_path / "w.pt", config=TrainConfig(init_model=str(tiny_model), lexicon=True, epochs=1))
