@@ -54,8 +54,8 @@ def epoch_timings(data: Path) -> None:
         optimizer = make_optimizer(config, [p for p in model.parameters() if p.requires_grad])
         gen = torch.Generator().manual_seed(0)
         shapes = []
-        for indices in trainer.batches(3)[:150]:
-            batch = make_batch([corpus.sentences[i].tokens for i in indices], trainer.vocab)
+        for batch_examples in trainer.batches(3)[:150]:  # (sentence, casing variant) pairs
+            batch = make_batch([corpus.sentences[i].tokens for i, _ in batch_examples], trainer.vocab)
             shapes.append(batch)
         bare_tokens, started = 0, time.perf_counter()
         for batch in shapes:
@@ -79,13 +79,15 @@ def full_run(data: Path, seed: int, workdir: Path, existing: bool = False) -> di
                "-o", str(model), "--seed", str(seed), "--threads", "2", "--log", str(log), *TRAIN_ARGS]
         subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     history = [json.loads(line) for line in log.read_text().splitlines()]
-    best = max(history, key=lambda h: (h["dev_f1"], -h["epoch"]))
+    info = json.loads(subprocess.run([sys.executable, "-m", "nerpipe", "info", "--format", "json", str(model)],
+                                     check=True, capture_output=True).stdout)["training"]
+    best = next(h for h in history if h["epoch"] == info["best_epoch"])
     tagged = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(model), str(data / "test.txt")],
                             check=True, capture_output=True).stdout
     score = json.loads(subprocess.run([sys.executable, "-m", "nerpipe", "score", "--format", "json"], input=tagged,
                                       check=True, capture_output=True).stdout)
-    return {"seed": seed, "epochs": len(history), "best_epoch": best["epoch"], "minutes_to_best": best["elapsed_s"] / 60,
-            "minutes_total": history[-1]["elapsed_s"] / 60, "best_dev_f1": best["dev_f1"], "test_f1": 100 * score["f1"]}
+    return {"seed": seed, "epochs": history[-1]["epoch"], "best_epoch": best["epoch"], "minutes_to_best": best["elapsed_s"] / 60,
+            "minutes_total": history[-1]["elapsed_s"] / 60, "best_dev_f1": info["best_dev_f1"], "test_f1": 100 * score["f1"]}
 
 
 def main() -> None:

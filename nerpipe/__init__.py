@@ -18,6 +18,7 @@ from .tokenize import tokenize, tokenize_sentences
 _LAZY = {
     "train": "training",
     "TrainConfig": "training",
+    "TrainResult": "training",
     "load_model": "checkpoints",
     "atomic_save": "checkpoints",
     "Tagger": "tagger",

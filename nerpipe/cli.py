@@ -17,6 +17,7 @@ from . import __version__
 from .errors import NerpipeError, UsageError
 from .formats import ALIGN_MODES, FORMATS, INPUT_FORMATS, OUTPUT_FORMATS
 from .recase import CASE_MIXES
+from .training.config import DEFAULTS as TRAINING
 
 FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
 ALIGN = click.option("--align", type=click.Choice(ALIGN_MODES), default="strict", show_default=True,
@@ -228,62 +229,82 @@ def _setup_torch(device: str, threads: int | None):
 
 @cli.command()
 @click.argument("train_files", metavar="TRAIN...", type=FILES, nargs=-1, required=True)
-@click.option("--dev", "dev_files", type=FILES, multiple=True, help="Dev file(s) for early stopping on entity F1 (repeatable).")
+@click.option("--dev", "dev_files", type=FILES, multiple=True,
+              help="Dev file(s): evaluated after each round, for early stopping on entity F1 (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Where to write the best model.")
-@click.option("--embeddings", help="Pretrained vectors: glove-6b-50d (needs nerpipe[glove]) or a GloVe/word2vec text file (.gz too).")
-@click.option("--keep-pretrained", type=click.IntRange(0), default=400_000, show_default=True,
+@click.option("--embeddings", default=TRAINING.embeddings, help="Pretrained vectors: glove-6b-50d (needs nerpipe[glove]) or a GloVe/word2vec text file (.gz too).")
+@click.option("--keep-pretrained", type=click.IntRange(0), default=TRAINING.keep_pretrained, show_default=True,
               help="Also keep this many of the most frequent pretrained words not in the training data "
                    "(the model grows by about N x dim bytes).")
 @click.option("--init-model", metavar="default|MODEL",
               help="Start from a trained model (default: the embedded English one) and adapt it to TRAIN: its weights, "
                    "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
-@click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Sentences per batch.")
-@click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default="adam", show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=0.003, show_default=True, help="Learning rate.")
-@click.option("--lr-decay", type=click.FloatRange(0), default=0.05, show_default=True, help="Rate at epoch e: lr / (1 + decay * e).")
-@click.option("--average", type=click.FloatRange(0, 1, max_open=True), default=0.998, show_default=True,
+@click.option("--epochs", type=click.IntRange(1), default=TRAINING.epochs, show_default=True,
+              help="At most N epochs; small data may take more, see --min-steps.")
+@click.option("--min-steps", type=click.IntRange(0), default=TRAINING.min_steps, show_default=True,
+              help="On small data, raise the epoch cap so the run may take N optimizer steps (0: the cap is --epochs).")
+@click.option("--eval-steps", type=click.IntRange(0), default=TRAINING.eval_steps, show_default=True,
+              help="A round is one epoch, or as many as make N optimizer steps when an epoch is shorter: the dev data is "
+                   "evaluated, and --patience and --lr-decay count, once a round.")
+@click.option("--patience", type=click.IntRange(1), default=TRAINING.patience, show_default=True,
+              help="Rounds without a better dev F1 before stopping.")
+@click.option("--batch-size", type=click.IntRange(1), default=TRAINING.batch_size, show_default=True, help="Sentences per batch.")
+@click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default=TRAINING.optimizer, show_default=True)
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=TRAINING.lr, show_default=True, help="Learning rate.")
+@click.option("--lr-decay", type=click.FloatRange(0), default=TRAINING.lr_decay, show_default=True,
+              help="Rate in round r (from 0): lr / (1 + decay * r).")
+@click.option("--average", type=click.FloatRange(0, 1, max_open=True), default=TRAINING.average, show_default=True,
               help="Evaluate and keep a moving average of the weights, with this decay per step (0: off).")
-@click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient norm clipping (0: off).")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True,
+@click.option("--clip", type=click.FloatRange(0), default=TRAINING.clip, show_default=True, help="Gradient norm clipping (0: off).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TRAINING.model.dropout, show_default=True,
               help="Dropout on the LSTM's input and output.")
-@click.option("--variational/--no-variational", default=False, show_default=True,
+@click.option("--variational/--no-variational", default=TRAINING.model.variational, show_default=True,
               help="Variational dropout: one mask per sentence, the same units dropped at every position.")
-@click.option("--word-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+@click.option("--word-dropout", type=click.FloatRange(0, 1, max_open=True), default=TRAINING.word_dropout, show_default=True,
               help="Chance that a training word is fed as unknown, so the model learns to use spelling and context.")
-@click.option("--lexicon/--no-lexicon", default=False, show_default=True,
+@click.option("--lexicon/--no-lexicon", default=TRAINING.lexicon, show_default=True,
               help="Give the model a gazetteer of the training data's entities (built across folds while training).")
-@click.option("--case-variants", default="", metavar="LIST",
+@click.option("--case-variants", default=",".join(TRAINING.case_variants), metavar="LIST",
               help="Also train on copies of the data in these casings (lower,upper,title or all), and stop on dev in all of "
                    "them, so the model reads text in any casing.")
-@click.option("--case-mix", type=click.Choice(CASE_MIXES), default="concat", show_default=True,
+@click.option("--case-mix", type=click.Choice(CASE_MIXES), default=TRAINING.case_mix, show_default=True,
               help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper); "
                    "half: each sentence as written and once in another casing.")
-@click.option("--lower-chars/--no-lower-chars", default=False, show_default=True,
+@click.option("--lower-chars/--no-lower-chars", default=TRAINING.lower_chars, show_default=True,
               help="The character CNN reads lower-cased spelling; case reaches the model only through the casing feature.")
-@click.option("--sentence-case/--no-sentence-case", default=False, show_default=True,
+@click.option("--sentence-case/--no-sentence-case", default=TRAINING.sentence_case, show_default=True,
               help="The casing feature also tells whether the whole sentence is lower-case, upper-case, title-case or mixed.")
-@click.option("--hidden", type=click.IntRange(1), default=100, show_default=True, help="LSTM size per direction.")
-@click.option("--layers", type=click.IntRange(1), default=1, show_default=True, help="BiLSTM layers.")
-@click.option("--char-filters", type=click.IntRange(1), default=50, show_default=True, help="Character CNN filters.")
-@click.option("--crf/--no-crf", default=True, show_default=True, help="CRF output layer, or a softmax per token.")
-@click.option("--patience", type=click.IntRange(1), default=5, show_default=True, help="Epochs without dev improvement before stopping.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed; on CPU the same seed, data and --threads give the same model.")
+@click.option("--hidden", type=click.IntRange(1), default=TRAINING.model.hidden, show_default=True, help="LSTM size per direction.")
+@click.option("--layers", type=click.IntRange(1), default=TRAINING.model.layers, show_default=True, help="BiLSTM layers.")
+@click.option("--char-filters", type=click.IntRange(1), default=TRAINING.model.char_filters, show_default=True,
+              help="Character CNN filters.")
+@click.option("--crf/--no-crf", default=TRAINING.model.crf, show_default=True, help="CRF output layer, or a softmax per token.")
+@click.option("--seed", type=int, default=TRAINING.seed, show_default=True,
+              help="Random seed; on CPU the same seed, data and --threads give the same model.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run that wrote OUTPUT (same options).")
+@click.option("--keep-state", is_flag=True,
+              help="Keep OUTPUT.state when the run ends (it is always kept after Ctrl-C or an error, for --resume).")
 @click.option("--log", "--log-file", "log", type=click.Path(dir_okay=False),
-              help="Write one JSON object per epoch to this file (under torchrun, spell it --log-file).")
-@click.option("--token-col", type=int, default=0, show_default=True, help="Token column (negative counts from the end).")
-@click.option("--tag-col", type=int, default=-1, show_default=True, help="Tag column (negative counts from the end).")
+              help="Write one JSON object per round to this file (under torchrun, spell it --log-file).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, round lines or summary on stderr; warnings and errors still.")
+@click.option("--token-col", type=int, default=TRAINING.token_col, show_default=True,
+              help="Token column (negative counts from the end).")
+@click.option("--tag-col", type=int, default=TRAINING.tag_col, show_default=True, help="Tag column (negative counts from the end).")
 @SEP
 @DEVICE
 @THREADS
 @click.pass_context
-def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pretrained, epochs, batch_size, optimizer, lr, lr_decay, average, clip,
-          dropout, variational, word_dropout, lexicon, case_variants, case_mix, lower_chars, sentence_case, hidden, layers, char_filters, crf, patience, seed, resume, log, token_col, tag_col, sep, device, threads):
+def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, case_variants, device, threads, **options):
     """Train a BiLSTM-CRF tagger on CoNLL files.
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
-    atomically; OUTPUT.state after each epoch lets --resume continue after Ctrl-C.
+    atomically. OUTPUT.state, written after each round, lets --resume continue
+    after Ctrl-C; a run that ends normally removes it (see --keep-state).
+
+    A round is an epoch, or on small data as many epochs as make --eval-steps
+    optimizer steps; the run stops after --patience rounds without a better dev F1,
+    or at the cap (--epochs, raised on small data to make --min-steps steps).
+    Without --dev it runs to the cap and keeps the last model.
 
     Under torchrun it trains data-parallel: gloo on CPUs, nccl on GPUs.
 
@@ -294,37 +315,33 @@ def train(ctx, train_files, dev_files, output, embeddings, init_model, keep_pret
       nerpipe train train.conll --dev dev.conll -o model.pt --resume
       torchrun --nproc-per-node 2 -m nerpipe train train.conll --dev dev.conll -o model.pt
     """
-    if init_model:
+    from .recase import parse_case_variants
+
+    if options["init_model"]:
         shaped = [name for name in ("hidden", "layers", "char_filters", "crf", "sentence_case", "lower_chars", "embeddings",
                                     "keep_pretrained", "lexicon")
                   if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if shaped:
             raise click.UsageError("--init-model keeps the base model's architecture and words; drop "
                                    + ", ".join("--" + n.replace("_", "-") for n in shaped))
+    options["case_variants"] = parse_case_variants(case_variants)
     torch_device = _setup_torch(device, threads)
-    from .model import ModelConfig
     from .progress import PlainReporter, RichReporter
-    from .recase import parse_case_variants
     from .training import TrainConfig
     from .training import train as train_model
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_decay=lr_decay, clip=clip, average=average,
-                         patience=patience, seed=seed, embeddings=embeddings, init_model=init_model, keep_pretrained=keep_pretrained, sep=sep,
-                         token_col=token_col, tag_col=tag_col, word_dropout=word_dropout, lexicon=lexicon,
-                         case_variants=parse_case_variants(case_variants), case_mix=case_mix, lower_chars=lower_chars,
-                         sentence_case=sentence_case,
-                         model=ModelConfig(hidden=hidden, layers=layers, dropout=dropout, variational=variational,
-                                           char_filters=char_filters, crf=crf))
-    reporter = RichReporter() if sys.stderr.isatty() else PlainReporter()
+    config = TrainConfig.from_options(options)
+    reporter = PlainReporter(quiet=True) if quiet else RichReporter() if sys.stderr.isatty() else PlainReporter()
     try:
-        summary = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter)
+        result = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter,
+                             keep_state=keep_state)
     except KeyboardInterrupt:
-        reporter.message(f"interrupted; the best model so far is in {output}; continue with --resume")
+        reporter.warning(f"interrupted; the best model so far is in {output}; continue with --resume")
         raise
-    best = summary["best"]
-    f1 = f", dev F1 {best['dev_f1']:.2f}" if "dev_f1" in best else ""
-    if summary["rank"] == 0:
-        reporter.message(f"best epoch {summary['best_epoch']} of {summary['epochs']}{f1}; model written to {output}")
+    if result.rank == 0:
+        reporter.message(result.summary())
+        if result.advice():
+            reporter.warning(result.advice())
 
 
 @cli.command()
@@ -419,11 +436,15 @@ def info(model, fmt):
     \b
     Examples:
       nerpipe info model.pt
-      nerpipe info --format json | jq .training.best_epoch
+      nerpipe info --format json | jq .training.best_dev_f1
     """
     from .checkpoints import describe
+    from .training.result import best_of
 
     data = describe(model)
+    if "training" in data:
+        # models from before best_dev_f1 was stored: found in their history
+        data["training"]["best_epoch"], data["training"]["best_dev_f1"] = best_of(data["training"])
     if fmt == "json" or (fmt == "auto" and not _stdout_is_terminal()):
         click.echo(json.dumps(data, indent=2))
         return
@@ -435,12 +456,10 @@ def info(model, fmt):
         if key != "training":
             table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
     training = data.get("training", {})
-    for key in ("train_sentences", "train_tokens", "epochs_run", "best_epoch", "seed"):
-        if key in training:
-            table.add_row(f"training.{key}", str(training[key]))
-    best = next((h for h in training.get("history", []) if h["epoch"] == training.get("best_epoch")), None)
-    if best and "dev_f1" in best:
-        table.add_row("training.best_dev_f1", f"{best['dev_f1']:.2f}")
+    for key in ("train_sentences", "train_tokens", "epochs_run", "steps_run", "best_epoch", "best_dev_f1", "stopped", "seed"):
+        if training.get(key) is not None:
+            value = training[key]
+            table.add_row(f"training.{key}", f"{value:.2f}" if isinstance(value, float) else str(value))
     Console().print(table)
 
 

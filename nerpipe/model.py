@@ -10,7 +10,7 @@ forbidden transitions are fixed at a large negative score scores whole paths.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 
 import torch
 import torchcrf
@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
 from .decoding import marginals, transition_penalties, viterbi
+from .model_config import ModelConfig  # re-exported: nerpipe.model.ModelConfig
 from .schemes import Scheme
 from .vocab import CASINGS, SENTENCE_CASES, Vocab
 
@@ -27,30 +28,6 @@ from .vocab import CASINGS, SENTENCE_CASES, Vocab
 # long input meets hundreds: a small cache keeps memory flat for about 5% speed. Read
 # when oneDNN first runs, so this holds for the library as for the command.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")
-
-
-@dataclass
-class ModelConfig:
-    word_dim: int = 50
-    char_dim: int = 30
-    char_filters: int = 50
-    casing_dim: int = 8
-    sentence_case: bool = False  # the casing embedding is indexed by token and sentence casing together
-    lexicon_features: int = 0  # bits per token from the training-data lexicon (0: none)
-    hidden: int = 100
-    layers: int = 1
-    dropout: float = 0.5
-    variational: bool = False  # one dropout mask per sentence, shared by all its positions
-    crf: bool = True
-    pretrained: bool = False  # word vectors are a frozen table plus a correction
-    merged: bool = False  # exported: the correction is folded into the pretrained table
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 class _Penalty(nn.Module):
@@ -284,13 +261,13 @@ def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAve
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if average is not None:
         state.update({k: v.detach().clone() for k, v in zip(average.names, average.shadow)})
-    config = ModelConfig(**model.config.to_dict())
+    config = model.config
     table = None
     if model.pretrained is not None and model.correction is not None:
         correction = state.pop("correction.weight")
         table = model.pretrained.table()
         table[: correction.shape[0]] += correction
-        config.merged = True
+        config = replace(config, merged=True)
         del state["pretrained.q"], state["pretrained.scale"]
     shipped = BiLSTMCRF(config, vocab, scheme).to(state["projection.weight"].device)
     if table is None:

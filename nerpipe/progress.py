@@ -1,5 +1,5 @@
 """How progress shows on stderr: `nerpipe train`'s rich bar on a terminal (a line per
-epoch otherwise), and `nerpipe tag`'s count of tokens on a terminal (nothing otherwise)."""
+round otherwise), and `nerpipe tag`'s count of tokens on a terminal (nothing otherwise)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,36 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from .training import Reporter
+from .training.reporter import Reporter
 
 
-def _epoch_line(r: dict) -> str:
+def _round_line(r: dict) -> str:
     dev = f"  dev P {r['dev_precision']:.2f} R {r['dev_recall']:.2f} F1 {r['dev_f1']:.2f}" if "dev_f1" in r else ""
     if "dev_f1_by_case" in r:
         dev += " (" + " ".join(f"{case} {f1:.2f}" for case, f1 in r["dev_f1_by_case"].items()) + ")"
+    steps = f"  {r['steps']:,} steps" if "steps" in r else ""
     best = "  *" if r.get("best") else ""
-    return (f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}{dev}  {r['tokens_per_s']:,} tokens/s"
+    return (f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}{dev}  {r['tokens_per_s']:,} tokens/s{steps}"
             f"  elapsed {r['elapsed_s']:.0f}s{best}")
 
 
 class PlainReporter(Reporter):
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
+    """A line per round and messages on ``stream``; with ``quiet``, warnings only."""
 
-    def end_epoch(self, record: dict) -> None:
-        print(_epoch_line(record), file=self.stream, flush=True)
+    def __init__(self, stream=None, quiet: bool = False):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+
+    def end_round(self, record: dict) -> None:
+        if not self.quiet:
+            print(_round_line(record), file=self.stream, flush=True)
 
     def message(self, text: str) -> None:
-        print(f"nerpipe: {text}", file=self.stream, flush=True)
+        if not self.quiet:
+            print(f"nerpipe: {text}", file=self.stream, flush=True)
+
+    def warning(self, text: str) -> None:
+        print(f"nerpipe: warning: {text}", file=self.stream, flush=True)
 
 
 class RichReporter(Reporter):
@@ -42,20 +51,25 @@ class RichReporter(Reporter):
                                  console=self.console, transient=True)
         self.task = None
 
-    def start_epoch(self, epoch: int, epochs: int, batches: int) -> None:
+    def start_round(self, first_epoch: int, last_epoch: int, max_epochs: int, steps: int) -> None:
         self.progress.start()
-        self.task = self.progress.add_task("train", total=batches, epoch=f"{epoch}/{epochs}", loss=0.0)
+        epochs = f"{first_epoch}" if first_epoch == last_epoch else f"{first_epoch}-{last_epoch}"
+        self.task = self.progress.add_task("train", total=steps, epoch=f"{epochs}/{max_epochs}", loss=0.0)
 
     def advance(self, loss: float) -> None:
         self.progress.update(self.task, advance=1, loss=loss)
 
-    def end_epoch(self, record: dict) -> None:
+    def end_round(self, record: dict) -> None:
         self.progress.remove_task(self.task)
         self.progress.stop()
-        self.console.print(_epoch_line(record))
+        self.console.print(_round_line(record), markup=False)
 
     def message(self, text: str) -> None:
-        self.console.print(f"nerpipe: {text}")
+        self.console.print(f"nerpipe: {text}", markup=False)
+
+    def warning(self, text: str) -> None:
+        self.progress.stop()
+        self.console.print(f"nerpipe: warning: {text}", markup=False)
 
     def close(self) -> None:
         self.progress.stop()

@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 import synthetic
-from conftest import TINY, run_cli
+from conftest import TINY, TINY_MODEL, run_cli
 
 
 def test_train_reports_each_epoch_and_writes_a_model(tiny_model):
@@ -12,8 +13,9 @@ def test_train_reports_each_epoch_and_writes_a_model(tiny_model):
     result = run_cli(["info", str(tiny_model), "--format", "json"])
     data = json.loads(result.stdout)
     assert data["labels"] == ["LOC", "ORG", "PER"]
-    best = data["training"]["best_epoch"]
-    assert next(h for h in data["training"]["history"] if h["epoch"] == best)["dev_f1"] == 100.0
+    training = data["training"]
+    assert training["best_dev_f1"] == 100.0
+    assert next(h for h in training["history"] if h["epoch"] == training["best_epoch"])["dev_f1"] == 100.0
 
 
 def test_progress_lines_and_log(tmp_path):
@@ -74,10 +76,12 @@ def test_ctrl_c_keeps_the_best_model_and_resume_finishes(tmp_path):
     from nerpipe.checkpoints import load_model
 
     load_model(tmp_path / "m.pt")
+    assert (tmp_path / "m.pt.state").exists()  # interrupted: kept for --resume
     args[args.index("500")] = "4"
     done = subprocess.run([*args, "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "resuming after epoch" in done.stderr and "model written" in done.stderr
+    assert not (tmp_path / "m.pt.state").exists()  # finished: removed
 
 
 def test_unknown_case_variant_is_a_usage_error(tmp_path):
@@ -87,3 +91,101 @@ def test_unknown_case_variant_is_a_usage_error(tmp_path):
     result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--case-variants", "lower,shouty"])
     assert result.exit_code == 2
     assert "unknown casing variant shouty" in result.stderr
+
+
+def test_every_option_default_is_the_config_default():
+    """The click options take their defaults from TrainConfig and ModelConfig; nothing drifts."""
+    import dataclasses
+
+    from nerpipe.cli import cli
+    from nerpipe.training import TrainConfig
+
+    config = TrainConfig()
+    fields = {**{f.name: getattr(config.model, f.name) for f in dataclasses.fields(config.model)},
+              **{f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "model"}}
+    command = cli.commands["train"]
+    options = {p.name: p for p in command.params}
+    checked = set()
+    for name, param in options.items():
+        if name in fields:
+            expected = ",".join(fields[name]) if name == "case_variants" else fields[name]
+            assert param.default == expected, f"--{name.replace('_', '-')}: {param.default!r} != {expected!r}"
+            checked.add(name)
+    # every option a user may want is on the command line; the rest are what the data decides
+    derived = {"word_dim", "char_dim", "casing_dim", "lexicon_features", "pretrained", "merged", "unk_replace"}
+    assert set(fields) - checked == derived
+
+
+def test_a_finished_run_removes_its_state_unless_asked_to_keep_it(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 30)
+    for keep in (False, True):
+        out = tmp_path / f"{keep}.pt"
+        result = run_cli(["train", data, "--dev", data, "-o", str(out), "--epochs", "1", *TINY]
+                         + (["--keep-state"] if keep else []))
+        assert result.exit_code == 0, result.stderr
+        assert out.exists() and Path(f"{out}.state").exists() == keep
+
+
+def test_no_dev_is_one_warning_line(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 30)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", *TINY])
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("nerpipe: warning:")]
+    assert warnings == [("nerpipe: warning: no --dev data: nothing to stop early on, so training runs all 2 epochs "
+                         "(8 steps) and keeps the last model")]
+    assert len([line for line in result.stderr.splitlines() if line.startswith("epoch")]) == 2
+    assert json.loads(run_cli(["info", str(tmp_path / "m.pt"), "--format", "json"]).stdout)["training"]["best_dev_f1"] is None
+
+
+def test_quiet_shows_warnings_and_errors_only(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 30)
+    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", "--quiet", *TINY])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "m.pt").exists() and result.stdout == ""
+    # no reading, schedule, epoch or summary lines; a warning (dev F1 still rising at the cap) may be
+    assert all(line.startswith("nerpipe: warning: ") for line in result.stderr.splitlines())
+    loud = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", *TINY])
+    assert len(loud.stderr.splitlines()) >= 2 + 3 + len(result.stderr.splitlines())
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", "-q", *TINY])
+    assert result.stderr.startswith("nerpipe: warning: no --dev data") and len(result.stderr.splitlines()) == 1
+    (tmp_path / "bad.conll").write_text("Ann B-PER\nsat\n")
+    result = run_cli(["train", str(tmp_path / "bad.conll"), "-o", str(tmp_path / "b.pt"), "-q"])
+    assert result.exit_code == 1 and "bad.conll:2: expected 2 columns" in result.stderr
+
+
+def test_a_run_still_improving_at_the_cap_says_so(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 30)
+    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", *TINY])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-2].startswith("nerpipe: best epoch 1 of 1, dev F1")
+    assert lines[-1] == ("nerpipe: warning: dev F1 was still improving when the run stopped at its cap, epoch 1 (4 steps): "
+                         "more --epochs or --min-steps may give a better model")
+
+
+def test_small_data_trains_in_rounds_of_steps(tmp_path):
+    """30 sentences at 8 a batch are 4 steps an epoch: a round of 10 steps is 3 epochs, and
+    --min-steps 20 raises the cap of 2 epochs to 5."""
+    data = synthetic.write(tmp_path / "t.conll", 30)
+    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", "--min-steps", "20",
+                      "--eval-steps", "10", *TINY_MODEL])
+    assert result.exit_code == 0, result.stderr
+    assert "4 steps an epoch; at most 5 epochs (20 steps); dev every 3 epochs (12 steps)" in result.stderr
+    assert [line.split()[1] for line in result.stderr.splitlines() if line.startswith("epoch")] == ["3", "5"]
+
+
+def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_path):
+    import torch
+
+    data = torch.load(tiny_model, weights_only=True)
+    training = data["meta"]["training"]
+    assert training["best_dev_f1"] == 100.0 and training["stopped"] in ("patience", "max-epochs")
+    table = run_cli(["info", str(tiny_model), "--format", "table"]).stdout
+    assert "training.best_dev_f1" in table and "100.00" in table
+    # a model written before the best epoch and its F1 were stored: info finds them in the history
+    del training["best_dev_f1"], training["stopped"], training["still_improving"]
+    best = training["best_epoch"]
+    next(h for h in training["history"] if h["epoch"] == best)["dev_f1"] = 97.5
+    torch.save(data, tmp_path / "old.pt")
+    old = json.loads(run_cli(["info", str(tmp_path / "old.pt"), "--format", "json"]).stdout)["training"]
+    assert (old["best_epoch"], old["best_dev_f1"]) == (best, 97.5)

@@ -21,15 +21,19 @@ def test_two_processes_learn_as_well_as_one_and_resume(tmp_path):
     dev = synthetic.write(tmp_path / "dev.conll", 40, seed=2)
     tiny = [t for t in TINY if t not in ("--threads", "1")]
     common = [train, "--dev", dev, "-o", str(tmp_path / "ddp.pt"), "--patience", "20", *tiny]
-    first = torchrun(*common, "--epochs", "3", "--log-file", str(tmp_path / "log.jsonl"))
+    first = torchrun(*common, "--epochs", "3", "--keep-state", "--log-file", str(tmp_path / "log.jsonl"))
     assert first.returncode == 0, first.stderr
     assert "2 processes" in first.stderr
     # only rank 0 reports and writes
     assert first.stderr.count("model written") == 1
     assert [json.loads(l)["epoch"] for l in open(tmp_path / "log.jsonl")] == [1, 2, 3]
+    assert (tmp_path / "ddp.pt.state").exists()  # --keep-state
     resumed = torchrun(*common, "--epochs", "6", "--resume", "--log-file", str(tmp_path / "log.jsonl"))
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after epoch 3" in resumed.stderr
     assert [json.loads(l)["epoch"] for l in open(tmp_path / "log.jsonl")] == [1, 2, 3, 4, 5, 6]
+    assert not (tmp_path / "ddp.pt.state").exists()  # removed by rank 0 when the run ended
+    # each process took half of every epoch's 19 batches (10, the sampler pads), so 6 epochs are 60 steps
+    assert json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])["steps"] == 60
     load_model(tmp_path / "ddp.pt")
     assert dev_f1(tmp_path / "ddp.pt", dev) == 1.0

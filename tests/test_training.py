@@ -14,9 +14,11 @@ torch.set_num_threads(1)
 
 
 def tiny_config(**kw):
+    """A tiny model; rounds are epochs and the cap is ``epochs`` unless ``min_steps``/``eval_steps`` say otherwise."""
     model = ModelConfig(hidden=16, char_filters=8, char_dim=8, word_dim=16, casing_dim=4, dropout=0.1,
-                        crf=kw.pop("crf", True))
-    return TrainConfig(epochs=kw.pop("epochs", 12), batch_size=8, lr=0.02, lr_decay=0.0, patience=30, model=model, **kw)
+                        crf=kw.pop("crf", True), variational=kw.pop("variational", False))
+    kw = {"epochs": 12, "patience": 30, "min_steps": 0, "eval_steps": 0, **kw}
+    return TrainConfig(batch_size=8, lr=0.02, lr_decay=0.0, model=model, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,8 @@ def dev_f1(model_path, dev):
 def test_learns_the_synthetic_task_perfectly(corpus, tmp_path, crf):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
-    summary = train([train_path], out, [dev_path], tiny_config(crf=crf))
-    assert summary["best"]["dev_f1"] == 100.0
+    result = train([train_path], out, [dev_path], tiny_config(crf=crf))
+    assert result.best_dev_f1 == result.best["dev_f1"] == 100.0
     assert dev_f1(out, dev_path) == 1.0
 
 
@@ -48,8 +50,7 @@ def test_same_seed_same_run(corpus, tmp_path, regularise, threads):
     train_path, dev_path = corpus
     logs = []
     for name in ("a", "b"):
-        config = tiny_config(epochs=3, word_dropout=0.2 if regularise else 0.0)
-        config.model.variational = regularise
+        config = tiny_config(epochs=3, word_dropout=0.2 if regularise else 0.0, variational=regularise)
         torch.set_num_threads(threads)
         try:
             train([train_path], tmp_path / f"{name}.pt", [dev_path], config, log=str(tmp_path / f"{name}.log"))
@@ -67,17 +68,17 @@ def test_word_dropout_changes_training_and_still_learns(corpus, tmp_path):
     losses = {}
     for rate in (0.0, 0.1):
         log = tmp_path / f"{rate}.log"
-        summary = train([train_path], tmp_path / f"{rate}.pt", [dev_path], tiny_config(word_dropout=rate), log=str(log))
+        result = train([train_path], tmp_path / f"{rate}.pt", [dev_path], tiny_config(word_dropout=rate), log=str(log))
         losses[rate] = [json.loads(line)["loss"] for line in open(log)]
-        assert summary["best"]["dev_f1"] >= 95.0
+        assert result.best_dev_f1 >= 95.0
     assert losses[0.0][0] != losses[0.1][0]
 
 
 def test_lexicon_model_learns_and_keeps_its_lexicon(corpus, tmp_path):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
-    summary = train([train_path], out, [dev_path], tiny_config(lexicon=True))
-    assert summary["best"]["dev_f1"] == 100.0
+    result = train([train_path], out, [dev_path], tiny_config(lexicon=True))
+    assert result.best_dev_f1 == 100.0
     loaded = load_model(out)
     assert loaded.network.config.lexicon_features == 4 * len(loaded.lexicon.types) > 0
     assert len(loaded.lexicon) > 0
@@ -88,7 +89,7 @@ class StopAfter(Reporter):
     def __init__(self, epoch):
         self.epoch = epoch
 
-    def end_epoch(self, record):
+    def end_round(self, record):
         if record["epoch"] == self.epoch:
             raise KeyboardInterrupt
 
@@ -100,8 +101,10 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
         train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), reporter=StopAfter(2))
     assert (tmp_path / "cut.pt").exists()  # the best model so far survives the interruption
     load_model(tmp_path / "cut.pt")
-    summary = train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), resume=True)
-    assert summary["epochs"] == 4
+    assert (tmp_path / "cut.pt.state").exists()  # kept for --resume
+    result = train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), resume=True)
+    assert result.epochs == 4 and result.steps == 4 * 19
+    assert not (tmp_path / "cut.pt.state").exists()  # the run ended: no 85 MB left beside the model
     full = torch.load(tmp_path / "full.pt", weights_only=True)
     cut = torch.load(tmp_path / "cut.pt", weights_only=True)
     assert all(torch.equal(full["state_dict"][k], cut["state_dict"][k]) for k in full["state_dict"])
@@ -110,7 +113,8 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
 
 def test_resume_refuses_other_options(corpus, tmp_path):
     train_path, dev_path = corpus
-    train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1))
+    train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1), keep_state=True)
+    assert (tmp_path / "m.pt.state").exists()
     with pytest.raises(NerpipeError, match="options differ"):
         train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1, seed=7), resume=True)
     with pytest.raises(NerpipeError, match="nothing to resume"):
@@ -152,9 +156,9 @@ def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
 def test_case_variants_train_and_pick_on_every_casing(corpus, tmp_path):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
-    summary = train([train_path], out, [dev_path], tiny_config(epochs=6, case_variants=("lower", "upper", "title")),
-                    log=str(tmp_path / "log"))
-    best = summary["best"]
+    result = train([train_path], out, [dev_path], tiny_config(epochs=6, case_variants=("lower", "upper", "title")),
+                   log=str(tmp_path / "log"))
+    best = result.best
     assert set(best["dev_f1_by_case"]) == {"cased", "lower", "upper", "title"}
     # early stopping follows the dev data in all four casings pooled: it lies among the four
     assert min(best["dev_f1_by_case"].values()) <= best["dev_f1"] <= max(best["dev_f1_by_case"].values())
@@ -196,3 +200,135 @@ def test_lower_chars_model_spells_every_casing_alike(corpus, tmp_path):
     assert vocab.lower_chars
     assert vocab.char_ids("OSLO") == vocab.char_ids("Oslo") == vocab.char_ids("oslo")
     assert not any(c.isupper() for c in vocab.chars)
+
+
+# ---------------------------------------------------------------- frozen configs, typed result
+
+
+def test_configs_are_frozen_and_the_run_records_what_the_data_decided(corpus, tmp_path):
+    import dataclasses
+
+    train_path, dev_path = corpus
+    vectors = tmp_path / "vec.txt"
+    vectors.write_text("anna 0.5 0.25 -1\noslo 1 2 3\n")
+    config = tiny_config(epochs=1, embeddings=str(vectors), lexicon=True, sentence_case=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.epochs = 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.model.word_dim = 3
+    before = config.to_dict()
+    train([train_path], tmp_path / "m.pt", [dev_path], config)
+    assert config.to_dict() == before  # the caller's config is untouched
+    recorded = torch.load(tmp_path / "m.pt", weights_only=True)["meta"]["training"]["config"]["model"]
+    # the vectors' size, the lexicon's width and the sentence casing went into the effective config
+    assert recorded["word_dim"] == 3 and recorded["pretrained"] is True
+    assert recorded["lexicon_features"] == 4 * 3 and recorded["sentence_case"] is True
+    assert recorded == {**config.model.to_dict(), "word_dim": 3, "pretrained": True, "lexicon_features": 12,
+                        "sentence_case": True}
+
+
+def test_resume_compares_the_effective_config(corpus, tmp_path):
+    """Vectors and a lexicon change the model config the run derives; a resumed run derives the same."""
+    train_path, dev_path = corpus
+    vectors = tmp_path / "vec.txt"
+    vectors.write_text("anna 0.5 0.25 -1\noslo 1 2 3\n")
+    config = tiny_config(epochs=3, embeddings=str(vectors), lexicon=True)
+    with pytest.raises(KeyboardInterrupt):
+        train([train_path], tmp_path / "m.pt", [dev_path], config, reporter=StopAfter(1))
+    result = train([train_path], tmp_path / "m.pt", [dev_path], config, resume=True)
+    assert result.epochs == 3
+
+
+def test_result_says_why_the_run_stopped(corpus, tmp_path):
+    train_path, dev_path = corpus
+    # the synthetic task is learnt perfectly within a few epochs; then dev F1 cannot improve
+    result = train([train_path], tmp_path / "p.pt", [dev_path], tiny_config(epochs=40, patience=2))
+    assert result.stopped == "patience" and not result.still_improving
+    assert result.epochs == result.best_epoch + 2 < 40
+    assert result.best_dev_f1 == 100.0 and result.best["epoch"] == result.best_epoch
+    assert result.advice() is None
+    # one epoch: the only evaluation is the best so far, so it was still improving at the cap
+    result = train([train_path], tmp_path / "c.pt", [dev_path], tiny_config(epochs=1))
+    assert result.stopped == "max-epochs" and result.still_improving
+    assert "still improving" in result.advice() and "--min-steps" in result.advice()
+    # without dev data: the last epoch is kept, there is no dev F1, nothing to improve on
+    result = train([train_path], tmp_path / "n.pt", [], tiny_config(epochs=2))
+    assert (result.stopped, result.best_epoch, result.best_dev_f1, result.still_improving) == ("max-epochs", 2, None, False)
+    assert result.output == str(tmp_path / "n.pt") and (result.rank, result.world) == (0, 1)
+
+
+def test_checkpoint_stores_the_best_epoch_and_why_it_stopped(corpus, tmp_path):
+    train_path, dev_path = corpus
+    result = train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=40, patience=2))
+    training = torch.load(tmp_path / "m.pt", weights_only=True)["meta"]["training"]
+    assert (training["best_epoch"], training["best_dev_f1"]) == (result.best_epoch, 100.0)
+    assert training["epochs_run"] == result.epochs and training["steps_run"] == result.steps == 19 * result.epochs
+    assert (training["stopped"], training["still_improving"]) == ("patience", False)
+    assert [h["epoch"] for h in training["history"]] == list(range(1, result.epochs + 1))
+
+
+def test_warnings_reach_the_reporter(corpus, tmp_path):
+    class Collect(Reporter):
+        def __init__(self):
+            self.warnings, self.messages = [], []
+
+        def warning(self, text):
+            self.warnings.append(text)
+
+        def message(self, text):
+            self.messages.append(text)
+
+    train_path, _ = corpus
+    seen = Collect()
+    train([train_path], tmp_path / "m.pt", [], tiny_config(epochs=2), reporter=seen)
+    assert seen.warnings == [("no --dev data: nothing to stop early on, so training runs all 2 epochs (38 steps) "
+                              "and keeps the last model")]
+    assert any("19 steps an epoch; at most 2 epochs" in m for m in seen.messages)
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+def test_schedule_leaves_large_data_as_it_was():
+    """CoNLL-2003 makes about 220 steps an epoch: a round is an epoch, the cap 30 epochs,
+    and the learning rate the old per-epoch lr / (1 + 0.05 (e - 1))."""
+    from nerpipe.training import Schedule
+
+    config = TrainConfig()
+    plan = Schedule.plan(config, 220)
+    assert (plan.epochs_per_round, plan.max_epochs) == (1, 30)
+    assert all(plan.round_epochs(e) == range(e, e + 1) for e in range(1, 31))
+    assert all(plan.lr(config, e) == pytest.approx(0.003 / (1 + 0.05 * (e - 1))) for e in range(1, 31))
+    # down to eval_steps steps an epoch, and min_steps / epochs steps an epoch for the cap
+    assert Schedule.plan(config, 200).epochs_per_round == 1 and Schedule.plan(config, 200).max_epochs == 30
+
+
+def test_schedule_gives_small_data_steps_not_epochs():
+    from nerpipe.training import Schedule
+
+    config = TrainConfig()
+    plan = Schedule.plan(config, 24)  # 1,500 sentences at 64 a batch
+    assert plan.epochs_per_round == 9  # 216 steps between evaluations
+    assert plan.max_epochs == 250 and plan.max_steps == 6000
+    assert plan.round_epochs(1) == range(1, 10) and plan.round_epochs(28) == range(244, 251)  # the last round is cut
+    assert plan.round_of(9) == 1 and plan.round_of(10) == 2
+    assert plan.lr(config, 9) == config.lr and plan.lr(config, 10) == pytest.approx(config.lr / 1.05)
+    # the learning rate falls with steps, not epochs: after ~2,000 steps it is where large data has it
+    assert plan.lr(config, 90) == pytest.approx(Schedule.plan(config, 220).lr(config, 10))
+    # explicit: no step minimum, evaluate every epoch
+    plain = Schedule.plan(TrainConfig(epochs=4, min_steps=0, eval_steps=0), 24)
+    assert (plain.epochs_per_round, plain.max_epochs) == (1, 4)
+    with pytest.raises(ValueError, match="min_steps >= 0"):
+        TrainConfig(min_steps=-1)
+
+
+def test_rounds_evaluate_every_few_epochs(corpus, tmp_path):
+    train_path, dev_path = corpus
+    log = tmp_path / "log"
+    # 19 steps an epoch: a round of 40 steps is 3 epochs; a cap of 100 steps is 6 epochs, the last round cut to 3
+    result = train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1, min_steps=100, eval_steps=40),
+                   log=str(log))
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["epoch"], r["steps"]) for r in records] == [(3, 57), (6, 114)]
+    assert all("dev_f1" in r for r in records)
+    assert result.epochs == 6 and result.best_epoch in (3, 6)

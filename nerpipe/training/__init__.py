@@ -1,0 +1,44 @@
+"""Training a tagger, in parts that each do one thing:
+
+config.py       TrainConfig, the frozen record of a run's options and their defaults (no torch)
+corpus.py       reading gold sentences and checking them before the first step (no torch)
+schedule.py     rounds: when to evaluate, the learning rate, the epoch cap (no torch)
+reporter.py     Reporter, the callbacks the command line draws progress with (no torch)
+result.py       TrainResult, and reading a checkpoint's training summary (no torch)
+distributed.py  this process's rank under torchrun
+trainer.py      Trainer: model, batches, epochs, evaluation, resumable state, the loop
+run.py          train(), the entry point
+
+The torch-free parts are imported here; the rest on first use, so the command line
+can read the defaults without importing torch.
+"""
+
+from __future__ import annotations
+
+from .config import DEFAULTS, TrainConfig
+from .corpus import Corpus, GoldSentence, check_data, fingerprint, labels_of, read_corpus
+from .reporter import Reporter
+from .result import TrainResult, best_of
+from .schedule import Schedule
+
+_LAZY = {
+    "train": "run",
+    "Trainer": "trainer",
+    "make_optimizer": "trainer",
+    "TRAIN_SCHEME": "trainer",
+    "STATE_FORMAT": "trainer",
+    "Distributed": "distributed",
+    "start_distributed": "distributed",
+}
+
+__all__ = ["DEFAULTS", "STATE_FORMAT", "TRAIN_SCHEME", "Corpus", "Distributed", "GoldSentence", "Reporter", "Schedule",
+           "TrainConfig", "TrainResult", "Trainer", "best_of", "check_data", "fingerprint", "labels_of", "make_optimizer",
+           "read_corpus", "start_distributed", "train"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'nerpipe.training' has no attribute {name!r}")

@@ -1,0 +1,70 @@
+"""What a training run is asked to do: a frozen record and its defaults (no torch).
+
+The command line takes every ``train`` option's default from here, so the two cannot
+drift apart. The trainer never changes a config; what the data decides (the word
+vector size of ``--embeddings``, the lexicon's width) goes into a copy it makes with
+``dataclasses.replace`` and records in the checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from ..model_config import ModelConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # how long: at most `epochs` epochs, raised on small data to cover `min_steps`
+    # optimizer steps; dev evaluation, patience and learning-rate decay count rounds,
+    # a round being one epoch or, when an epoch is under `eval_steps` steps, the
+    # fewest whole epochs that make them (see schedule.py)
+    epochs: int = 30
+    min_steps: int = 6000
+    eval_steps: int = 200
+    patience: int = 5  # rounds without a better dev F1 before stopping
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 0.003
+    lr_decay: float = 0.05  # learning rate in round r (from 0): lr / (1 + lr_decay * r)
+    clip: float = 5.0
+    seed: int = 1
+    embeddings: str | None = None
+    init_model: str | None = None  # start from this trained model ("default": the embedded one)
+    keep_pretrained: int = 400_000
+    unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
+    word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
+    lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
+    case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
+    case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other
+    lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
+    sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
+    average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
+    sep: str = "auto"
+    token_col: int = 0
+    tag_col: int = -1
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
+        for name in ("min_steps", "eval_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
+        object.__setattr__(self, "case_variants", tuple(self.case_variants))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_options(cls, options: dict) -> TrainConfig:
+        """A config from one flat mapping of option names (the command line's), the
+        model's among them; an unknown name is a TypeError, as for a constructor."""
+        # a name both records have (sentence_case) is the run's: the trainer passes it on
+        model_names = {f.name for f in fields(ModelConfig)} - {f.name for f in fields(cls)}
+        model = {k: v for k, v in options.items() if k in model_names}
+        return cls(**{k: v for k, v in options.items() if k not in model_names}, model=ModelConfig(**model))
+
+
+DEFAULTS = TrainConfig()

@@ -1,0 +1,91 @@
+"""Training and dev data: gold sentences read from CoNLL or JSONL, and the checks that
+stop a run before its first step (no torch)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import NerpipeError
+from ..formats import ReadOptions, display_name, gold_of, read_records
+from ..schemes import check_tag, tags_to_spans
+from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class GoldSentence:
+    """A sentence to learn from: tokens, their tags, and where it was read."""
+
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Corpus:
+    sentences: tuple[GoldSentence, ...]
+    paths: tuple[str, ...]
+    tokens: int  # in all sentences
+
+    @classmethod
+    def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str]) -> Corpus:
+        return cls(tuple(sentences), tuple(paths), sum(len(s.tokens) for s in sentences))
+
+
+def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
+    """Gold sentences from CoNLL files (a tag column) or JSONL (spans), any mix.
+
+    ``role`` ("training", "dev") names the data in error messages.
+    """
+    options = ReadOptions(config.sep, config.token_col, config.tag_col)
+    sentences = []
+    for path in paths:
+        fmt, items, _ = read_records(path, "auto", options, annotated=True)
+        for item in items:
+            for tokens, tags, where, line in gold_of(item):
+                if tags is None:
+                    what = "a tag column, found only tokens" if fmt == "conll" else '"spans" (gold entities), found none'
+                    raise NerpipeError(f"{role} data needs {what}", where, line)
+                if fmt == "conll":
+                    for i, tag in enumerate(tags):
+                        check_tag(tag, where, line + i)
+                if tokens:
+                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
+    if not sentences:
+        raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
+    return Corpus.of(sentences, paths)
+
+
+def fingerprint(path: str) -> dict:
+    """What the checkpoint says about a data file: its path, SHA-256 and size."""
+    if path == "-":
+        return {"path": "<stdin>"}
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": path, "sha256": digest.hexdigest(), "bytes": os.path.getsize(path)}
+
+
+def labels_of(corpus: Corpus) -> set[str]:
+    return {label for s in corpus.sentences for _, _, label in tags_to_spans(s.tags)}
+
+
+def check_data(train: Corpus, dev: Corpus | None, base_labels: set[str] = frozenset()) -> set[str]:
+    """The training data's entity labels; an error when it has none, or when the dev
+    data has labels the model could never predict (neither the training data's nor
+    ``base_labels``, those of the model training starts from)."""
+    labels = labels_of(train)
+    if not labels:
+        first = train.sentences[0]
+        raise NerpipeError("the training data has no entities (every tag is O); is --tag-col right?", first.path, first.line)
+    if dev is not None:
+        unknown = labels_of(dev) - labels - base_labels
+        if unknown:
+            raise NerpipeError(
+                f"the dev data has labels the training data lacks: {', '.join(sorted(unknown))}; the model could never predict them"
+            )
+    return labels

@@ -1,0 +1,45 @@
+"""What a finished run reports, and how a checkpoint's training summary is read (no torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STOPPED_BY_PATIENCE = "patience"  # dev F1 stopped improving for --patience rounds
+STOPPED_AT_CAP = "max-epochs"  # the epoch cap (raised by --min-steps on small data), with or without dev
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    epochs: int  # epochs run, counting those before a --resume
+    steps: int  # optimizer steps (on each process)
+    max_epochs: int  # the cap the schedule set
+    best_epoch: int  # the epoch whose model was kept (without dev: the last)
+    best_dev_f1: float | None  # percent, None without dev data
+    best: dict  # the kept epoch's record (loss, speed, dev scores)
+    output: str
+    rank: int
+    world: int
+    stopped: str  # STOPPED_BY_PATIENCE or STOPPED_AT_CAP
+    still_improving: bool  # stopped at the cap with the last evaluation the best so far
+
+    def summary(self) -> str:
+        f1 = f", dev F1 {self.best_dev_f1:.2f}" if self.best_dev_f1 is not None else ""
+        return f"best epoch {self.best_epoch} of {self.epochs}{f1}; model written to {self.output}"
+
+    def advice(self) -> str | None:
+        """A warning when the run may have stopped too soon."""
+        if self.still_improving:
+            return (f"dev F1 was still improving when the run stopped at its cap, epoch {self.max_epochs} "
+                    f"({self.steps:,} steps): more --epochs or --min-steps may give a better model")
+        return None
+
+
+def best_of(training: dict) -> tuple[int | None, float | None]:
+    """The kept epoch and its dev F1 (None without dev) from a checkpoint's
+    ``meta["training"]``. Models trained before these were stored find them in the
+    epoch history."""
+    if "best_dev_f1" in training:
+        return training.get("best_epoch"), training["best_dev_f1"]
+    epoch = training.get("best_epoch")
+    record = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
+    return epoch, record.get("dev_f1")

@@ -1,0 +1,70 @@
+"""``train()``: the entry point that sets up a run (processes, determinism, data) and
+tears it down again."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig
+from .corpus import read_corpus
+from .distributed import start_distributed, stop_distributed
+from .reporter import Reporter
+from .result import TrainResult
+from .trainer import Trainer
+
+
+def train(
+    train_paths: Sequence[str],
+    output: str | os.PathLike,
+    dev_paths: Sequence[str] = (),
+    config: TrainConfig | None = None,
+    device: torch.device | str = "cpu",
+    resume: bool = False,
+    log: str | None = None,
+    reporter: Reporter | None = None,
+    keep_state: bool = False,
+) -> TrainResult:
+    """Train a tagger on CoNLL or JSONL files and write the best checkpoint to ``output``.
+
+    Every round also writes ``output.state`` (model, optimiser, early-stopping
+    state), from which ``resume=True`` continues an interrupted run; a run that ends
+    normally removes it unless ``keep_state``. Launched by torchrun, it trains
+    data-parallel (DistributedDataParallel); rank 0 evaluates and writes.
+    """
+    config = config or TrainConfig()
+    dist, device = start_distributed(torch.device(device))
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    if device.type == "cpu":
+        # with several threads some CPU kernels sum in a varying order; the deterministic
+        # ones cost nothing measurable here and make --seed repeatable at a given thread
+        # count (another count splits the sums differently, so its model differs)
+        torch.use_deterministic_algorithms(True)
+    reporter = (reporter or Reporter()) if dist.main else Reporter()
+    trainer = None
+    try:
+        train_data = read_corpus(train_paths, config, "training")
+        dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
+        trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
+        reporter.message(
+            f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "
+            f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
+            + (f"; {dist.world} processes" if dist.active else "")
+        )
+        reporter.message(trainer.schedule.describe())
+        result = trainer.run(Path(output), resume=resume, log_path=log, keep_state=keep_state)
+        # rank 0 may still be writing files; tearing down gloo under it aborts the process
+        dist.barrier()
+        return result
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+        if dist.active:
+            # DDP's reducer holds gloo work objects; freed at interpreter exit they abort
+            # the process, so free them while the process group still exists
+            del trainer
+            gc.collect()
+            stop_distributed(dist)
