@@ -9,7 +9,8 @@ from nerpipe.checkpoints import load_model
 from nerpipe.model import CRF_SCORES
 
 # TINY without its architecture options (--hidden, --char-filters): the base model fixes those
-ADAPT = ["--lr", "0.02", "--lr-decay", "0", "--batch-size", "8", "--dropout", "0.1", "--threads", "1"]
+ADAPT = ["--lr", "0.02", "--lr-decay", "0", "--batch-size", "8", "--dropout", "0.1", "--threads", "1",
+         "--min-steps", "0", "--eval-steps", "0"]
 assert set(ADAPT) <= set(TINY)
 
 
