@@ -1,6 +1,6 @@
 """Adapting the embedded model to another domain (WikiANN English) with a few sentences.
 
-    python benchmarks/bench_adapt.py [--sizes 500 2000] [--split dev|test] [--runs DIR] [--keep]
+    python benchmarks/bench_adapt.py [--sizes 500 2000] [--split dev|test] [--runs DIR] [--reuse] [-- TRAIN OPTIONS]
 
 For each size N, the first N sentences of WikiANN's train.txt (the ``en:`` prefix
 stripped, as its README says) train two models with `nerpipe train`'s defaults, early
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["dev", "test"], default="dev", help="WikiANN split to score on")
     parser.add_argument("--runs", type=Path, help="keep data and models here (default: a temporary folder)")
     parser.add_argument("--only", choices=["scratch", "adapted"], help="train only this kind")
+    parser.add_argument("--reuse", action="store_true", help="score the models already in --runs instead of training them "
+                                                             "(e.g. on test.txt after choosing on dev.txt)")
     parser.add_argument("train_args", nargs="*", help="extra `nerpipe train` options (after --)")
     args = parser.parse_args()
     wiki, conll = SHARED / "wikiann-en", SHARED / "conll2003"
@@ -92,11 +94,13 @@ def main() -> None:
             if args.only and kind != args.only:
                 continue
             model = work / f"{kind}{n}.pt"
-            started = time.perf_counter()
-            nerpipe("train", data, "--dev", dev, "-o", str(model), "--threads", "1", *options, *args.train_args)
-            seconds = time.perf_counter() - started
+            seconds = "-"
+            if not (args.reuse and model.exists()):
+                started = time.perf_counter()
+                nerpipe("train", data, "--dev", dev, "-o", str(model), "--threads", "1", *options, *args.train_args)
+                seconds = f"{time.perf_counter() - started:.0f}"
             info = json.loads(nerpipe("info", "--format", "json", str(model)))["training"]
-            print(f"{kind:<28} {n:>9} {seconds:>8.0f} {info['epochs_run']:>6} {f1(str(model), evaluation, True):>10.2f} "
+            print(f"{kind:<28} {n:>9} {seconds:>8} {info['epochs_run']:>6} {f1(str(model), evaluation, True):>10.2f} "
                   f"{f1(str(model), conll_valid, False):>11.2f}", flush=True)
 
 
