@@ -57,8 +57,8 @@ def main() -> None:
             "tag --threads 1": [*nerpipe, "tag", "--threads", "1", str(test)],
             f"tag --threads {cores}": [*nerpipe, "tag", "--threads", str(cores), str(test)],
             f"tag --workers {cores}": [*nerpipe, "tag", "--workers", str(cores), str(test)],
-            "train 1 epoch --threads 1": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1", "--threads", "1"],
-            f"train 1 epoch --threads {cores}": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1",
+            "train 1 epoch --threads 1": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1", "--min-steps", "0", "--threads", "1"],
+            f"train 1 epoch --threads {cores}": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1", "--min-steps", "0",
                                                  "--threads", str(cores)],
         }
         print(f"{'case':<28}" + "".join(f"{f'{b} busy':>10}" for b in args.busy), flush=True)

@@ -236,7 +236,7 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--keep-pretrained", type=click.IntRange(0), default=TRAINING.keep_pretrained, show_default=True,
               help="Also keep this many of the most frequent pretrained words not in the training data "
                    "(the model grows by about N x dim bytes).")
-@click.option("--init-model", metavar="default|MODEL",
+@click.option("--init-model", metavar="default|MODEL", default=TRAINING.init_model,
               help="Start from a trained model (default: the embedded English one) and adapt it to TRAIN: its weights, "
                    "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
 @click.option("--epochs", type=click.IntRange(1), default=TRAINING.epochs, show_default=True,
