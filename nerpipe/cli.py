@@ -207,10 +207,10 @@ def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
 
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
-THREADS = click.option("--threads", type=click.IntRange(1), help="CPU threads for torch (default: torch's choice).")
-TAG_THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
-                           help="CPU threads for torch. One thread is as fast as several on an idle machine and much "
-                                "faster on a busy one (benchmarks/bench_threads.py); use --workers for more cores.")
+THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                       help="CPU threads for torch. One is about as fast as more on an idle machine and far faster on a busy "
+                            "one (benchmarks/bench_threads.py), and gives the same model on any machine; use --workers (tag) "
+                            "or torchrun (train) for more cores.")
 
 
 def _setup_torch(device: str, threads: int | None):
@@ -219,8 +219,7 @@ def _setup_torch(device: str, threads: int | None):
 
     from .device import resolve_device
 
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     try:
         return resolve_device(device)
     except UsageError as err:
@@ -370,7 +369,7 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
               help="CPU worker processes (one thread each); output order is kept.")
 @SEP
 @DEVICE
-@TAG_THREADS
+@THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
         verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).

@@ -191,4 +191,6 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
         if framing is not None:
             yield framing.footer()
     finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
+        # on Ctrl-C too: wait for the blocks in flight (workers ignore SIGINT and finish them), so
+        # no executor thread is left writing to a closed pipe while Python exits
+        pool.shutdown(wait=True, cancel_futures=True)
