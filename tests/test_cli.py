@@ -1,6 +1,5 @@
 """The command as a whole: help, version, exit codes, pipes, start-up cost."""
 
-import os
 import signal
 import subprocess
 import sys

@@ -4,7 +4,6 @@ import random
 import subprocess
 import sys
 
-import pytest
 
 import synthetic
 from conftest import run_cli

@@ -87,8 +87,10 @@ class ConllReader:
                 skipping = True
                 continue
             text = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
-            if text.startswith(BOM):
-                # a byte-order mark opens a file, or a line of files joined with cat: not data
+            if text.startswith(BOM) and not pending and text[1:2] not in (" ", "\t"):
+                # A byte-order mark opening a file, or a block of files joined with cat, is
+                # not data. One inside a sentence, or standing alone before a separator (the
+                # whole token is U+FEFF, ZERO WIDTH NO-BREAK SPACE), is kept as text.
                 text = text[1:]
             if not text.strip(" \t"):
                 yield from flush()
