@@ -22,7 +22,6 @@ import gc
 import dataclasses
 import io
 import os
-import resource
 import statistics
 import subprocess
 import sys

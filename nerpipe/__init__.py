@@ -8,7 +8,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .analysis import ErrorAnalysis, ErrorAnalyzer, Example, pair_entities
 from .errors import NerpipeError
 from .formats import Doc, Marker, Sentence, doc_to_json, format_sentence, read_conll, read_jsonl, read_paragraphs
 from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
@@ -16,6 +15,10 @@ from .scoring import Score, conlleval_chunks, score_files, score_pairs
 from .tokenize import tokenize, tokenize_sentences
 
 _LAZY = {
+    "ErrorAnalysis": "analysis",
+    "ErrorAnalyzer": "analysis",
+    "Example": "analysis",
+    "pair_entities": "analysis",
     "train": "training",
     "TrainConfig": "training",
     "TrainResult": "training",

@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .analysis import ErrorAnalysis, ErrorAnalyzer, Example
 from .errors import NerpipeError
 from .formats import ConllReader, Sentence, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tag, convert_tags, split_tag
+
+if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --help` stays quick
+    from .analysis import ErrorAnalysis, ErrorAnalyzer
 
 Chunk = tuple[int, int, str]
 
@@ -240,6 +243,8 @@ def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]]
            analyzer: ErrorAnalyzer | None = None) -> Score:
     """:func:`score_pairs` over ``(gold_tags, pred_tags, sentence)``; ``analyzer`` (which
     needs the sentences) also gets each sentence's chunks."""
+    if analyzer is not None:
+        from .analysis import Example
     if strict:
         items = list(items)
         golds, preds = [list(g) for g, _, _ in items], [list(p) for _, p, _ in items]
@@ -328,7 +333,11 @@ def score_files(
     ``errors``: also analyse the errors (:mod:`nerpipe.analysis`) in the same pass,
     into ``Score.errors``, keeping the ``top`` most frequent ones.
     """
-    analyzer = ErrorAnalyzer() if errors else None
+    analyzer = None
+    if errors:
+        from .analysis import ErrorAnalyzer
+
+        analyzer = ErrorAnalyzer()
     fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
     if fmt == "jsonl":
         pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
@@ -386,6 +395,8 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     the gold records' spans against the predicted records' (same texts, in order).
     Token accuracy counts the gold record's tokens. ``analyzer`` also gets each record.
     """
+    if analyzer is not None:
+        from .analysis import Example
     score = Score(mode="character offsets")
     gold_it = iter(gold)
     pred_it = iter(pred) if pred is not None else None

@@ -17,12 +17,9 @@ from typing import Any, NamedTuple
 from ..schemes import Scheme, spans_to_tags
 from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
-from .html import HtmlWriter
 from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
-from .pretty import PrettyWriter
 from .source import LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs
-from .tsv import TsvWriter
 from .writer import Writer
 
 
@@ -65,6 +62,25 @@ def _conll_parse(lines, name, options: ReadOptions):
     return ConllReader(options.sep, options.token_col, options.tag_col, on_error=options.on_error).parse(lines, name)
 
 
+# the writers for people are imported when chosen: `nerpipe --help` stays quick
+def _pretty(o: WriteOptions) -> Writer:
+    from .pretty import PrettyWriter
+
+    return PrettyWriter(o.scores)
+
+
+def _html(o: WriteOptions) -> Writer:
+    from .html import HtmlWriter
+
+    return HtmlWriter(o.labels)
+
+
+def _tsv(o: WriteOptions) -> Writer:
+    from .tsv import TsvWriter
+
+    return TsvWriter()
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
@@ -76,11 +92,11 @@ FORMATS: dict[str, Format] = {
         Format("lines", "plain text, one record per line (a document, a title, a name)",
                lambda lines, name, o: parse_lines(lines, name)),
         Format("pretty", "text with each entity highlighted in its type's colour and labelled, to read on a terminal",
-               writer=lambda o: PrettyWriter(o.scores)),
+               writer=_pretty),
         Format("html", "one self-contained web page, entities marked in their type's colour (displaCy style)",
-               writer=lambda o: HtmlWriter(o.labels)),
+               writer=_html),
         Format("tsv", "one entity per line: source, line, start, end, label, score, text (with a header line)",
-               writer=lambda o: TsvWriter()),
+               writer=_tsv),
     )
 }
 INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.parse is not None)

@@ -9,19 +9,25 @@ distributed.py  this process's rank under torchrun
 trainer.py      Trainer: model, batches, epochs, evaluation, resumable state, the loop
 run.py          train(), the entry point
 
-The torch-free parts are imported here; the rest on first use, so the command line
-can read the defaults without importing torch.
+Only the config is imported here; the rest on first use, so the command line can
+read the defaults quickly and without importing torch.
 """
 
 from __future__ import annotations
 
 from .config import DEFAULTS, TrainConfig
-from .corpus import Corpus, GoldSentence, check_data, fingerprint, labels_of, read_corpus
-from .reporter import Reporter
-from .result import TrainResult, best_of
-from .schedule import Schedule
 
 _LAZY = {
+    "Corpus": "corpus",
+    "GoldSentence": "corpus",
+    "check_data": "corpus",
+    "fingerprint": "corpus",
+    "labels_of": "corpus",
+    "read_corpus": "corpus",
+    "Reporter": "reporter",
+    "TrainResult": "result",
+    "best_of": "result",
+    "Schedule": "schedule",
     "train": "run",
     "Trainer": "trainer",
     "make_optimizer": "trainer",
