@@ -354,7 +354,7 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
                    "for the others).")
 @click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Drop entities whose confidence is below this (every format; in CoNLL their tokens become O).")
+              help="Drop entities whose confidence, as written with four decimals, is below this (every format; in CoNLL their tokens become O).")
 @click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
 @click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column; "
                                               "JSONL: predictions overwrite the record's spans instead of going beside them.")

@@ -67,6 +67,19 @@ def test_min_score_drops_spans(tiny_model):
     assert all_spans
     assert json.loads(tag(tiny_model, ["--min-score", "1.0"], input=text).stdout)["spans"] == [
         s for s in all_spans if s["score"] >= 1.0]
+    # a threshold read off the output keeps every span showing at least that score
+    for threshold in sorted({s["score"] for s in all_spans}):
+        kept = json.loads(tag(tiny_model, ["--min-score", str(threshold)], input=text).stdout)["spans"]
+        assert kept == [s for s in all_spans if s["score"] >= threshold]
+
+
+def test_min_score_compares_scores_as_written():
+    from nerpipe.formats import Annotation, filter_annotation
+
+    spans = [(0, 1, "PER"), (2, 3, "LOC"), (4, 5, "ORG")]
+    ann = Annotation(spans, [0.50196, 0.50194, 0.99996])
+    assert filter_annotation(ann, 0.502).spans == [spans[0], spans[2]]  # written 0.502, 0.5019, 1.0
+    assert filter_annotation(ann, 1.0).spans == [spans[2]]
 
 
 def test_order_is_kept_with_shuffled_lengths(tiny_model, tmp_path):

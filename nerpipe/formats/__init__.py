@@ -20,7 +20,7 @@ from .doc import ALIGN_MODES, Doc, align_spans, make_doc
 from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
 from .source import LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs
-from .writer import Writer
+from .writer import SCORE_DECIMALS, Writer
 
 
 class Annotation(NamedTuple):
@@ -184,16 +184,19 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
 
 
 def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset[str] | None = None) -> Annotation:
-    """Only the spans scoring at least ``min_score`` and with one of ``labels`` (None: any)."""
+    """Only the spans scoring at least ``min_score`` and with one of ``labels`` (None: any).
+
+    A score is compared as written (four decimals), so a threshold read off the output, or
+    suggested by ``score --errors``, keeps every span that shows at least that score."""
     scores = ann.scores if ann.scores is not None else [1.0] * len(ann.spans)
     kept = [(span, score) for span, score in zip(ann.spans, scores)
-            if score >= min_score and (labels is None or span[2] in labels)]
+            if round(score, SCORE_DECIMALS) >= min_score and (labels is None or span[2] in labels)]
     return Annotation([k[0] for k in kept], [k[1] for k in kept] if ann.scores is not None else None)
 
 
 __all__ = [
     "ALIGN_MODES", "Annotation", "DOCSTART", "Doc", "FORMATS", "Format", "INPUT_FORMATS", "LineSource", "Marker",
-    "OUTPUT_FORMATS", "ReadOptions", "Writer", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
+    "OUTPUT_FORMATS", "ReadOptions", "SCORE_DECIMALS", "Writer", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
     "display_name", "doc_to_json", "filter_annotation", "format_sentence", "gold_of", "make_doc", "open_input",
     "parse_jsonl", "parse_lines", "parse_paragraphs", "parse_record", "read_conll", "read_jsonl", "read_lines",
     "read_paragraphs", "read_records", "sentence_to_doc", "sentences_of", "sentences_only", "strip_eol",

@@ -22,7 +22,7 @@ from ..schemes import tags_to_spans
 from .conll import Marker, Sentence
 from .doc import Doc, make_doc
 from .source import BOM, OnError
-from .writer import Writer
+from .writer import SCORE_DECIMALS, Writer
 
 
 def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
@@ -116,7 +116,7 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
         span: dict[str, Any] = {"start": doc.tokens[first][0], "end": doc.tokens[end - 1][1],
                                 "token_start": first, "token_end": end - 1, "label": label}
         if scores is not None:
-            span["score"] = round(float(scores[k]), 4)
+            span["score"] = round(float(scores[k]), SCORE_DECIMALS)
         out_spans.append(span)
     if field != "spans" and doc.spans is not None:
         record["spans"] = [{"start": doc.tokens[s][0], "end": doc.tokens[e - 1][1], "token_start": s, "token_end": e - 1,

@@ -18,7 +18,7 @@ written ``\\\\``, ``\\t``, ``\\n`` and ``\\r``, so every entity stays one line o
 from __future__ import annotations
 
 from .view import item_to_view
-from .writer import Writer
+from .writer import SCORE_DECIMALS, Writer
 
 COLUMNS = ("source", "line", "start", "end", "label", "score", "text")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -41,5 +41,5 @@ class TsvWriter(Writer):
         source = escape_field(view.path)
         return "".join(
             f"{source}\t{e.line}\t{e.start}\t{e.end}\t{escape_field(e.label)}\t"
-            f"{'' if e.score is None else f'{e.score:.4f}'}\t{escape_field(view.text[e.start:e.end])}\n"
+            f"{'' if e.score is None else f'{e.score:.{SCORE_DECIMALS}f}'}\t{escape_field(view.text[e.start:e.end])}\n"
             for e in view.entities)

@@ -15,6 +15,8 @@ A writer turns records into text, a record at a time, so output streams:
 
 from __future__ import annotations
 
+SCORE_DECIMALS = 4  # a score as JSONL and TSV write it; --min-score compares scores as written
+
 
 class Writer:
     wants_scores = False
