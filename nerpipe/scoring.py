@@ -14,6 +14,7 @@ recall is 0 when there is no gold entity, F1 is 0 when both are 0.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -412,7 +413,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record', g.path, g.line)
         gold_spans, (pred_spans, scores) = g.char_spans(g.spans), _predicted(p, with_scores=analyzer is not None)
-        score.add(_token_labels(g, gold_spans), _token_labels(g, pred_spans), gold_spans, pred_spans)
+        score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:
             analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))
     if pred_it is not None:
@@ -422,10 +423,16 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     return score
 
 
-def _token_labels(doc, spans) -> list[str]:
-    labels = ["O"] * len(doc.tokens)
+def _token_tags(doc, spans) -> list[str]:
+    """Each token's IOB2 tag under ``spans`` (a token is inside a span when it lies
+    wholly within it), so that token accuracy counts B and I as CoNLL scoring does."""
+    tags = ["O"] * len(doc.tokens)
+    starts = [start for start, _ in doc.tokens]
     for start, end, label in spans:
-        for i, (s, e) in enumerate(doc.tokens):
-            if s >= start and e <= end:
-                labels[i] = label
-    return labels
+        i = bisect_left(starts, start)
+        prefix = "B-"
+        while i < len(tags) and doc.tokens[i][1] <= end:
+            tags[i] = prefix + label
+            prefix = "I-"
+            i += 1
+    return tags

@@ -215,3 +215,15 @@ def test_html_page_renders_in_a_real_browser(tmp_path):
     assert all(m.iter("span") for m in marks)  # every mark carries its label
     image = read_png(screenshot(page, tmp_path / "errors.png", width=800, height=600))
     assert len(image.colours()) > 50  # drawn, not blank
+
+
+def test_token_accuracy_is_the_same_from_jsonl_and_conll(tmp_path):
+    # two people side by side, predicted as one: the second token's tag is wrong (B- against I-)
+    (tmp_path / "g.conll").write_text("Ann B-PER\nBob B-PER\nmet O\nEve B-PER\n")
+    (tmp_path / "p.conll").write_text("Ann B-PER\nBob I-PER\nmet O\nEve B-PER\n")
+    (tmp_path / "p.jsonl").write_text(jsonl_record("Ann Bob met Eve", [(0, 3, "PER"), (4, 7, "PER"), (12, 15, "PER")],
+                                                   [(0, 7, "PER", 0.9), (12, 15, "PER", 0.9)]))
+    conll = json.loads(run_cli(["score", "--format", "json", str(tmp_path / "g.conll"), str(tmp_path / "p.conll")]).stdout)
+    jsonl = json.loads(run_cli(["score", "--format", "json", str(tmp_path / "p.jsonl")]).stdout)
+    assert conll["accuracy"] == jsonl["accuracy"] == 0.75
+    assert (conll["correct"], conll["predicted"], conll["support"]) == (jsonl["correct"], jsonl["predicted"], jsonl["support"]) == (1, 2, 3)
