@@ -179,6 +179,20 @@ def test_detect_format():
     assert detect_format(["Paris\n", "is\n", "nice\n", "\n", "Yes\n"])[0] == "conll"  # tokens only
     assert detect_format(["Hello\n", "world\n"])[0] == "text"
     assert detect_format([])[0] == "text"
+    # CoNLL with a broken line near the top is still CoNLL: the reader then says where
+    broken = ["Paris B-LOC\n", "is O c\n", "nice O\n"]
+    assert detect_format(broken) == ("conll", "2 of the first 3 lines have columns ending in a tag")
+    assert detect_format(["Paris is nice.\n", "Call me O\n"])[0] == "text"
+
+
+def test_a_conll_file_name_settles_a_doubtful_format(tmp_path):
+    from nerpipe.formats import open_input
+
+    (tmp_path / "a.conll").write_text("Paris\tB-LOC\tx y\nis\n")
+    (tmp_path / "a.txt").write_text("Paris\tB-LOC\tx y\nis\n")
+    found, why, _, _ = open_input(str(tmp_path / "a.conll"))
+    assert (found, why.split(" (")[0]) == ("conll", "the file is named *.conll")
+    assert open_input(str(tmp_path / "a.txt"))[0] == "text"
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\x00", blacklist_categories=("Cs",)), max_size=8),

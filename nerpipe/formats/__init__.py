@@ -125,6 +125,9 @@ def gold_of(item) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
     return []
 
 
+CONLL_SUFFIXES = frozenset({"conll", "conll03", "conllu", "iob", "iob1", "iob2", "bio", "bioes", "iobes"})
+
+
 def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     """Decide between text, conll and jsonl from the first lines; return it and why."""
     from ..schemes import is_valid_tag
@@ -139,8 +142,12 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     if first.split()[0] == DOCSTART:
         return "conll", "the first line is -DOCSTART-"
     block = [b for b in body if not b.startswith("#")][:20]
-    if block and all(len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block):
+    tagged = [len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block]
+    if block and all(tagged):
         return "conll", "every line of the first block has columns ending in a tag"
+    if block and tagged[0] and 2 * sum(tagged) >= len(block):
+        # CoNLL with a broken line near the top: read as CoNLL, so the reader says where
+        return "conll", f"{sum(tagged)} of the first {len(block)} lines have columns ending in a tag"
     if len(block) >= 3 and all(len(b.split()) == 1 for b in block):
         blank = any(not strip_eol(line)[0].strip() for line in lines[: len(lines) - 1])
         if blank or any(not any(c.isalnum() for c in b) for b in block):
@@ -165,6 +172,9 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
         if len(head) >= peek or (len(head) >= 1 and source.idle()):
             break
     found, why = detect_format([text for _, text in head if text is not None])
+    suffix = path.removesuffix(".gz").rpartition(".")[2].lower()
+    if found == "text" and suffix in CONLL_SUFFIXES:
+        found, why = "conll", f"the file is named *.{suffix} ({why[0].lower() + why[1:]})"
     return found, why, itertools.chain(head, lines), source
 
 
