@@ -121,6 +121,16 @@ def test_resume_refuses_other_options(corpus, tmp_path):
         train([train_path], tmp_path / "other.pt", [dev_path], tiny_config(epochs=1), resume=True)
 
 
+def test_resume_refuses_other_data(corpus, tmp_path):
+    train_path, dev_path = corpus
+    (tmp_path / "train.conll").write_text(open(train_path).read())
+    train([str(tmp_path / "train.conll")], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1), keep_state=True)
+    with open(tmp_path / "train.conll", "a") as f:
+        f.write("\nOslo B-LOC\n")
+    with pytest.raises(NerpipeError, match="cannot resume: the training data changed since the interrupted run"):
+        train([str(tmp_path / "train.conll")], tmp_path / "m.pt", [dev_path], tiny_config(epochs=2), resume=True)
+
+
 def test_configuration_errors(tmp_path, corpus):
     train_path, _ = corpus
     (tmp_path / "o.conll").write_text("a O\nb O\n")

@@ -1,5 +1,7 @@
 """train --init-model: a trained model grown to new words and labels, then trained on."""
 
+import shutil
+
 import pytest
 import torch
 
@@ -90,3 +92,15 @@ def test_the_run_sets_dropout_and_library_options_that_cannot_apply_are_errors(t
     assert config.dropout == 0.3 and config.variational
     with pytest.raises(NerpipeError, match="cannot go with --lexicon"):
         train([data], tmp_path / "w.pt", config=TrainConfig(init_model=str(tiny_model), lexicon=True, epochs=1))
+
+
+def test_resume_refuses_a_changed_base_model(tiny_model, tmp_path):
+    train = synthetic.write(tmp_path / "more.conll", 40, seed=5)
+    base = tmp_path / "base.pt"
+    shutil.copy(tiny_model, base)
+    args = ["train", train, "-o", str(tmp_path / "a.pt"), "--init-model", str(base), *ADAPT]
+    assert run_cli([*args, "--epochs", "1", "--keep-state"]).exit_code == 0
+    base.write_bytes((tmp_path / "a.pt").read_bytes())  # another model in the base's place
+    result = run_cli([*args, "--epochs", "2", "--resume"])
+    assert result.exit_code == 1
+    assert "cannot resume: the --init-model file changed since the interrupted run" in result.stderr

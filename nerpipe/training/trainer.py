@@ -30,6 +30,7 @@ from .schedule import Schedule
 
 TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
 STATE_FORMAT = "nerpipe-train-state"
+_INPUT_NAMES = {"train_files": "the training data", "dev_files": "the dev data", "init_model": "the --init-model file"}
 # options a resumed run may change: it may run longer, or be more patient
 RESUMABLE_CHANGES = ("epochs", "min_steps", "patience")
 
@@ -57,11 +58,12 @@ class Trainer:
                  dist: Distributed | None = None):
         self.config, self.train_data, self.dev_data, self.device, self.reporter = config, train, dev, device, reporter
         self.dist = dist or Distributed()
-        base = None
+        base, self.base_digest = None, None
         if config.init_model:
-            from ..transfer import read_base
+            from ..transfer import read_base, resolve_base
 
             base = read_base(config.init_model)
+            self.base_digest = fingerprint(resolve_base(config.init_model))["sha256"]
         labels = check_data(train, dev, set(base.labels) if base is not None else set())
         self.scheme = detect_scheme(s.tags for s in train.sentences)
         # the data as written, then each casing variant: the model sees them all alike
@@ -299,10 +301,18 @@ class Trainer:
         """The options a resumed run must share."""
         return json.dumps({k: v for k, v in self.config.to_dict().items() if k not in RESUMABLE_CHANGES}, sort_keys=True)
 
+    def _inputs(self) -> dict:
+        """What a resumed run must read again, by content: the data files and the base model."""
+        inputs = {kind: [f.get("sha256") for f in files] for kind, files in self.files.items()}
+        if self.base_digest is not None:
+            inputs["init_model"] = self.base_digest
+        return inputs
+
     def state_dict(self) -> dict:
         return {
             "format": STATE_FORMAT,
             "config": self._resumable_config(),
+            "inputs": json.dumps(self._inputs(), sort_keys=True),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "average": self.average.state_dict() if self.average is not None else {},
@@ -327,6 +337,12 @@ class Trainer:
                                "train again without --resume", str(path))
         if state["config"] != self._resumable_config():
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
+        if "inputs" in state:  # (a state written before inputs were recorded is taken on trust)
+            saved, now = json.loads(state["inputs"]), self._inputs()
+            changed = [_INPUT_NAMES[kind] for kind in now if saved.get(kind) != now[kind]]
+            if changed:
+                raise NerpipeError(f"cannot resume: {' and '.join(changed)} changed since the interrupted run; "
+                                   "pass the same files, or train again without --resume", str(path))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
         if self.average is not None:
