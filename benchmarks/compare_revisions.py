@@ -5,8 +5,8 @@
 
 The benchmark scripts print one `name value` figure per line; this runs BENCH from a
 detached git worktree of REVISION (its own copy of the script and the package) and from
-this tree, in turns (base, this, base, this, ...) so that the machine's load falls on
-both alike, and prints each figure's median for both, with this tree's ratio to the base.
+this tree, in turns (base, this, this, base, base, this, ...: neither side always goes
+first) so that the machine's load falls on both alike, and prints each figure's median for both, with this tree's ratio to the base.
 A figure only one side prints is listed without a ratio. The worktree is removed at the
 end unless --keep is given. REVISION may also be a folder holding a checkout (say, a
 worktree whose old benchmark needed a fix), used as it is. The worktree lies outside this one, so give data paths
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,12 +26,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURE = re.compile(r"^([A-Za-z_][\w.]*)\s+(-?\d+(?:\.\d+)?)\s*$")
+FIGURE = re.compile(r"^([A-Za-z_][\w.]*)\s+(-?\d+(?:\.\d+)?)(?:\s+\(.*\))?\s*$")  # name value [(comment)]
 
 
 def run_once(tree: Path, bench: str, args: list[str]) -> dict[str, float]:
     # PYTHONPATH puts the tree's own package ahead of the editable install's path entry
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")])))
     where = subprocess.run([sys.executable, "-c", "import nerpipe; print(nerpipe.__file__)"], cwd=tree, env=env,
                            capture_output=True, text=True, check=True).stdout.strip()
     if not where.startswith(str(tree)):
@@ -39,7 +40,20 @@ def run_once(tree: Path, bench: str, args: list[str]) -> dict[str, float]:
                           capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"compare_revisions: {bench} failed in {tree} (exit {done.returncode}):\n{done.stderr[-2000:]}")
-    return {m[1]: float(m[2]) for line in done.stdout.splitlines() if (m := FIGURE.match(line))}
+    figures = {}
+    for line in done.stdout.splitlines():
+        if m := FIGURE.match(line):
+            figures[m[1]] = float(m[2])
+        elif re.match(r"^[a-z]+_\w+\s+-?\d", line):  # looks like one, but for the tail
+            print(f"# not a figure, left out: {line}", file=sys.stderr)
+    return figures
+
+
+def absolute(arg: str) -> str:
+    """An argument naming an existing path (alone or as --opt=path), made absolute: the
+    benchmark runs in another folder."""
+    option, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    return option + eq + os.path.abspath(value) if value and os.path.exists(value) else arg
 
 
 def main() -> None:
@@ -59,14 +73,17 @@ def main() -> None:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(base), opts.revision], check=True)
     runs: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
     try:
+        args = [absolute(a) for a in opts.args]
         for round_ in range(1, opts.rounds + 1):
-            for side, tree in (("base", base), ("this", ROOT)):
-                figures = run_once(tree, opts.bench, [os.path.abspath(a) if os.path.exists(a) else a for a in opts.args])
+            order = (("base", base), ("this", ROOT))
+            for side, tree in order if round_ % 2 else order[::-1]:
+                figures = run_once(tree, opts.bench, args)
                 runs[side].append(figures)
                 print(f"# round {round_} {side}: " + ", ".join(f"{k} {v:g}" for k, v in figures.items()), flush=True)
     finally:
         if not opts.keep and not given:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+            shutil.rmtree(base.parent, ignore_errors=True)
 
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = " (with uncommitted changes)" if subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD"]).returncode else ""

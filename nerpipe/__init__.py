@@ -31,10 +31,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "ErrorAnalysis", "ErrorAnalyzer", "Example", "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
+    "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
     "conlleval_chunks", "convert_tags", "detect_scheme", "doc_to_json", "format_sentence",
     "read_conll", "read_jsonl", "read_paragraphs", "score_files", "score_pairs",
-    "pair_entities", "spans_to_tags", "tags_to_spans", "tokenize", "tokenize_sentences", *_LAZY,
+    "spans_to_tags", "tags_to_spans", "tokenize", "tokenize_sentences", *_LAZY,
 ]
 
 
@@ -44,3 +44,7 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'nerpipe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

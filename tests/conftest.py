@@ -1,15 +1,7 @@
-import os
 import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
-
-# CI explores the same examples on every run (no commit fails by the luck of the draw);
-# a local run draws new ones, and the failures it finds are replayed from .hypothesis/.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
 
 sys.path.insert(0, str(Path(__file__).parent))
 

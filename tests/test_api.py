@@ -10,10 +10,15 @@ from nerpipe.checkpoints import default_model_path
 
 
 def test_lazy_names_resolve_without_the_cli():
-    for name in nerpipe.__all__:
-        assert getattr(nerpipe, name) is not None
-    with pytest.raises(AttributeError):
-        nerpipe.no_such_thing
+    import nerpipe.training
+
+    for module in (nerpipe, nerpipe.training):
+        assert len(module.__all__) == len(set(module.__all__))
+        assert set(module.__all__) <= set(dir(module))  # lazy names too
+        for name in module.__all__:
+            assert getattr(module, name) is not None
+        with pytest.raises(AttributeError):
+            module.no_such_thing
 
 
 def test_readme_example(tiny_model, tmp_path):

@@ -188,3 +188,15 @@ def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_p
     torch.save(data, tmp_path / "old.pt")
     old = json.loads(run_cli(["info", str(tmp_path / "old.pt"), "--format", "json"]).stdout)["training"]
     assert (old["best_epoch"], old["best_dev_f1"]) == (best, 97.5)
+
+
+def test_resume_from_standard_input_checks_what_it_reads(tmp_path):
+    first = open(synthetic.write(tmp_path / "a.conll", 60, seed=1)).read()
+    other = open(synthetic.write(tmp_path / "b.conll", 60, seed=2)).read()
+    args = ["train", "-", "-o", str(tmp_path / "m.pt"), "-q", *TINY]
+    assert run_cli([*args, "--epochs", "1", "--keep-state"], input=first).exit_code == 0
+    refused = run_cli([*args, "--epochs", "2", "--resume"], input=other)
+    assert refused.exit_code == 1
+    assert "these differ from the interrupted run's: training sentences" in refused.stderr
+    resumed = run_cli([*args, "--epochs", "2", "--resume"], input=first)
+    assert resumed.exit_code == 0, resumed.stderr

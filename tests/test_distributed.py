@@ -37,3 +37,14 @@ def test_two_processes_learn_as_well_as_one_and_resume(tmp_path):
     assert json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])["steps"] == 60
     load_model(tmp_path / "ddp.pt")
     assert dev_f1(tmp_path / "ddp.pt", dev) == 1.0
+
+
+def test_a_resume_error_stops_every_rank(tmp_path):
+    """Rank 0 reads the state; its error reaches the other ranks instead of leaving them waiting."""
+    train = synthetic.write(tmp_path / "train.conll", 40, seed=1)
+    tiny = [t for t in TINY if t not in ("--threads", "1")]
+    failed = torchrun(train, "-o", str(tmp_path / "none.pt"), "--resume", *tiny)
+    assert failed.returncode != 0
+    # each rank says why (torchrun then adds its own report); no rank fails inside nerpipe
+    assert failed.stderr.count("nothing to resume") == 2
+    assert 'nerpipe/' not in failed.stderr.split("ChildFailedError")[0] and "Warning" not in failed.stderr

@@ -1,3 +1,4 @@
+import gzip
 import io
 import json
 
@@ -75,8 +76,10 @@ def test_bom_is_tolerated_and_kept():
 
 def test_a_bom_that_is_a_token_is_kept():
     # U+FEFF as a whole token, or inside a sentence, is text (ZERO WIDTH NO-BREAK SPACE)
-    items = parse("\ufeff O\n\ufeffx B-PER\n\n\ufeff\tO\n", sep="auto")
-    assert [s.tokens for s in items if isinstance(s, Sentence)] == [("\ufeff", "\ufeffx"), ("\ufeff",)]
+    items = parse("a O\n\n\ufeff O\n\ufeffx B-PER\n\n\ufeff\tO\n", sep="auto")
+    assert [s.tokens for s in items if isinstance(s, Sentence)] == [("a",), ("\ufeff", "\ufeffx"), ("\ufeff",)]
+    # on line 1 it is the file's byte-order mark, whatever follows
+    assert parse("\ufeff  Paris B-LOC\nis O\n")[0].tokens == ("Paris", "is")
     # ... while one opening a file or a block of joined files is a marker
     items = parse("\ufeffa O\n\n\ufeffb O\nc O\n")
     assert [s.tokens for s in items if isinstance(s, Sentence)] == [("a",), ("b", "c")]
@@ -127,6 +130,7 @@ tokens = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", 
 def test_write_then_read_is_lossless(sentences, eol, sep):
     # a BOM opening a sentence's first token reads as a file marker (files joined with cat)
     assume(not any(s[0][0].startswith(BOM) and s[0][0] != BOM for s in sentences))
+    assume(not (sentences and sentences[0][0][0].startswith(BOM)))  # at the file's start: its byte-order mark
     text = "".join("".join(f"{t}{sep}{g}{eol}" for t, g in s) + eol for s in sentences)
     if sep == " " and any(t.startswith("#") for s in sentences for t, _ in s):
         pass  # still tokens: '# X' reads as a token line because its tag is valid
@@ -181,8 +185,13 @@ def test_detect_format():
     assert detect_format([])[0] == "text"
     # CoNLL with a broken line near the top is still CoNLL: the reader then says where
     broken = ["Paris B-LOC\n", "is O c\n", "nice O\n"]
-    assert detect_format(broken) == ("conll", "2 of the first 3 lines have columns ending in a tag")
+    assert detect_format(broken) == ("conll", "2 of the first 3 lines have 2 columns ending in a tag")
+    # ... while prose whose lines end in something like a tag stays prose
     assert detect_format(["Paris is nice.\n", "Call me O\n"])[0] == "text"
+    assert detect_format(["We drove up I-95\n", "It was late.\n"])[0] == "text"
+    assert detect_format(["Chapter O\n", "It was a dark night.\n", "Or was it?\n"])[0] == "text"
+    assert detect_format(["Take I-95\n", "then I-40 and B-52\n", "He said no.\n"])[0] == "text"  # widths differ
+    assert detect_format(["a O\n", "b X O\n", "c O\n"])[0] == "conll"  # one line a column too wide
 
 
 def test_a_conll_file_name_settles_a_doubtful_format(tmp_path):
@@ -193,6 +202,8 @@ def test_a_conll_file_name_settles_a_doubtful_format(tmp_path):
     found, why, _, _ = open_input(str(tmp_path / "a.conll"))
     assert (found, why.split(" (")[0]) == ("conll", "the file is named *.conll")
     assert open_input(str(tmp_path / "a.txt"))[0] == "text"
+    (tmp_path / "toks.bio.gz").write_bytes(gzip.compress(b"Paris\nis\nnice\nand\nsunny\n"))  # a list, but named CoNLL
+    assert open_input(str(tmp_path / "toks.bio.gz"))[0] == "conll"
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\x00", blacklist_categories=("Cs",)), max_size=8),

@@ -182,3 +182,16 @@ def test_bad_tag_is_located(tmp_path):
     (tmp_path / "f").write_text("a O O\nb B-PER PERSON\n")
     with pytest.raises(NerpipeError, match=r"f:2: tag 'PERSON' fits no tag scheme"):
         score_files(str(tmp_path / "f"))
+
+
+def test_jsonl_token_tags_are_iob2_over_whole_tokens():
+    from types import SimpleNamespace
+
+    from nerpipe.scoring import _token_tags
+
+    doc = SimpleNamespace(tokens=[(0, 3), (4, 7), (8, 11), (12, 15), (16, 18)])  # "Ann Bob met Eve ok"
+    # adjacent entities of a type start with B- each; a span ending inside a token leaves it O
+    assert _token_tags(doc, [(0, 3, "PER"), (4, 7, "PER"), (12, 17, "ORG")]) == ["B-PER", "B-PER", "O", "B-ORG", "O"]
+    assert _token_tags(doc, [(0, 7, "PER"), (8, 18, "LOC")]) == ["B-PER", "I-PER", "B-LOC", "I-LOC", "I-LOC"]
+    assert _token_tags(doc, [(1, 3, "PER")]) == ["O"] * 5  # starts inside a token
+    assert _token_tags(SimpleNamespace(tokens=[]), [(0, 3, "PER")]) == []

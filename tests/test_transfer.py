@@ -103,4 +103,4 @@ def test_resume_refuses_a_changed_base_model(tiny_model, tmp_path):
     base.write_bytes((tmp_path / "a.pt").read_bytes())  # another model in the base's place
     result = run_cli([*args, "--epochs", "2", "--resume"])
     assert result.exit_code == 1
-    assert "cannot resume: the --init-model file changed since the interrupted run" in result.stderr
+    assert "cannot resume: these differ from the interrupted run's: --init-model file (" in result.stderr

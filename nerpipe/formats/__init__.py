@@ -10,6 +10,7 @@ module and one entry below. What a writer does is in :mod:`.writer`.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -125,7 +126,7 @@ def gold_of(item) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
     return []
 
 
-CONLL_SUFFIXES = frozenset({"conll", "conll03", "conllu", "iob", "iob1", "iob2", "bio", "bioes", "iobes"})
+CONLL_SUFFIXES = frozenset({"conll", "conll03", "iob", "iob1", "iob2", "bio", "bioes", "iobes"})  # names that mean CoNLL columns
 
 
 def detect_format(lines: Sequence[str]) -> tuple[str, str]:
@@ -145,9 +146,11 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     tagged = [len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block]
     if block and all(tagged):
         return "conll", "every line of the first block has columns ending in a tag"
-    if block and tagged[0] and 2 * sum(tagged) >= len(block):
-        # CoNLL with a broken line near the top: read as CoNLL, so the reader says where
-        return "conll", f"{sum(tagged)} of the first {len(block)} lines have columns ending in a tag"
+    width, count = Counter(len(b.split()) for b, t in zip(block, tagged) if t).most_common(1)[0] if any(tagged) else (0, 0)
+    if len(block) >= 3 and tagged[0] and 3 * count >= 2 * len(block):
+        # CoNLL with a broken line near the top (prose ending in "O" or "I-95" is rarely two
+        # thirds of its lines, all as wide): read as CoNLL, so the reader says where
+        return "conll", f"{count} of the first {len(block)} lines have {width} columns ending in a tag"
     if len(block) >= 3 and all(len(b.split()) == 1 for b in block):
         blank = any(not strip_eol(line)[0].strip() for line in lines[: len(lines) - 1])
         if blank or any(not any(c.isalnum() for c in b) for b in block):
@@ -173,7 +176,7 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
             break
     found, why = detect_format([text for _, text in head if text is not None])
     suffix = path.removesuffix(".gz").rpartition(".")[2].lower()
-    if found == "text" and suffix in CONLL_SUFFIXES:
+    if found in ("text", "lines") and suffix in CONLL_SUFFIXES:
         found, why = "conll", f"the file is named *.{suffix} ({why[0].lower() + why[1:]})"
     return found, why, itertools.chain(head, lines), source
 

@@ -87,10 +87,11 @@ class ConllReader:
                 skipping = True
                 continue
             text = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
-            if text.startswith(BOM) and not pending and text[1:2] not in (" ", "\t"):
+            if text.startswith(BOM) and (lineno == 1 or not pending and text[1:2] not in (" ", "\t")):
                 # A byte-order mark opening a file, or a block of files joined with cat, is
-                # not data. One inside a sentence, or standing alone before a separator (the
-                # whole token is U+FEFF, ZERO WIDTH NO-BREAK SPACE), is kept as text.
+                # not data. One inside a sentence, or standing before a separator (the whole
+                # token is U+FEFF, ZERO WIDTH NO-BREAK SPACE) after line 1, is kept as text.
+                # (A line holding only U+FEFF is a blank line: a joined file's mark.)
                 text = text[1:]
             if not text.strip(" \t"):
                 yield from flush()

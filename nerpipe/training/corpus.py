@@ -34,6 +34,14 @@ class Corpus:
     def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str]) -> Corpus:
         return cls(tuple(sentences), tuple(paths), sum(len(s.tokens) for s in sentences))
 
+    def digest(self) -> str:
+        """SHA-256 of the sentences in order, tokens and tags: what a run learns from,
+        however it was read (files, standard input, CoNLL or JSONL)."""
+        h = hashlib.sha256()
+        for s in self.sentences:
+            h.update("\x1f".join(s.tokens + s.tags).encode("utf-8", "surrogatepass") + b"\x1e")
+        return h.hexdigest()
+
 
 def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     """Gold sentences from CoNLL files (a tag column) or JSONL (spans), any mix.

@@ -7,6 +7,7 @@ import json
 import math
 import random
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from .schedule import Schedule
 
 TRAIN_SCHEME = Scheme.IOBES  # the model decodes in IOBES and writes the data's scheme back
 STATE_FORMAT = "nerpipe-train-state"
-_INPUT_NAMES = {"train_files": "the training data", "dev_files": "the dev data", "init_model": "the --init-model file"}
+_INPUT_NAMES = {"train": "training sentences", "dev": "dev sentences", "init_model": "--init-model file"}
 # options a resumed run may change: it may run longer, or be more patient
 RESUMABLE_CHANGES = ("epochs", "min_steps", "patience")
 
@@ -80,8 +81,12 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel
 
             # every rank built the same model from the same seed; DDP also syncs it from rank 0
-            self.step_model = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None,
-                                                      broadcast_buffers=False)  # buffers are constant (the int8 table: 20 MB)
+            with warnings.catch_warnings():
+                # torch >= 2.13 renames the option; the old name is the one every supported torch takes
+                warnings.filterwarnings("ignore", "`broadcast_buffers` is deprecated", FutureWarning)
+                self.step_model = DistributedDataParallel(
+                    self.model, device_ids=[device.index] if device.type == "cuda" else None,
+                    broadcast_buffers=False)  # buffers are constant (the int8 table: 20 MB)
         self.replaceable = np.array(
             [i >= 2 and counts.get(w, 0) == 1 and w not in known for i, w in enumerate(self.vocab.words)], dtype=bool
         )
@@ -302,11 +307,9 @@ class Trainer:
         return json.dumps({k: v for k, v in self.config.to_dict().items() if k not in RESUMABLE_CHANGES}, sort_keys=True)
 
     def _inputs(self) -> dict:
-        """What a resumed run must read again, by content: the data files and the base model."""
-        inputs = {kind: [f.get("sha256") for f in files] for kind, files in self.files.items()}
-        if self.base_digest is not None:
-            inputs["init_model"] = self.base_digest
-        return inputs
+        """What a resumed run must read again, by content: the sentences and the base model."""
+        return {"train": self.train_data.digest(), "dev": self.dev_data.digest() if self.dev_data else None,
+                "init_model": self.base_digest}
 
     def state_dict(self) -> dict:
         return {
@@ -325,24 +328,33 @@ class Trainer:
         }
 
     def load_state(self, path: Path) -> None:
-        state = None
+        state, error = None, None
         if self.dist.main:
-            if not path.exists():
-                raise NerpipeError("nothing to resume: no training state file (it is written after each round and "
-                                   "removed when a run ends, unless --keep-state)", str(path))
-            state = safe_load(path, "cpu", STATE_FORMAT)
-        state = self.dist.broadcast(state)  # rank 0's file, so nodes need no shared disk
+            try:
+                if not path.exists():
+                    raise NerpipeError("nothing to resume: no training state file (it is written after each round and "
+                                       "removed when a run ends, unless --keep-state)", str(path))
+                state = safe_load(path, "cpu", STATE_FORMAT)
+            except NerpipeError as err:
+                error = err
+        # rank 0's file, so nodes need no shared disk; its error too, so no rank waits for the others
+        state, error = self.dist.broadcast((state, error))
+        if error is not None:
+            raise error
         if "bad_rounds" not in state or "crf.transitions" in state["model"]:
             raise NerpipeError("cannot resume: this training state was written by an older nerpipe; "
                                "train again without --resume", str(path))
         if state["config"] != self._resumable_config():
             raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
-        if "inputs" in state:  # (a state written before inputs were recorded is taken on trust)
-            saved, now = json.loads(state["inputs"]), self._inputs()
-            changed = [_INPUT_NAMES[kind] for kind in now if saved.get(kind) != now[kind]]
-            if changed:
-                raise NerpipeError(f"cannot resume: {' and '.join(changed)} changed since the interrupted run; "
-                                   "pass the same files, or train again without --resume", str(path))
+        saved, now = json.loads(state.get("inputs", "{}")), self._inputs()
+        changed = [_INPUT_NAMES[kind] for kind in now if kind in saved and saved[kind] != now[kind]]
+        if self.dist.sum(float(bool(changed)))[0] and not changed:  # each rank read its own copy of the files
+            changed = ["another rank's data or --init-model file"]
+        if changed:
+            raise NerpipeError(f"cannot resume: these differ from the interrupted run's: {', '.join(changed)} (content "
+                               "or order); pass the same files, or train again without --resume", str(path))
+        if "inputs" not in state:
+            self.reporter.message(f"{path}: this training state does not record its data; resuming on trust")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
         if self.average is not None:
