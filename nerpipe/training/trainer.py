@@ -59,7 +59,7 @@ class Trainer:
                  dist: Distributed | None = None):
         self.config, self.train_data, self.dev_data, self.device, self.reporter = config, train, dev, device, reporter
         self.dist = dist or Distributed()
-        base, self.base_digest = None, None
+        base, self.base_digest, self.inputs = None, None, None
         if config.init_model:
             from ..transfer import read_base, resolve_base
 
@@ -308,8 +308,10 @@ class Trainer:
 
     def _inputs(self) -> dict:
         """What a resumed run must read again, by content: the sentences and the base model."""
-        return {"train": self.train_data.digest(), "dev": self.dev_data.digest() if self.dev_data else None,
-                "init_model": self.base_digest}
+        if self.inputs is None:  # hashed once, at the first state written or read
+            self.inputs = {"train": self.train_data.digest(), "dev": self.dev_data.digest() if self.dev_data else None,
+                           "init_model": self.base_digest}
+        return self.inputs
 
     def state_dict(self) -> dict:
         return {
