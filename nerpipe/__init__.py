@@ -9,6 +9,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import NerpipeError
+from .lazy import lazy_names
 from .formats import Doc, Marker, Sentence, doc_to_json, format_sentence, read_conll, read_jsonl, read_paragraphs
 from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from .scoring import Score, conlleval_chunks, score_files, score_pairs
@@ -38,13 +39,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'nerpipe' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -15,6 +15,7 @@ read the defaults quickly and without importing torch.
 
 from __future__ import annotations
 
+from ..lazy import lazy_names
 from .config import DEFAULTS, TrainConfig
 
 _LAZY = {
@@ -42,13 +43,4 @@ __all__ = ["DEFAULTS", "STATE_FORMAT", "TRAIN_SCHEME", "Corpus", "Distributed", 
            "read_corpus", "start_distributed", "train"]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'nerpipe.training' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
