@@ -147,6 +147,8 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep)
     _hint_if_typing([gold, pred])
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
                          gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top)
+    for warning in result.warnings():
+        _note(f"warning: {warning}")
     if fmt == "auto":
         fmt = "table" if _stdout_is_terminal() else "text"
     from .report import html_report, rich_renderables, text_report

@@ -133,6 +133,17 @@ class Score:
     def accuracy(self) -> float:
         return self.correct_tags / self.tokens if self.tokens else 0.0
 
+    def warnings(self) -> list[str]:
+        """What makes these figures look wrong for a reason other than the tagger: gold
+        and predicted entities whose types never meet (columns or label names mixed up)."""
+        gold = sorted(label for label, t in self.types.items() if t.gold)
+        predicted = sorted(label for label, t in self.types.items() if t.predicted)
+        if gold and predicted and not set(gold) & set(predicted):
+            return [f"no predicted entity type is a gold one (gold: {', '.join(gold[:8])}; predicted: "
+                    f"{', '.join(predicted[:8])}): are the right columns compared (--gold-col, --pred-col), "
+                    "and are the labels named alike?"]
+        return []
+
     @property
     def macro_f1(self) -> float:
         return sum(t.f1 for t in self.types.values()) / len(self.types) if self.types else 0.0
@@ -355,12 +366,21 @@ def score_files(
     return score
 
 
-def _predicted(doc, with_scores: bool = False) -> tuple[list[tuple[int, int, str]], list[float] | None]:
+ONE_STREAM_NEEDS = ('one input is scored only when each record holds gold "spans" and "predicted_spans" (as '
+                    '`nerpipe tag gold.jsonl` writes them); to score predictions alone, give the gold file too: '
+                    'nerpipe score GOLD PRED')
+
+
+def _predicted(doc, with_scores: bool = False, own: bool = False) -> tuple[list[tuple[int, int, str]], list[float] | None]:
     """A JSONL record's predicted entities by character offsets: ``predicted_spans`` if
     it has them (``nerpipe tag`` output beside gold spans), else ``spans``; and, if
-    asked, their scores (None unless every one has a score)."""
+    asked, their scores (None unless every one has a score). ``own``: the record is
+    also the gold one, so its ``spans`` are not predictions (that would score it
+    against itself)."""
     spans = doc.record.get("predicted_spans")
     if spans is None:
+        if own:
+            raise NerpipeError(f'no "predicted_spans" in the record: {ONE_STREAM_NEEDS}', doc.path, doc.line)
         found = doc.char_spans(doc.spans or [])
         return found, _scores(doc, doc.record.get("spans") or [], found) if with_scores else None
     if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
@@ -411,8 +431,9 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             if p.text != g.text:
                 raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
         if g.spans is None:
-            raise NerpipeError('expected gold "spans" in the record', g.path, g.line)
-        gold_spans, (pred_spans, scores) = g.char_spans(g.spans), _predicted(p, with_scores=analyzer is not None)
+            raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
+        gold_spans = g.char_spans(g.spans)
+        pred_spans, scores = _predicted(p, with_scores=analyzer is not None, own=pred_it is None)
         score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:
             analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))

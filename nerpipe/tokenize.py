@@ -1,7 +1,8 @@
 """Plain text to sentences and tokens, CoNLL-2003 style, with exact offsets (no torch).
 
 The CoNLL-2003 data splits punctuation off words, keeps abbreviations (``U.S.``,
-``Inc.``), hyphenated words, numbers (``1,000.5``, ``3-1``) and URLs whole, and
+``Inc.``), hyphenated words, numbers (``1,000.5``, ``3-1``), URLs, domain names
+(``Amazon.com``), e-mail addresses, ``@handles`` and ``#hashtags`` whole, and
 splits clitics (``do n't``, ``John 's``). One compiled regular expression does the
 scanning; every token is a ``(start, end)`` slice of the input, so
 ``text[start:end]`` is always the token itself.
@@ -30,11 +31,21 @@ _W = rf"(?:\w[{_MARK}]*)"  # a word character with any combining marks on it
 _EMOJI_TAIL = "\ufe0f\U0001f3fb-\U0001f3ff\u20e3"
 _CLITIC = r"(?:['’](?:s|re|ve|ll|d|m)|n['’]t)"
 
+# Domain names without a scheme need a known top-level domain, so "end.Then" (a missing
+# space) still splits; a path may follow, as in URLs.
+_TLDS = ("com net org edu gov mil int info biz io ai app dev co me tv us uk eu de fr it es nl be at ch se no dk fi "
+         "pl cz ru ua jp cn kr in au nz ca br mx ar za ie pt gr tr il sg hk tw").split()
+_DOMAIN = (r"(?<![\w.@])(?:\w[\w-]*(?:\.\w[\w-]*)*\.(?:" + "|".join(_TLDS) + r")"  # the top-level domain in lower case,
+           r"|[A-Z0-9][A-Z0-9-]*(?:\.[A-Z0-9][A-Z0-9-]*)*\.(?:" + "|".join(_TLDS).upper() + r"))"  # or all in capitals
+           r"(?![\w-])(?:/[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”])?")  # so "ended.In" (a missing space) still splits
+
 _TOKEN = re.compile(
     "|".join(
         [
             r"(?:https?://|ftp://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”]",  # URLs
             r"[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+",  # e-mail addresses
+            _DOMAIN,  # Amazon.com, docs.python.org/3/
+            r"(?<![\w@#])[@#](?=\w*[^\W\d_])\w+",  # @handles and #hashtags (not #1)
             r"(?:" + "|".join(ABBREVIATIONS + SHOUTED) + r")\.(?!\w)",  # known abbreviations
             r"[A-Z][a-z]\.(?:[A-Z]\.)+(?!\w)",  # Ph.D.
             r"(?:[A-Za-z]\.){2,}(?![\w])",  # U.S., e.g., U.N.

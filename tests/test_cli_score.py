@@ -227,3 +227,37 @@ def test_token_accuracy_is_the_same_from_jsonl_and_conll(tmp_path):
     jsonl = json.loads(run_cli(["score", "--format", "json", str(tmp_path / "p.jsonl")]).stdout)
     assert conll["accuracy"] == jsonl["accuracy"] == 0.75
     assert (conll["correct"], conll["predicted"], conll["support"]) == (jsonl["correct"], jsonl["predicted"], jsonl["support"]) == (1, 2, 3)
+
+
+# One stream must hold gold and predictions: `tag` output without gold, or with its
+# predictions written over the gold (--replace), once scored against itself at 100 F1.
+@pytest.mark.parametrize("tag_args, stdin", [
+    (["examples/doc.txt"], None),
+    (["--replace", "-i", "jsonl"],
+     '{"text": "Angela Merkel visited Paris.", "spans": [{"start": 0, "end": 13, "label": "ORG"}]}\n'),
+])
+def test_one_stream_without_predictions_is_an_error(tag_args, stdin):
+    tagged = run_cli(["tag", "-f", "jsonl", *tag_args], input=stdin)
+    assert tagged.exit_code == 0, tagged.stderr
+    result = run_cli(["score"], input=tagged.stdout)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith('Error: <stdin>:1: no "predicted_spans" in the record')
+    assert "nerpipe score GOLD PRED" in result.stderr
+
+
+def test_one_stream_with_gold_and_predictions_is_scored():
+    gold = '{"text": "Angela Merkel visited Paris.", "spans": [{"start": 0, "end": 13, "label": "ORG"}]}\n'
+    tagged = run_cli(["tag", "-f", "jsonl", "-i", "jsonl"], input=gold)
+    result = run_cli(["score", "--format", "json"], input=tagged.stdout)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["support"], data["predicted"], data["correct"]) == (1, 2, 0)  # PER and LOC predicted, gold says ORG
+
+
+def test_types_that_never_meet_are_warned_of():
+    # a 4-column CoNLL-2003 file whose NER column was overwritten: the chunk column is read as gold
+    replaced = "Ann NNP B-NP B-PER\nmet VB B-VP O\n\nin IN B-PP O\nOslo NNP B-NP B-LOC\n"
+    result = run_cli(["score"], input=replaced)
+    assert result.exit_code == 0
+    assert "warning: no predicted entity type is a gold one (gold: NP, PP, VP; predicted: LOC, PER)" in result.stderr
+    assert "warning" not in run_cli(["score"], input=CONLLEVAL).stderr
