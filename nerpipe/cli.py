@@ -17,6 +17,7 @@ from . import __version__
 from .errors import NerpipeError, UsageError
 from .formats import ALIGN_MODES, FORMATS, INPUT_FORMATS, OUTPUT_FORMATS
 from .recase import CASE_MIXES
+from .training.config import DEFAULT_EPOCHS
 from .training.config import DEFAULTS as TRAINING
 
 FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
@@ -211,7 +212,7 @@ DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
 THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
                        help="CPU threads for torch. One is about as fast as more on an idle machine and far faster on a busy "
-                            "one (benchmarks/bench_threads.py), and gives the same model on any machine; use --workers (tag) "
+                            "one (measured in the README, Speed), and gives the same model on any machine; use --workers (tag) "
                             "or torchrun (train) for more cores.")
 
 
@@ -240,10 +241,11 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--init-model", metavar="default|MODEL", default=TRAINING.init_model,
               help="Start from a trained model (default: the embedded English one) and adapt it to TRAIN: its weights, "
                    "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
-@click.option("--epochs", type=click.IntRange(1), default=TRAINING.epochs, show_default=True,
-              help="At most N epochs; small data may take more, see --min-steps.")
+@click.option("--epochs", type=click.IntRange(1), default=TRAINING.epochs,
+              help=f"At most N epochs. Without it: {DEFAULT_EPOCHS}, raised on small data to make --min-steps steps.")
 @click.option("--min-steps", type=click.IntRange(0), default=TRAINING.min_steps, show_default=True,
-              help="On small data, raise the epoch cap so the run may take N optimizer steps (0: the cap is --epochs).")
+              help=f"On small data, raise the default cap of {DEFAULT_EPOCHS} epochs so the run may take N optimizer steps "
+                   "(never an --epochs you give).")
 @click.option("--eval-steps", type=click.IntRange(0), default=TRAINING.eval_steps, show_default=True,
               help="A round is one epoch, or as many as make N optimizer steps when an epoch is shorter: the dev data is "
                    "evaluated, and --patience and --lr-decay count, once a round.")
@@ -296,7 +298,7 @@ def _setup_torch(device: str, threads: int | None):
 @THREADS
 @click.pass_context
 def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, case_variants, device, threads, **options):
-    """Train a BiLSTM-CRF tagger on CoNLL files.
+    """Train a BiLSTM-CRF tagger on CoNLL or JSONL files (or stdin).
 
     Keeps the model with the best dev entity F1 (conlleval) in OUTPUT, written
     atomically. OUTPUT.state, written after each round, lets --resume continue
@@ -304,7 +306,8 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
 
     A round is an epoch, or on small data as many epochs as make --eval-steps
     optimizer steps; the run stops after --patience rounds without a better dev F1,
-    or at the cap (--epochs, raised on small data to make --min-steps steps).
+    or at the cap (--epochs; without it 30, raised on small data to make
+    --min-steps steps).
     Without --dev it runs to the cap and keeps the last model.
 
     Under torchrun it trains data-parallel: gloo on CPUs, nccl on GPUs.
@@ -392,15 +395,28 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
       nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
     """
     torch_device = _setup_torch(device, threads)
-    from .checkpoints import load_model
-    from .inference import TagOptions, tag_files, tag_files_parallel
+    from .checkpoints import check_model, load_model
+    from .inference import TagOptions, resolve_labels, tag_files, tag_files_parallel
     from .progress import tag_progress
 
     def tell(name: str, chosen: str, why: str) -> None:
         if verbose:
             _note(f"{name}: reading {chosen} ({why})")
 
-    wanted = frozenset(x.strip() for x in labels.split(",") if x.strip()) if labels else None
+    if workers > 1 and torch_device.type != "cpu":
+        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    if workers == 1:
+        tagger = load_model(model, torch_device)
+        tagger.batch_size = batch_size
+        gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
+        model_tags = tagger.vocab.tags
+    else:
+        model_tags = check_model(model)["vocab"]["tags"]
+    wanted = None
+    if labels is not None:
+        wanted, notes = resolve_labels(labels.split(","), model_tags)
+        for note in notes:
+            _note(note)
     if fmt is None and _stdout_is_terminal():
         fmt = "pretty"
     options = TagOptions(input_format, fmt, min_score, tag_col if replace else None, sep, token_col,
@@ -408,12 +424,6 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     paths = list(files) or ["-"]
     if not quiet:
         _hint_if_typing(paths)
-    if workers > 1 and torch_device.type != "cpu":
-        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
-    if workers == 1:
-        tagger = load_model(model, torch_device)
-        tagger.batch_size = batch_size
-        gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     # output that goes to the screen shows its own progress
     with tag_progress(not quiet and sys.stderr.isatty() and not _stdout_is_terminal()) as on_block:
         options.on_block = on_block

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import NerpipeError
+from .errors import NerpipeError, UsageError
 from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, read_records, sentences_of
 from .schemes import Scheme, split_tag
 from .tagger import Prediction, Tagger
@@ -66,6 +66,30 @@ class TagOptions:
             types &= self.labels
         return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None,
                             scores=self.scores, labels=tuple(sorted(types)))
+
+
+def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[frozenset[str], list[str]]:
+    """The entity types of ``wanted`` as the model spells them, and notes on what was
+    taken to mean what. A type the model does not know would keep nothing, silently:
+    it is a usage error that lists the ones it knows; a difference of case only is
+    accepted (and noted)."""
+    wanted = [w.strip() for w in wanted if w.strip()]
+    if not wanted:
+        raise UsageError("--labels: expected entity types, e.g. --labels PER,ORG")
+    known = sorted({split_tag(t)[1] for t in model_tags if t != "O"})
+    by_case = {k.casefold(): k for k in known}
+    chosen, notes, unknown = set(), [], []
+    for name in wanted:
+        if name in known:
+            chosen.add(name)
+        elif name.casefold() in by_case:
+            chosen.add(by_case[name.casefold()])
+            notes.append(f"--labels {name}: read as {by_case[name.casefold()]}, as the model spells it")
+        else:
+            unknown.append(name)
+    if unknown:
+        raise UsageError(f"--labels: the model has no type {', '.join(unknown)}; it knows {', '.join(known) or 'none'}")
+    return frozenset(chosen), notes
 
 
 BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about this many tokens

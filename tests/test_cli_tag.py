@@ -190,3 +190,19 @@ def test_ctrl_c_with_workers_exits_130_quietly(tiny_model):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
+
+
+def test_labels_the_model_lacks_are_a_usage_error(tiny_model):
+    for workers in ("1", "2"):
+        result = tag(tiny_model, ["--labels", "PER,PERSON", "-f", "tsv", "-j", workers], input="Anna Berg flew.\n")
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "--labels: the model has no type PERSON; it knows LOC, ORG, PER" in result.stderr
+    assert tag(tiny_model, ["--labels", " , "], input="x\n").exit_code == 2
+
+
+def test_labels_differing_only_in_case_are_read_as_the_model_spells_them():
+    result = run_cli(["tag", "--labels", "per", "-f", "tsv", "examples/doc.txt"])
+    assert result.exit_code == 0
+    assert "--labels per: read as PER" in result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    assert rows and {row[4] for row in rows} == {"PER"}

@@ -164,13 +164,14 @@ def test_a_run_still_improving_at_the_cap_says_so(tmp_path):
 
 def test_small_data_trains_in_rounds_of_steps(tmp_path):
     """30 sentences at 8 a batch are 4 steps an epoch: a round of 10 steps is 3 epochs, and
-    --min-steps 20 raises the cap of 2 epochs to 5."""
+    --min-steps 140 raises the default cap of 30 epochs to 35."""
     data = synthetic.write(tmp_path / "t.conll", 30)
-    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", "--min-steps", "20",
-                      "--eval-steps", "10", *TINY_MODEL])
+    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--min-steps", "140",
+                      "--eval-steps", "10", "--patience", "2", *TINY_MODEL])
     assert result.exit_code == 0, result.stderr
-    assert "4 steps an epoch; at most 5 epochs (20 steps); dev every 3 epochs (12 steps)" in result.stderr
-    assert [line.split()[1] for line in result.stderr.splitlines() if line.startswith("epoch")] == ["3", "5"]
+    assert "4 steps an epoch; at most 35 epochs (140 steps); dev every 3 epochs (12 steps)" in result.stderr
+    epochs = [int(line.split()[1]) for line in result.stderr.splitlines() if line.startswith("epoch")]
+    assert epochs == list(range(3, 3 * len(epochs) + 1, 3))
 
 
 def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_path):
@@ -200,3 +201,13 @@ def test_resume_from_standard_input_checks_what_it_reads(tmp_path):
     assert "these differ from the interrupted run's: training sentences" in refused.stderr
     resumed = run_cli([*args, "--epochs", "2", "--resume"], input=first)
     assert resumed.exit_code == 0, resumed.stderr
+
+
+def test_epochs_given_are_the_cap_on_small_data(tmp_path):
+    # 38 sentences without --dev: the step minimum once raised --epochs 1 to 6,000 steps (minutes)
+    data = synthetic.write(tmp_path / "t.conll", 38)
+    log = tmp_path / "log.jsonl"
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", "--log", str(log), *TINY_MODEL])
+    assert result.exit_code == 0, result.stderr
+    assert "5 steps an epoch; at most 1 epoch (5 steps)" in result.stderr
+    assert [json.loads(line)["steps"] for line in log.read_text().splitlines()] == [5]

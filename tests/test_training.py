@@ -328,6 +328,11 @@ def test_schedule_gives_small_data_steps_not_epochs():
     # explicit: no step minimum, evaluate every epoch
     plain = Schedule.plan(TrainConfig(epochs=4, min_steps=0, eval_steps=0), 24)
     assert (plain.epochs_per_round, plain.max_epochs) == (1, 4)
+    # epochs the user gives are the cap, never raised by the step minimum (300 sentences: 5 steps an epoch)
+    assert Schedule.plan(TrainConfig(epochs=1), 5).max_epochs == 1
+    assert Schedule.plan(TrainConfig(), 5).max_epochs == 1200
+    assert Schedule.plan(TrainConfig(epochs=1), 5).describe() == "5 steps an epoch; at most 1 epoch (5 steps); dev once, at the end"
+    assert Schedule.plan(TrainConfig(epochs=1), 1).describe().startswith("1 step an epoch; at most 1 epoch (1 step)")
     with pytest.raises(ValueError, match="min_steps >= 0"):
         TrainConfig(min_steps=-1)
 
@@ -335,10 +340,14 @@ def test_schedule_gives_small_data_steps_not_epochs():
 def test_rounds_evaluate_every_few_epochs(corpus, tmp_path):
     train_path, dev_path = corpus
     log = tmp_path / "log"
-    # 19 steps an epoch: a round of 40 steps is 3 epochs; a cap of 100 steps is 6 epochs, the last round cut to 3
-    result = train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1, min_steps=100, eval_steps=40),
+    # 19 steps an epoch: a round of 40 steps is 3 epochs; a cap of 6 epochs ends the second round
+    result = train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=6, min_steps=100, eval_steps=40),
                    log=str(log))
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["epoch"], r["steps"]) for r in records] == [(3, 57), (6, 114)]
     assert all("dev_f1" in r for r in records)
     assert result.epochs == 6 and result.best_epoch in (3, 6)
+    # without epochs, the step minimum raises the default cap (30): 1,000 steps of 19 are 53 epochs
+    from nerpipe.training import Schedule
+
+    assert Schedule.plan(tiny_config(epochs=None, min_steps=1000, eval_steps=40), 19).max_epochs == 53

@@ -1,5 +1,6 @@
 """train --init-model: a trained model grown to new words and labels, then trained on."""
 
+import json
 import shutil
 
 import pytest
@@ -104,3 +105,29 @@ def test_resume_refuses_a_changed_base_model(tiny_model, tmp_path):
     result = run_cli([*args, "--epochs", "2", "--resume"])
     assert result.exit_code == 1
     assert "cannot resume: these differ from the interrupted run's: --init-model file (" in result.stderr
+
+
+def test_the_starting_model_is_scored_on_dev_and_kept_until_a_round_beats_it(tiny_model, tmp_path):
+    # training data that contradicts the base model (people and places swapped): every round scores worse
+    swapped = tmp_path / "swapped.conll"
+    with open(swapped, "w", encoding="utf-8") as f:
+        for tokens, tags in synthetic.sentences(60, seed=5):
+            tags = [t.replace("PER", "TMP").replace("LOC", "PER").replace("TMP", "LOC") for t in tags]
+            f.writelines(f"{t} {g}\n" for t, g in zip(tokens, tags))
+            f.write("\n")
+    dev = synthetic.write(tmp_path / "dev.conll", 40, seed=2)
+    out, log = tmp_path / "kept.pt", tmp_path / "log.jsonl"
+    result = run_cli(["train", str(swapped), "--dev", dev, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "3",
+                      *ADAPT, "--log", str(log)])
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["epoch"], r["steps"], r["best"]) for r in records] == [(0, 0, True), (1, 8, False), (2, 16, False), (3, 24, False)]
+    start = records[0]["dev_f1"]
+    assert f"before training, the starting model scores dev F1 {start:.2f}" in result.stderr
+    assert all(r["dev_f1"] < start for r in records[1:])
+    assert f"warning: no round beat the starting model's dev F1 ({start:.2f})" in result.stderr
+    base, kept = load_model(tiny_model), load_model(out)
+    sentences = [tokens for tokens, _ in synthetic.sentences(60, seed=9)]
+    assert [p.tags for p in kept.predict(sentences)] == [p.tags for p in base.predict(sentences)]
+    info = json.loads(run_cli(["info", "--format", "json", str(out)]).stdout)
+    assert (info["training"]["best_epoch"], info["training"]["best_dev_f1"]) == (0, start)

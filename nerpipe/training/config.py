@@ -13,13 +13,17 @@ from dataclasses import asdict, dataclass, field, fields
 from ..model_config import ModelConfig
 
 
+DEFAULT_EPOCHS = 30  # the cap when no epochs are given (raised on small data, see min_steps)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    # how long: at most `epochs` epochs, raised on small data to cover `min_steps`
-    # optimizer steps; dev evaluation, patience and learning-rate decay count rounds,
-    # a round being one epoch or, when an epoch is under `eval_steps` steps, the
-    # fewest whole epochs that make them (see schedule.py)
-    epochs: int = 30
+    # how long: at most `epochs` epochs when given; by default DEFAULT_EPOCHS, raised on
+    # small data to cover `min_steps` optimizer steps (a number the user gives is the
+    # cap, never raised); dev evaluation, patience and learning-rate decay count
+    # rounds, a round being one epoch or, when an epoch is under `eval_steps` steps,
+    # the fewest whole epochs that make them (see schedule.py)
+    epochs: int | None = None
     min_steps: int = 6000
     eval_steps: int = 200
     patience: int = 5  # rounds without a better dev F1 before stopping
@@ -47,7 +51,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
         for name in ("min_steps", "eval_steps"):
             if getattr(self, name) < 0:

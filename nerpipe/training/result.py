@@ -13,7 +13,7 @@ class TrainResult:
     epochs: int  # epochs run, counting those before a --resume
     steps: int  # optimizer steps (on each process)
     max_epochs: int  # the cap the schedule set
-    best_epoch: int  # the epoch whose model was kept (without dev: the last)
+    best_epoch: int  # the epoch whose model was kept (without dev: the last; 0: the --init-model one, unbeaten)
     best_dev_f1: float | None  # percent, None without dev data
     best: dict  # the kept epoch's record (loss, speed, dev scores)
     output: str
@@ -24,10 +24,16 @@ class TrainResult:
 
     def summary(self) -> str:
         f1 = f", dev F1 {self.best_dev_f1:.2f}" if self.best_dev_f1 is not None else ""
+        if self.best_epoch == 0:
+            return f"kept the starting model{f1} (epochs run: {self.epochs}); model written to {self.output}"
         return f"best epoch {self.best_epoch} of {self.epochs}{f1}; model written to {self.output}"
 
     def advice(self) -> str | None:
-        """A warning when the run may have stopped too soon."""
+        """A warning when the run may have stopped too soon, or changed nothing."""
+        if self.best_epoch == 0 and self.best_dev_f1 is not None:
+            return (f"no round beat the starting model's dev F1 ({self.best_dev_f1:.2f}), so {self.output} holds the "
+                    "starting model (with any new words and labels added, untrained); the new data may be too little "
+                    "or too unlike the dev data, or a lower --lr may help")
         if self.still_improving:
             return (f"dev F1 was still improving when the run stopped at its cap, epoch {self.max_epochs} "
                     f"({self.steps:,} steps): more --epochs or --min-steps may give a better model")

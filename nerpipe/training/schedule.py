@@ -5,9 +5,10 @@ starves small data: 1,500 sentences make 24 steps an epoch, so 30 epochs are 720
 steps and dev F1 is still rising when they run out. So the schedule counts *rounds*:
 a round is one epoch when an epoch has at least ``eval_steps`` steps, otherwise the
 fewest whole epochs that do. Dev evaluation, patience and learning-rate decay count
-rounds, and the cap of ``epochs`` epochs rises to cover ``min_steps`` steps. On data
-of ``eval_steps`` or more steps an epoch a round is an epoch and ``epochs`` epochs
-make at least ``min_steps`` steps at the defaults, so nothing changes there.
+rounds, and the default cap of 30 epochs rises to cover ``min_steps`` steps (an
+``epochs`` the user gives is the cap as it stands). On data of ``eval_steps`` or more
+steps an epoch a round is an epoch and 30 epochs make at least ``min_steps`` steps at
+the defaults, so nothing changes there.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .config import TrainConfig
+from .config import DEFAULT_EPOCHS, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,10 @@ class Schedule:
         if steps_per_epoch < 1:
             raise ValueError(f"expected steps_per_epoch >= 1, got {steps_per_epoch}")
         per_round = max(1, math.ceil(config.eval_steps / steps_per_epoch))
-        cap = max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
+        if config.epochs is not None:  # asked for: the cap as it stands
+            cap = config.epochs
+        else:
+            cap = max(DEFAULT_EPOCHS, math.ceil(config.min_steps / steps_per_epoch))
         return cls(steps_per_epoch, per_round, cap)
 
     @property
@@ -54,6 +58,13 @@ class Schedule:
         return config.lr / (1 + config.lr_decay * (self.round_of(epoch) - 1))
 
     def describe(self) -> str:
-        rounds = "dev after every epoch" if self.epochs_per_round == 1 else (
-            f"dev every {self.epochs_per_round} epochs ({self.epochs_per_round * self.steps_per_epoch:,} steps)")
-        return f"{self.steps_per_epoch:,} steps an epoch; at most {self.max_epochs} epochs ({self.max_steps:,} steps); {rounds}"
+        rounds = "dev after every epoch" if self.epochs_per_round == 1 else "dev once, at the end" if (
+            self.epochs_per_round >= self.max_epochs) else (
+            f"dev every {self.epochs_per_round} epochs ({counted(self.epochs_per_round * self.steps_per_epoch, 'step')})")
+        return (f"{counted(self.steps_per_epoch, 'step')} an epoch; at most {counted(self.max_epochs, 'epoch')} "
+                f"({counted(self.max_steps, 'step')}); {rounds}")
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 step``, ``1,000 steps``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -374,6 +374,27 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
 
+    def score_start(self, output: Path, log) -> None:
+        """``--init-model``: the starting model's dev F1, before any step, is the one to
+        beat, and the starting model is what ``output`` holds until a round beats it (an
+        adapted model that scores worse on the user's own dev data is never kept)."""
+        record, f1 = {"epoch": 0, "steps": 0}, 0.0
+        shipped = self.shipped() if self.dist.main else None
+        if self.dist.main:
+            scores, f1 = self.evaluate_dev(shipped)
+            record.update(scores)
+        record, f1 = self.dist.broadcast((record, f1))
+        record["best"] = True
+        self.best_f1, self.best_epoch = f1, 0
+        self.history.append(record)
+        if self.dist.main:
+            atomic_save(checkpoint_dict(shipped, self.vocab, self.scheme, TRAIN_SCHEME, self.meta(), self.lexicon), output)
+            if log:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+            self.reporter.message(f"before training, the starting model scores dev F1 {record['dev_f1']:.2f}: "
+                                  f"{output} keeps it unless a round does better")
+
     def train_round(self, started: float) -> dict:
         """Train from the next epoch to the end of its round; the round's record without dev scores."""
         plan = self.schedule
@@ -407,6 +428,8 @@ class Trainer:
         log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path and main else None
         started = time.perf_counter()
         try:
+            if not resume and self.base_digest is not None and self.dev_data is not None:
+                self.score_start(output, log)
             while self.epoch < plan.max_epochs and (self.dev_data is None or self.bad_rounds < cfg.patience):
                 record = self.train_round(started)
                 f1 = 0.0
