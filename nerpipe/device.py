@@ -34,3 +34,10 @@ def resolve_device(name: str) -> torch.device:
             raise UsageError("--device mps: Apple's MPS backend is not available here; use --device cpu or auto")
         return torch.device("mps")
     raise UsageError(f"--device {name!r}: expected cpu, cuda, cuda:N, mps or auto")
+
+
+def check_device(device: torch.device) -> torch.device:
+    """``device`` itself, if this machine has it; else the error :func:`resolve_device` gives."""
+    if device.type in ("cuda", "mps"):
+        resolve_device(device.type if device.index is None else f"{device.type}:{device.index}")
+    return device

@@ -23,7 +23,7 @@ def run_cli(args, input=None):
     return CliRunner().invoke(cli, args, input=input, catch_exceptions=False)
 
 
-TINY_MODEL = ["--hidden", "16", "--char-filters", "8", "--lr", "0.02", "--lr-decay", "0", "--batch-size", "8",
+TINY_MODEL = ["--embeddings", "none", "--hidden", "16", "--char-filters", "8", "--lr", "0.02", "--lr-decay", "0", "--batch-size", "8",
               "--dropout", "0.1", "--threads", "1"]
 # ... whose rounds are epochs and whose cap is --epochs (no step minimum), so tests count epochs
 TINY = [*TINY_MODEL, "--min-steps", "0", "--eval-steps", "0"]

@@ -102,6 +102,15 @@ def test_devices():
         resolve_device("tpu")
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_loading_onto_an_absent_gpu_says_so():
+    # the library once said the embedded model was "damaged or not made by nerpipe"
+    for device in ("cuda", torch.device("cuda", 0)):
+        with pytest.raises(UsageError, match="CUDA is not available") as caught:
+            load_model(device=device)
+        assert "damaged" not in str(caught.value)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_round_trip(model_path):
     loaded = load_model(model_path, "cuda")

@@ -234,6 +234,29 @@ def test_on_a_terminal_tag_highlights_and_into_a_pipe_writes_jsonl(tiny_model):
     assert [json.loads(line)["meta"]["line"] for line in piped.stdout.splitlines()] == [1, 4]
 
 
+def test_on_a_terminal_paragraphs_are_reflowed_and_entities_never_split(tiny_model):
+    # the input's own line breaks once came out as well as the terminal's wrapping, and a
+    # highlight could start at the end of one line and go on on the next
+    paragraph = "Anna Berg flew to Oslo . Tom Hale works for\nAcme in Lima . Anna Berg\nflew to Oslo .\n\nTom Hale works for Acme .\n"
+    args = ["tag", "-m", str(tiny_model), "--threads", "1"]
+    for env in ({"COLUMNS": "30", "NO_COLOR": "1"}, {"COLUMNS": "30"}):
+        rc, out, _ = _run_on_terminal(args, paragraph.encode(), env=env)
+        assert rc == 0
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", out.decode()).replace("\r\n", "\n").splitlines()
+        assert lines[0] == "<stdin>:1" and max(map(len, lines)) <= 30
+        body = lines[1 : lines.index("<stdin>:5") - 1]
+        if "NO_COLOR" in env:
+            # each entity whole on one line, and the text as written with its line breaks as spaces
+            assert all(line.count("[") == line.count("]") for line in body)
+            words = re.sub(r"\[([^\]]*)\][A-Z]+", r"\1", " ".join(body)).split()
+            assert words == paragraph.split("\n\n")[0].split()
+            # filled to the width: a line ends only where the next word would not fit (the input's breaks add none)
+            assert all(len(line) + 1 + len(after.split()[0]) > 30 for line, after in zip(body, body[1:]))
+        else:
+            assert all(line.count(" Anna Berg") == line.count(" Anna Berg PER") for line in body)
+            assert len(body) == 5
+
+
 def test_progress_shows_on_a_terminal_only(tiny_model, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("Anna Berg flew to Oslo .\n\n" * 4000)  # 24,000 tokens: two blocks

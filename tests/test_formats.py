@@ -113,13 +113,35 @@ def test_invalid_utf8_and_binary(tmp_path):
     with pytest.raises(NerpipeError, match=r"latin1.conll:2: invalid UTF-8 \(byte 0xe9 at column 4\).*iconv"):
         list(read_lines(str(bad)))
     binary = tmp_path / "x.bin"
-    binary.write_bytes(b"\x7fELF\x00\x01\n")
+    binary.write_bytes(b"\x01\x02\x00\x01\n")
     with pytest.raises(NerpipeError, match=r"x.bin:1: binary data"):
         list(read_lines(str(binary)))
     utf16 = tmp_path / "u16.txt"
     utf16.write_bytes("a O\n".encode("utf-16"))
     with pytest.raises(NerpipeError, match="u16.txt:1: .*"):
         list(read_lines(str(utf16)))
+
+
+@pytest.mark.parametrize("head, said", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "this is a PNG image, not text"),  # once: "not UTF-8; convert it with iconv"
+    (b"%PDF-1.7\n%\xe2\xe3\n", "this is a PDF document, not text; extract its text first, e.g. pdftotext FILE -"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "this is a ZIP archive (as .docx, .xlsx and .odt files are)"),
+    (b"BZh91AY&SY\x00\x01", "this is bzip2 data, not text; decompress it first"),
+    (b"\x7fELF\x02\x01\x01\x00", "this is a program (ELF executable), not text"),
+])
+def test_files_that_are_not_text_are_named_for_what_they_are(tmp_path, head, said):
+    path = tmp_path / "f"
+    path.write_bytes(head)
+    with pytest.raises(NerpipeError) as caught:
+        list(read_lines(str(path)))
+    assert str(caught.value).startswith(f"{path}:1: {said}")
+    assert "iconv" not in str(caught.value)
+
+
+def test_text_that_starts_like_a_signature_is_text(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("BZh is a word.\nGIF8 too.\n")
+    assert [line for _, line in read_lines(str(path))] == ["BZh is a word.\n", "GIF8 too.\n"]
 
 
 tokens = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=6)

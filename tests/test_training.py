@@ -17,7 +17,7 @@ def tiny_config(**kw):
     """A tiny model; rounds are epochs and the cap is ``epochs`` unless ``min_steps``/``eval_steps`` say otherwise."""
     model = ModelConfig(hidden=16, char_filters=8, char_dim=8, word_dim=16, casing_dim=4, dropout=0.1,
                         crf=kw.pop("crf", True), variational=kw.pop("variational", False))
-    kw = {"epochs": 12, "patience": 30, "min_steps": 0, "eval_steps": 0, **kw}
+    kw = {"epochs": 12, "patience": 30, "min_steps": 0, "eval_steps": 0, "embeddings": None, **kw}
     return TrainConfig(batch_size=8, lr=0.02, lr_decay=0.0, model=model, **kw)
 
 

@@ -23,6 +23,19 @@ from ..errors import NerpipeError
 OnError = Callable[[NerpipeError], None]
 GZIP_MAGIC = b"\x1f\x8b"
 BOM = "\ufeff"
+# files people pass by mistake, known by their first bytes: said as what they are, with the way to text
+BINARY_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": ("a PNG image", ""),
+    b"\xff\xd8\xff": ("a JPEG image", ""),
+    b"GIF87a": ("a GIF image", ""),
+    b"GIF89a": ("a GIF image", ""),
+    b"%PDF-": ("a PDF document", "; extract its text first, e.g. pdftotext FILE -"),
+    b"PK\x03\x04": ("a ZIP archive (as .docx, .xlsx and .odt files are)", "; save or extract it as plain text first"),
+    **{b"BZh%d1AY&SY" % level: ("bzip2 data", "; decompress it first, e.g. bzcat FILE | nerpipe ...") for level in range(1, 10)},
+    b"\xfd7zXZ\x00": ("xz data", "; decompress it first, e.g. xzcat FILE | nerpipe ..."),
+    b"\x28\xb5\x2f\xfd": ("zstd data", "; decompress it first, e.g. zstdcat FILE | nerpipe ..."),
+    b"\x7fELF": ("a program (ELF executable)", ""),
+}
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -85,11 +98,14 @@ class LineSource:
         raw = _open_binary(self.path)
         self._raw = raw
         if hasattr(raw, "peek"):
-            stream, head = raw, raw.peek(2)[:2]
+            stream, head = raw, raw.peek(16)[:16]
         else:  # an in-memory stream (tests): read the head and put it back in front
-            head = raw.read1(2)
+            head = raw.read1(16)
             stream = _Prefixed(head, raw)
-        return _GzipStream(stream, self.name) if head == GZIP_MAGIC else stream
+        for magic, (what, advice) in BINARY_SIGNATURES.items():
+            if head.startswith(magic):
+                raise NerpipeError(f"this is {what}, not text{advice}", self.name, 1)
+        return _GzipStream(stream, self.name) if head[:2] == GZIP_MAGIC else stream
 
     def idle(self) -> bool:
         """True when every line read so far has been handed on and the input (a pipe or

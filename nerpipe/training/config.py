@@ -33,7 +33,7 @@ class TrainConfig:
     lr_decay: float = 0.05  # learning rate in round r (from 0): lr / (1 + lr_decay * r)
     clip: float = 5.0
     seed: int = 1
-    embeddings: str | None = None
+    embeddings: str | None = "auto"  # auto, none (or None), glove-6b-50d or a vectors file (see embeddings.choose_vectors)
     init_model: str | None = None  # start from this trained model ("default": the embedded one)
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK

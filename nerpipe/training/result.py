@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 STOPPED_BY_PATIENCE = "patience"  # dev F1 stopped improving for --patience rounds
 STOPPED_AT_CAP = "max-epochs"  # the epoch cap (raised by --min-steps on small data), with or without dev
+STOPPED_EARLY = "interrupted"  # neither: ended from outside (found in the history of a model that did not record it)
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,20 @@ def best_of(training: dict) -> tuple[int | None, float | None]:
     epoch = training.get("best_epoch")
     record = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
     return epoch, record.get("dev_f1")
+
+
+def stopped_of(training: dict) -> str | None:
+    """Why the run stopped, from a checkpoint's ``meta["training"]``: as recorded, or for
+    models written before it was, found in the history (None when it cannot be told)."""
+    if "stopped" in training:
+        return training["stopped"]
+    history, config = training.get("history") or [], training.get("config") or {}
+    cap = (training.get("schedule") or {}).get("max_epochs") or config.get("epochs")
+    if not history or cap is None:
+        return None
+    if history[-1].get("epoch", 0) >= cap:
+        return STOPPED_AT_CAP
+    patience = config.get("patience")
+    if patience and len(history) >= patience and not any(h.get("best") for h in history[-patience:]):
+        return STOPPED_BY_PATIENCE
+    return STOPPED_EARLY

@@ -16,6 +16,7 @@ import torch
 
 from ..batching import make_batch
 from ..checkpoints import atomic_save, checkpoint_dict, safe_load
+from ..embeddings import AUTO, NONE
 from ..errors import NerpipeError
 from ..model import BiLSTMCRF, ParameterAverage, export
 from ..recase import CASE_VARIANTS, recase
@@ -119,13 +120,20 @@ class Trainer:
         """The vocabulary, the model on the device, and ``self.config`` with what they fixed
         (vector size, lexicon width); returns the training words' counts and the words
         that have a pretrained vector."""
+        from ..embeddings import choose_vectors
+
         pretrained_words: list[str] = []
         matrix = None
         model_config = config.model
-        if config.embeddings:
+        vectors, why = choose_vectors(config.embeddings, (t for s in train.sentences for t in s.tokens))
+        config = replace(config, embeddings=vectors)
+        if not vectors:
+            say = reporter.warning if "not installed" in why else reporter.message
+            say(f"training without pretrained vectors ({why})")
+        if vectors:
             from ..embeddings import load_vectors, lowercase_table, table_for
 
-            reporter.message(f"loading embeddings {config.embeddings}")
+            reporter.message(f"loading embeddings {vectors} ({why})")
             pretrained_words, matrix = lowercase_table(*load_vectors(config.embeddings))
             model_config = replace(model_config, word_dim=matrix.shape[1], pretrained=True)
         self.vocab, counts = Vocab.build((s.tokens for s in train.sentences), scheme_tags(labels, TRAIN_SCHEME),
@@ -152,7 +160,8 @@ class Trainer:
         """As :meth:`_build_model`, from the trained model ``base`` (``--init-model``)."""
         from ..transfer import warm_start
 
-        fixed = [name for name in ("embeddings", "lexicon", "lower_chars", "sentence_case") if getattr(config, name)]
+        fixed = [name for name in ("embeddings", "lexicon", "lower_chars", "sentence_case")
+                 if getattr(config, name) and getattr(config, name) not in (AUTO, NONE)]
         if fixed:
             raise NerpipeError("--init-model keeps the base model's words and architecture; it cannot go with "
                                + ", ".join("--" + n.replace("_", "-") for n in fixed))
@@ -163,7 +172,7 @@ class Trainer:
                          + (f", adding {', '.join(start.new_labels)}" if start.new_labels else "")
                          + f"; {start.new_words} words of the new data were new to it")
         self.vocab, self.model = start.vocab, start.model
-        self.config = replace(config, model=start.model.config)
+        self.config = replace(config, embeddings=None, model=start.model.config)  # the base model's words
         return start.counts, start.known
 
     # ------------------------------------------------------------------ batches
