@@ -142,6 +142,9 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep)
 
     if strict and not scheme:
         raise click.UsageError("--strict needs --scheme iob2, iobes or bilou")
+    if pred is None and (gold_col != -1 or pred_col != -1):
+        raise click.UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
+                               "in conlleval's layout, gold and predicted tags in its last two columns")
     errors = errors or fmt == "html"
     if top is not None and not errors:
         raise click.UsageError("--top goes with --errors (or --format html)")
@@ -201,6 +204,8 @@ def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
     from .convert import convert_files
     from .schemes import Scheme
 
+    if scheme and to != "conll":
+        raise click.UsageError(f"--scheme rewrites CoNLL tags; --to {to} writes entities, which have no tag scheme")
     _hint_if_typing(list(files) or ["-"])
     for chunk in convert_files(list(files) or ["-"], from_, to, Scheme.parse(scheme) if scheme else None,
                                sep=sep, token_col=token_col, tag_col=tag_col, align=align,
@@ -330,6 +335,8 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
         if shaped:
             raise click.UsageError("--init-model keeps the base model's architecture and words; drop "
                                    + ", ".join("--" + n.replace("_", "-") for n in shaped))
+    if options["embeddings"] == "none" and ctx.get_parameter_source("keep_pretrained") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--keep-pretrained keeps pretrained words; with --embeddings none there are none")
     options["case_variants"] = parse_case_variants(case_variants)
     torch_device = _setup_torch(device, threads)
     from .progress import PlainReporter, RichReporter
@@ -359,7 +366,8 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
 @click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS),
               help="Output format (default: pretty on a terminal; in a pipe or file, conll for CoNLL input and jsonl "
                    "for the others).")
-@click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label.")
+@click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label (jsonl, tsv and html "
+                                             "always carry them; conll cannot).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Drop entities whose confidence, as written with four decimals, is below this (every format; in CoNLL their tokens become O).")
 @click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
@@ -396,6 +404,10 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
       nerpipe tag -f html doc.txt > doc.html
       nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
     """
+    if tag_col != -1 and not replace:
+        raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
+    if scores and fmt == "conll":
+        raise click.UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
     torch_device = _setup_torch(device, threads)
     from .checkpoints import check_model, load_model
     from .inference import TagOptions, resolve_labels, tag_files, tag_files_parallel

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import NerpipeError
+from .errors import NerpipeError, UsageError
 from .formats import ConllReader, Sentence, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tag, convert_tags, split_tag
@@ -136,6 +136,8 @@ class Score:
     def warnings(self) -> list[str]:
         """What makes these figures look wrong for a reason other than the tagger: gold
         and predicted entities whose types never meet (columns or label names mixed up)."""
+        if self.tokens == 0:
+            return ["nothing to score: the input holds no sentences"]
         gold = sorted(label for label, t in self.types.items() if t.gold)
         predicted = sorted(label for label, t in self.types.items() if t.predicted)
         if gold and predicted and not set(gold) & set(predicted):
@@ -352,6 +354,10 @@ def score_files(
         analyzer = ErrorAnalyzer()
     fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
     if fmt == "jsonl":
+        given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
+                                          ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; JSONL is scored by its spans' character offsets")
         pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
         score = score_jsonl(gold_items, pred_docs, analyzer)
     else:

@@ -90,3 +90,18 @@ def test_score_and_convert_do_not_load_torch(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_help_names_no_file_a_wheel_lacks_and_every_input_train_reads():
+    for command in COMMANDS:
+        assert "benchmarks/" not in run_cli([command, "--help"]).stdout
+    assert "on CoNLL or JSONL files" in run_cli(["train", "--help"]).stdout
+
+
+def test_info_says_why_the_embedded_models_run_stopped():
+    import json
+
+    training = json.loads(run_cli(["info", "--format", "json"]).stdout)["training"]
+    # it records no reason: 16 of 30 epochs, the last one the best, so neither the cap nor patience
+    assert (training["epochs_run"], training["stopped"]) == (16, "interrupted")
+    assert "training.stopped" in run_cli(["info", "--format", "table"]).stdout

@@ -153,3 +153,9 @@ def test_a_damaged_conll_field_is_a_located_error():
     bad = '{"text":"a b","conll":{"lines":["a O\\n","b O X\\n"],"sep":" "}}\n'
     result = run_cli(["convert", "--to", "conll"], input=bad)
     assert result.exit_code == 1 and '<stdin>:1: "conll" lines: expected 2 columns' in result.stderr
+
+
+def test_convert_scheme_without_conll_output_is_a_usage_error():
+    for to in ("jsonl", "tsv"):
+        result = run_cli(["convert", "--to", to, "--scheme", "iobes"], input="Ann B-PER\nBerg I-PER\n")
+        assert result.exit_code == 2 and f"--scheme rewrites CoNLL tags; --to {to} writes entities" in result.stderr

@@ -261,3 +261,28 @@ def test_types_that_never_meet_are_warned_of():
     assert result.exit_code == 0
     assert "warning: no predicted entity type is a gold one (gold: NP, PP, VP; predicted: LOC, PER)" in result.stderr
     assert "warning" not in run_cli(["score"], input=CONLLEVAL).stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--gold-col", "1"], "--gold-col and --pred-col choose the tag columns of two files"),
+    (["--pred-col", "2"], "--gold-col and --pred-col choose the tag columns of two files"),
+])
+def test_column_options_without_two_files_are_usage_errors(args, said):
+    result = run_cli(["score", *args], input=CONLLEVAL)
+    assert result.exit_code == 2 and said in result.stderr
+
+
+def test_conll_options_on_jsonl_are_usage_errors(tmp_path):
+    # once ignored without a word: JSONL is scored by character offsets
+    record = '{"text": "Ann met Bob", "spans": [], "predicted_spans": []}\n'
+    for args in (["--strict", "--scheme", "iob2"], ["--scheme", "iobes"]):
+        result = run_cli(["score", *args], input=record)
+        assert result.exit_code == 2 and "for CoNLL tag columns; JSONL is scored by its spans' character offsets" in result.stderr
+    (tmp_path / "g.jsonl").write_text(record)
+    result = run_cli(["score", "--pred-col", "1", str(tmp_path / "g.jsonl"), str(tmp_path / "g.jsonl")])
+    assert result.exit_code == 2 and "--pred-col: for CoNLL tag columns" in result.stderr
+
+
+def test_an_empty_input_is_scored_with_a_warning():
+    result = run_cli(["score"], input="")
+    assert result.exit_code == 0 and "warning: nothing to score: the input holds no sentences" in result.stderr

@@ -206,3 +206,22 @@ def test_labels_differing_only_in_case_are_read_as_the_model_spells_them():
     assert "--labels per: read as PER" in result.stderr
     rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
     assert rows and {row[4] for row in rows} == {"PER"}
+
+
+def test_options_that_would_do_nothing_are_usage_errors(tiny_model):
+    result = tag(tiny_model, ["--tag-col", "1"], input="Anna O\n")
+    assert result.exit_code == 2 and "--tag-col is the column --replace overwrites" in result.stderr
+    result = tag(tiny_model, ["--scores", "-f", "conll"], input="Anna O\n")
+    assert result.exit_code == 2 and "CoNLL output has no place for scores" in result.stderr
+    assert tag(tiny_model, ["--tag-col", "1", "--replace", "-f", "conll"], input="Anna O\n").exit_code == 0
+
+
+def test_web_names_stay_one_token_through_tag():
+    result = run_cli(["tag", "-f", "conll"], input="Amazon.com said sales rose.\n")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.stdout.splitlines() if line] == ["Amazon.com", "said", "sales", "rose", "."]
+
+
+def test_a_png_is_named_as_an_image(tmp_path):
+    result = run_cli(["tag", "examples/doc.html.png"])
+    assert result.exit_code == 1 and result.stderr == "Error: examples/doc.html.png:1: this is a PNG image, not text\n"

@@ -211,3 +211,9 @@ def test_epochs_given_are_the_cap_on_small_data(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "5 steps an epoch; at most 1 epoch (5 steps)" in result.stderr
     assert [json.loads(line)["steps"] for line in log.read_text().splitlines()] == [5]
+
+
+def test_keep_pretrained_without_vectors_is_a_usage_error(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 5)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--embeddings", "none", "--keep-pretrained", "10"])
+    assert result.exit_code == 2 and "with --embeddings none there are none" in result.stderr
