@@ -150,18 +150,20 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
     return safe_load(_model_path(path))
 
 
-def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> Tagger:
+def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu", batch_size: int = 256) -> Tagger:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
-    as a :class:`~nerpipe.tagger.Tagger` ready to predict."""
+    as a :class:`~nerpipe.tagger.Tagger` ready to predict, ``batch_size`` sentences a network call."""
     from .device import check_device
 
     path = _model_path(path)
     device = check_device(torch.device(device))  # an absent GPU is said as such, not as a damaged file
     data = safe_load(path, device)
     try:
-        return build_model(data, device)
+        tagger = build_model(data, device)
     except NerpipeError as err:
         raise NerpipeError(err.message, str(path)) from None
+    tagger.batch_size = batch_size
+    return tagger
 
 
 def describe(path: str | os.PathLike | None = None) -> dict:

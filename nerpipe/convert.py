@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from .formats import FORMATS, ReadOptions, Sentence, WriteOptions, read_records
 from .formats.source import OnError
-from .schemes import Scheme, check_tag
+from .schemes import Scheme, check_tags
 
 
 def convert_files(
@@ -32,8 +32,7 @@ def convert_files(
         _, items, _ = read_records(path, source, read, annotated=True)
         for item in items:
             if isinstance(item, Sentence) and item.tags is not None:
-                for i, tag in enumerate(item.tags):
-                    check_tag(tag, item.path, item.line + i)
+                check_tags(item.tags, item.path, item.line)
             yield writer.write(item, None)
         yield writer.close()
     yield writer.footer()

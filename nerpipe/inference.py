@@ -41,8 +41,10 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 DEFAULT_OUTPUT = {"conll": "conll", "text": "jsonl", "jsonl": "jsonl", "lines": "jsonl"}
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class TagOptions:
+    """How ``tag`` reads and writes; built by keyword, never changed (``dataclasses.replace`` for a variant)."""
+
     input_format: str = "auto"  # a name in formats.INPUT_FORMATS, or auto
     output_format: str | None = None  # a name in formats.OUTPUT_FORMATS; None: conll for CoNLL input, else jsonl
     min_score: float = 0.0  # drop entities scoring less (every output format)
@@ -159,8 +161,7 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
     global _WORKER_TAGGER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     torch.set_num_threads(1)
-    _WORKER_TAGGER = load_model(model_path, "cpu")
-    _WORKER_TAGGER.batch_size = batch_size
+    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size)
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 

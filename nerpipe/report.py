@@ -1,5 +1,6 @@
-"""How ``nerpipe score --errors`` shows an :class:`~nerpipe.analysis.ErrorAnalysis`:
-plain aligned text, rich tables for a terminal, or a self-contained HTML page (no torch).
+"""How ``nerpipe score`` shows a :class:`~nerpipe.scoring.Score` and, with ``--errors``,
+its :class:`~nerpipe.analysis.ErrorAnalysis`: plain aligned text, conlleval's report,
+rich tables for a terminal, or a self-contained HTML page (no torch).
 
 Every view is built from the same :func:`tables` and frequent-error list, so the
 three agree figure for figure. In text, a gold entity is marked ``[[Paris]]LOC`` and a
@@ -98,6 +99,56 @@ def _marked(text: str, span, open_: str, close: str) -> str:
     return f"{text[:s]}{open_}{text[s:e]}{close}{label}{text[e:]}"
 
 
+# --------------------------------------------------------------------------- the scores
+
+
+SCORE_HEADER = ("type", "precision", "recall", "f1", "support", "predicted", "correct")
+
+
+def score_rows(score: Score) -> list[tuple[str, ...]]:
+    """Table rows: type, precision, recall, F1 (percent), support, predicted, correct; overall last."""
+    out = []
+    for label, t in [*((label, score.types[label]) for label in sorted(score.types)), ("overall", score.overall)]:
+        out.append((label, *("%.2f" % v for v in t.percentages()), str(t.gold), str(t.predicted), str(t.correct)))
+    return out
+
+
+def conlleval_text(score: Score) -> str:
+    """conlleval's own report, line for line."""
+    o = score.overall
+    lines = [f"processed {score.tokens} tokens with {o.gold} phrases; found: {o.predicted} phrases; correct: {o.correct}.\n"]
+    if score.tokens > 0:
+        p, r, f = o.percentages()
+        lines.append("accuracy: %6.2f%%; precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f\n"
+                     % (100 * score.correct_tags / score.tokens, p, r, f))
+    for label in sorted(score.types):
+        t = score.types[label]
+        p, r, f = t.percentages()
+        lines.append("%17s: precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f  %d\n" % (label, p, r, f, t.predicted))
+    return "".join(lines)
+
+
+def score_text(score: Score) -> str:
+    """A plain aligned table, stable for pipes and diffs."""
+    lines = _aligned(Table("", SCORE_HEADER, score_rows(score)))
+    lines.append(f"macro f1 {100 * score.macro_f1:.2f}; accuracy {100 * score.accuracy:.2f} over {score.tokens} tokens ({score.mode})")
+    return "\n".join(lines) + "\n"
+
+
+def score_rich_table(score: Score):
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=f"entity scores ({score.mode})", title_justify="left")
+    for i, name in enumerate(SCORE_HEADER):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    rows = score_rows(score)
+    for row in rows[:-1]:
+        table.add_row(*row)
+    table.add_row(*rows[-1], style="bold", end_section=True)
+    table.caption = f"macro F1 {100 * score.macro_f1:.2f} · accuracy {100 * score.accuracy:.2f} over {score.tokens} tokens"
+    return table
+
+
 # --------------------------------------------------------------------------- text
 
 
@@ -108,7 +159,7 @@ def _aligned(table: Table) -> list[str]:
             for r in every]
 
 
-def text_report(analysis: ErrorAnalysis) -> str:
+def errors_text(analysis: ErrorAnalysis) -> str:
     """The analysis as plain text, stable for pipes and diffs (to follow the score table)."""
     lines = []
     for table in tables(analysis):
@@ -126,7 +177,7 @@ def text_report(analysis: ErrorAnalysis) -> str:
 # --------------------------------------------------------------------------- terminal
 
 
-def rich_renderables(analysis: ErrorAnalysis) -> list:
+def errors_rich(analysis: ErrorAnalysis) -> list:
     """Rich tables, then the frequent errors with their entities coloured by type."""
     from rich import box
     from rich.table import Table as RichTable
@@ -174,7 +225,7 @@ def html_report(score: Score, title: str = "nerpipe score") -> str:
     legend = ('<p class="legend"><mark class="gold" style="background:#eee">gold entity</mark> '
               '<mark class="pred" style="background:#eee">predicted entity</mark> (background: the entity type\'s colour)</p>')
     parts = [f"<h1>{html.escape(title)}</h1>", legend,
-             html_table(score.HEADER, score.rows(), caption=f"entity scores ({score.mode})")]
+             html_table(SCORE_HEADER, score_rows(score), caption=f"entity scores ({score.mode})")]
     parts += [html_table(t.header, t.rows, caption=t.title) for t in tables(analysis)]
     parts.append(f"<h2>Most frequent errors ({len(analysis.frequent)})</h2>")
     parts.append('<ol class="errors">')

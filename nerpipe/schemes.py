@@ -37,6 +37,9 @@ class Scheme(str, enum.Enum):
             raise NerpipeError(f"unknown tag scheme {name!r} (expected one of {names})") from None
 
 
+SCHEME_NAMES = [scheme.value for scheme in Scheme]  # as options spell them: iob1, iob2, iobes, bilou
+
+
 # Prefixes that can appear in each scheme's tags.
 PREFIXES = {
     Scheme.IOB1: "BI",
@@ -74,6 +77,14 @@ def check_tag(tag: str, path: str | None = None, line: int | None = None) -> str
             line,
         )
     return tag
+
+
+def check_tags(tags: Sequence[str], path: str | None = None, line: int | None = None) -> Sequence[str]:
+    """Return ``tags``, one a line from ``line`` on (CoNLL), or raise as :func:`check_tag`
+    does for the first that fits no scheme."""
+    for i, tag in enumerate(tags):
+        check_tag(tag, path, None if line is None else line + i)
+    return tags
 
 
 def tags_to_spans(tags: Sequence[str]) -> list[Span]:

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 
 from nerpipe.errors import NerpipeError
 from nerpipe.schemes import Scheme
-from nerpipe.scoring import conlleval_chunks, score_files, score_pairs
+from nerpipe.pairing import score_files
+from nerpipe.scoring import conlleval_chunks, score_pairs
 from strategies import any_tags
 
 
@@ -187,7 +188,7 @@ def test_bad_tag_is_located(tmp_path):
 def test_jsonl_token_tags_are_iob2_over_whole_tokens():
     from types import SimpleNamespace
 
-    from nerpipe.scoring import _token_tags
+    from nerpipe.pairing import _token_tags
 
     doc = SimpleNamespace(tokens=[(0, 3), (4, 7), (8, 11), (12, 15), (16, 18)])  # "Ann Bob met Eve ok"
     # adjacent entities of a type start with B- each; a span ending inside a token leaves it O

@@ -91,8 +91,14 @@ def test_the_run_sets_dropout_and_library_options_that_cannot_apply_are_errors(t
     assert result.exit_code == 0, result.stderr
     config = load_model(tmp_path / "v.pt").network.config
     assert config.dropout == 0.3 and config.variational
-    with pytest.raises(NerpipeError, match="cannot go with --lexicon"):
+    with pytest.raises(NerpipeError, match="architecture and words; drop --lexicon$"):
         train([data], tmp_path / "w.pt", config=TrainConfig(init_model=str(tiny_model), lexicon=True, epochs=1))
+    # the library refuses what the command line refuses (it once ignored these without a word)
+    from nerpipe.model_config import ModelConfig
+
+    shaped = TrainConfig(init_model=str(tiny_model), keep_pretrained=10, model=ModelConfig(hidden=32, layers=2, crf=False))
+    with pytest.raises(NerpipeError, match="drop --hidden, --layers, --crf, --keep-pretrained$"):
+        train([data], tmp_path / "w.pt", config=shaped)
 
 
 def test_resume_refuses_a_changed_base_model(tiny_model, tmp_path):

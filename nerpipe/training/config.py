@@ -8,8 +8,10 @@ vector size of ``--embeddings``, the lexicon's width) goes into a copy it makes 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
+from ..errors import UsageError
 from ..model_config import ModelConfig
 
 
@@ -72,3 +74,28 @@ class TrainConfig:
 
 
 DEFAULTS = TrainConfig()
+
+
+# what the base model fixes when a run starts from one (--init-model): its architecture and words
+SHAPED_BY_BASE = ("hidden", "layers", "char_filters", "crf", "sentence_case", "lower_chars", "embeddings", "keep_pretrained",
+                  "lexicon")
+_NO_VECTORS = (None, "auto", "none")  # --embeddings values that ask for no vectors of their own
+
+
+def _option(config: TrainConfig, name: str):
+    value = getattr(config, name) if hasattr(config, name) else getattr(config.model, name)
+    return None if name == "embeddings" and value in _NO_VECTORS else value
+
+
+def check_init_model(config: TrainConfig, given: Iterable[str] | None = None) -> None:
+    """Refuse options a run from a trained model (``init_model``) could not honour: the
+    base model keeps its architecture and words. ``given``: the option names the user
+    gave (a command line knows them); without it, those that differ from the defaults."""
+    if not config.init_model:
+        return
+    if given is None:
+        given = {name for name in SHAPED_BY_BASE if _option(config, name) != _option(DEFAULTS, name)}
+    shaped = [name for name in SHAPED_BY_BASE if name in set(given)]
+    if shaped:
+        raise UsageError("--init-model keeps the base model's architecture and words; drop "
+                         + ", ".join("--" + n.replace("_", "-") for n in shaped))

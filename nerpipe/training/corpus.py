@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import NerpipeError
 from ..formats import ReadOptions, display_name, gold_of, read_records
-from ..schemes import check_tag, tags_to_spans
+from ..schemes import check_tags, tags_to_spans
 from .config import TrainConfig
 
 
@@ -58,8 +58,7 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     what = "a tag column, found only tokens" if fmt == "conll" else '"spans" (gold entities), found none'
                     raise NerpipeError(f"{role} data needs {what}", where, line)
                 if fmt == "conll":
-                    for i, tag in enumerate(tags):
-                        check_tag(tag, where, line + i)
+                    check_tags(tags, where, line)
                 if tokens:
                     sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
     if not sentences:

@@ -16,14 +16,13 @@ import torch
 
 from ..batching import make_batch
 from ..checkpoints import atomic_save, checkpoint_dict, safe_load
-from ..embeddings import AUTO, NONE
 from ..errors import NerpipeError
 from ..model import BiLSTMCRF, ParameterAverage, export
 from ..recase import CASE_VARIANTS, recase
 from ..schemes import Scheme, detect_scheme, scheme_tags, spans_to_tags, tags_to_spans
 from ..scoring import score_pairs
 from ..vocab import Vocab
-from .config import TrainConfig
+from .config import TrainConfig, check_init_model
 from .corpus import Corpus, check_data, fingerprint
 from .distributed import Distributed
 from .reporter import Reporter
@@ -160,11 +159,7 @@ class Trainer:
         """As :meth:`_build_model`, from the trained model ``base`` (``--init-model``)."""
         from ..transfer import warm_start
 
-        fixed = [name for name in ("embeddings", "lexicon", "lower_chars", "sentence_case")
-                 if getattr(config, name) and getattr(config, name) not in (AUTO, NONE)]
-        if fixed:
-            raise NerpipeError("--init-model keeps the base model's words and architecture; it cannot go with "
-                               + ", ".join("--" + n.replace("_", "-") for n in fixed))
+        check_init_model(config)
         start = warm_start(base, (s.tokens for s in train.sentences), labels, TRAIN_SCHEME, config.seed,
                            [CASE_VARIANTS[v] for v in self.variants[1:]], dropout=config.model.dropout,
                            variational=config.model.variational)

@@ -1,0 +1,49 @@
+"""``nerpipe convert``: between formats and tag schemes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
+from .options import ALIGN, FILES, ON_ERROR, SCHEMES, SEP, hint_if_typing, on_error_handler
+
+
+@click.command()
+@click.argument("files", type=FILES, nargs=-1)
+@click.option("--from", "from_", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
+              help="Input format (auto: detected as by tag).")
+@click.option("--to", type=click.Choice(OUTPUT_FORMATS), required=True, help="Output format.")
+@click.option("--scheme", type=SCHEMES,
+              help="Rewrite tags in this scheme (CoNLL output; default: keep them, iob2 from JSONL).")
+@click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column (negative counts from the end).")
+@click.option("--tag-col", type=int, default=-1, show_default=True, help="CoNLL tag column (negative counts from the end).")
+@ALIGN
+@ON_ERROR
+@SEP
+def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
+    """Convert between CoNLL and JSONL spans, or between tag schemes.
+
+    CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
+    other column, comment and -DOCSTART- line. CoNLL to JSONL and back gives the
+    same bytes (the lines travel in each record's "conll" field). JSONL records
+    without "tokens" are tokenised CoNLL-2003 style and their character spans
+    aligned to the tokens (see --align).
+
+    \b
+    Examples:
+      nerpipe convert --to conll --scheme iobes train.conll > train.iobes
+      nerpipe convert --to jsonl train.conll | head -1
+      nerpipe convert --from jsonl --to conll spans.jsonl
+    """
+    from ..convert import convert_files
+    from ..schemes import Scheme
+
+    if scheme and to != "conll":
+        raise click.UsageError(f"--scheme rewrites CoNLL tags; --to {to} writes entities, which have no tag scheme")
+    paths = list(files) or ["-"]
+    hint_if_typing(paths)
+    for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
+                               tag_col=tag_col, align=align, on_error=on_error_handler(on_error)):
+        sys.stdout.write(chunk)

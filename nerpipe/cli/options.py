@@ -1,0 +1,80 @@
+"""What several commands share: option declarations, notes on stderr, and the checks
+around reading and writing (no torch: `nerpipe --help` stays fast)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+
+from ..errors import NerpipeError, UsageError
+from ..formats import ALIGN_MODES
+from ..schemes import SCHEME_NAMES
+
+FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
+ALIGN = click.option("--align", type=click.Choice(ALIGN_MODES), default="strict", show_default=True,
+                     help="JSONL character spans that miss token boundaries: an error (strict), widened to the tokens they "
+                          "touch (expand) or narrowed to the tokens inside them (contract).")
+ON_ERROR = click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+                        help="On a bad record: stop (exit 1), or report it on stderr and go on.")
+SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
+                   help="CoNLL column separator: tab, runs of spaces, or decided by the first token line.")
+SCHEMES = click.Choice(SCHEME_NAMES)
+DEVICE = click.option("--device", default="cpu", show_default=True,
+                      help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
+THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                       help="CPU threads for torch. One is about as fast as more on an idle machine and far faster on a busy "
+                            "one (measured in the README, Speed), and gives the same model on any machine; use --workers (tag) "
+                            "or torchrun (train) for more cores.")
+
+
+def note(text: str) -> None:
+    """A line on stderr, through whatever ``sys.stderr`` is now: while tag's progress line
+    shows, that is rich's proxy, which prints the line above it."""
+    print(f"nerpipe: {text}", file=sys.stderr, flush=True)
+
+
+def report_skipped(err: NerpipeError) -> None:
+    note(f"skipped: {err}")
+
+
+def on_error_handler(on_error: str):
+    """The library's ``on_error`` for ``--on-error``: None (raise) or a reporter."""
+    return report_skipped if on_error == "skip" else None
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def hint_if_typing(paths) -> None:
+    """Reading standard input from a terminal is usually a mistake: say how to end it."""
+    if "-" in paths and sys.stdin.isatty():
+        click.echo("nerpipe: reading standard input from the terminal (end with Ctrl-D; --help for usage)", err=True)
+
+
+def given(ctx: click.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (as opposed to its default)."""
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """The library's :class:`UsageError` as click's, so it shows under the command's usage line."""
+    try:
+        yield
+    except UsageError as err:
+        raise click.UsageError(str(err)) from None
+
+
+def setup_torch(device: str, threads: int):
+    """Import torch (only here), set threads, resolve the device; an absent device is a usage error."""
+    import torch
+
+    from ..device import resolve_device
+
+    torch.set_num_threads(threads)
+    with usage_errors():
+        return resolve_device(device)

@@ -1,0 +1,103 @@
+"""``nerpipe tag``: entities in plain text, CoNLL or JSONL, written in any output format."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import click
+
+from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
+from .options import (ALIGN, DEVICE, FILES, ON_ERROR, SEP, THREADS, hint_if_typing, note, on_error_handler, setup_torch,
+                      stdout_is_terminal, usage_errors)
+
+
+@click.command()
+@click.argument("files", type=FILES, nargs=-1)
+@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
+@click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
+              help="auto: JSONL if the first line is an object, CoNLL if the first lines are columns ending in a tag "
+                   "or single tokens, else text. lines: one record per line.")
+@click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS),
+              help="Output format (default: pretty on a terminal; in a pipe or file, conll for CoNLL input and jsonl "
+                   "for the others).")
+@click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label (jsonl, tsv and html "
+                                             "always carry them; conll cannot).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Drop entities whose confidence, as written with four decimals, is below this (every format; in CoNLL their tokens become O).")
+@click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
+@click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column; "
+                                              "JSONL: predictions overwrite the record's spans instead of going beside them.")
+@click.option("--tag-col", type=int, default=-1, show_default=True, help="The column --replace overwrites.")
+@click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column.")
+@click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
+@ON_ERROR
+@ALIGN
+@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
+@click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="CPU worker processes (one thread each); output order is kept.")
+@SEP
+@DEVICE
+@THREADS
+def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
+        verbose, quiet, workers, sep, device, threads):
+    """Tag entities in plain text, CoNLL or JSONL (files or stdin).
+
+    Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
+    style tokens. On a terminal the text is shown with each entity highlighted
+    (-f pretty); into a pipe or file, JSONL gives each entity's character offsets
+    and a confidence ("score"), and CoNLL keeps every input line and appends the
+    predicted tag, so `nerpipe tag gold.conll | nerpipe score` works as it is.
+    -f html writes one web page; -f tsv one entity per line. Long runs show
+    their progress on a terminal's stderr (-q: not).
+
+    \b
+    Examples:
+      nerpipe tag examples/doc.txt
+      nerpipe tag --model model.pt test.conll | nerpipe score
+      nerpipe tag -f html doc.txt > doc.html
+      nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
+    """
+    if tag_col != -1 and not replace:
+        raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
+    if scores and fmt == "conll":
+        raise click.UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
+    torch_device = setup_torch(device, threads)
+    if workers > 1 and torch_device.type != "cpu":
+        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    from ..checkpoints import check_model, load_model
+    from ..inference import TagOptions, resolve_labels, tag_files, tag_files_parallel
+    from ..progress import tag_progress
+
+    tagger = load_model(model, torch_device, batch_size=batch_size) if workers == 1 else None  # else one per worker
+    gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
+    wanted = None
+    if labels is not None:
+        with usage_errors():
+            wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"])
+        for text in notes:
+            note(text)
+    paths = list(files) or ["-"]
+    if not quiet:
+        hint_if_typing(paths)
+    # output that goes to the screen shows its own progress
+    with tag_progress(not quiet and sys.stderr.isatty() and not stdout_is_terminal()) as on_block:
+        options = TagOptions(
+            input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
+            min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
+            on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
+            on_block=on_block)
+        chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+
+
+def _teller(verbose: bool):
+    """``on_format`` for ``-v``: say which format each input was read as, and why."""
+    def tell(name: str, chosen: str, why: str) -> None:
+        if verbose:
+            note(f"{name}: reading {chosen} ({why})")
+
+    return tell

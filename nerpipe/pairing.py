@@ -1,0 +1,192 @@
+"""Which gold goes with which prediction: scoring files and streams (no torch).
+
+:func:`score_files` reads CoNLL (two files with the same tokens, or one in
+conlleval's layout, gold and predicted tags in its last two columns) or JSONL
+(compared by character offsets: one stream's ``spans`` against its
+``predicted_spans``, or two streams with the same texts), pairs them sentence by
+sentence with located errors where they part, and hands the pairs to
+:mod:`nerpipe.scoring`, which counts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from .errors import NerpipeError, UsageError
+from .formats import ConllReader, Sentence, read_records, sentences_only
+from .formats import ReadOptions as _ReadOptions
+from .schemes import Scheme, check_tags
+from .scoring import Score, _score
+
+if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --help` stays quick
+    from .analysis import ErrorAnalyzer
+
+
+def _from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
+    for s in sentences:
+        if len(s.rows[0]) < 2:
+            raise NerpipeError("expected at least 2 columns (... gold predicted)", s.path, s.line)
+        yield check_tags([r[-2] for r in s.rows], s.path, s.line), check_tags([r[-1] for r in s.rows], s.path, s.line), s
+
+
+def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
+    gold_it, pred_it = iter(gold), iter(pred)
+    while True:
+        g, p = next(gold_it, None), next(pred_it, None)
+        if g is None and p is None:
+            return
+        if g is None or p is None:
+            more, name = (p, "gold") if g is None else (g, "predicted")
+            raise NerpipeError(f"the {name} file ends here, but {more.path}:{more.line} has more sentences", more.path, more.line)
+        for k in range(max(len(g.tokens), len(p.tokens))):
+            gt = g.tokens[k] if k < len(g.tokens) else None
+            pt = p.tokens[k] if k < len(p.tokens) else None
+            if gt != pt:
+                describe = lambda t: "the end of the sentence" if t is None else repr(t)  # noqa: E731
+                raise NerpipeError(
+                    f"the files part here: {g.path}:{g.line + k} has {describe(gt)}, "
+                    f"{p.path}:{p.line + k} has {describe(pt)}",
+                    g.path,
+                    g.line + k,
+                )
+        if g.tags is None or p.tags is None:
+            s = g if g.tags is None else p
+            raise NerpipeError("expected a tag column, found only tokens", s.path, s.line)
+        yield check_tags(g.tags, g.path, g.line), check_tags(p.tags, p.path, p.line), g
+
+
+def score_files(
+    gold: str,
+    pred: str | None = None,
+    sep: str = "auto",
+    strict: bool = False,
+    scheme: Scheme | None = None,
+    gold_col: int = -1,
+    pred_col: int = -1,
+    errors: bool = False,
+    top: int = 10,
+) -> Score:
+    """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
+    JSONL (detected) is scored by character offsets instead.
+
+    ``errors``: also analyse the errors (:mod:`nerpipe.analysis`) in the same pass,
+    into ``Score.errors``, keeping the ``top`` most frequent ones.
+    """
+    analyzer = None
+    if errors:
+        from .analysis import ErrorAnalyzer
+
+        analyzer = ErrorAnalyzer()
+    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
+    if fmt == "jsonl":
+        given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
+                                          ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; JSONL is scored by its spans' character offsets")
+        pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
+        score = score_jsonl(gold_items, pred_docs, analyzer)
+    else:
+        if pred is None:
+            items = _from_one(sentences_only(gold_items))
+        else:
+            pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
+            items = _from_two(sentences_only(gold_items), pred_sents)
+        score = _score(items, strict, scheme, analyzer)
+    if analyzer is not None:
+        score.errors = analyzer.result(top)
+    return score
+
+
+ONE_STREAM_NEEDS = ('one input is scored only when each record holds gold "spans" and "predicted_spans" (as '
+                    '`nerpipe tag gold.jsonl` writes them); to score predictions alone, give the gold file too: '
+                    'nerpipe score GOLD PRED')
+
+
+def _predicted(doc, with_scores: bool = False, own: bool = False) -> tuple[list[tuple[int, int, str]], list[float] | None]:
+    """A JSONL record's predicted entities by character offsets: ``predicted_spans`` if
+    it has them (``nerpipe tag`` output beside gold spans), else ``spans``; and, if
+    asked, their scores (None unless every one has a score). ``own``: the record is
+    also the gold one, so its ``spans`` are not predictions (that would score it
+    against itself)."""
+    spans = doc.record.get("predicted_spans")
+    if spans is None:
+        if own:
+            raise NerpipeError(f'no "predicted_spans" in the record: {ONE_STREAM_NEEDS}', doc.path, doc.line)
+        found = doc.char_spans(doc.spans or [])
+        return found, _scores(doc, doc.record.get("spans") or [], found) if with_scores else None
+    if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
+                                              and isinstance(x.get("end"), int) and isinstance(x.get("label"), str)
+                                              for x in spans):
+        raise NerpipeError('"predicted_spans" must be a list of objects with "start", "end" and "label"', doc.path, doc.line)
+    found = [(x["start"], x["end"], x["label"]) for x in spans]
+    return found, _scores(doc, spans, found) if with_scores else None
+
+
+def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
+    """The ``score`` of each of ``spans`` from the record's span objects ``raw``."""
+    by_span = {}
+    for x in raw:
+        score = x.get("score") if isinstance(x, dict) else None
+        if score is None:
+            return None
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+            raise NerpipeError(f"span score {score!r} is not a number between 0 and 1", doc.path, doc.line)
+        if isinstance(x.get("start"), int) and isinstance(x.get("end"), int):
+            key = (x["start"], x["end"], x.get("label"))
+        else:  # a span given by tokens only (its shape was checked when the record was read)
+            key = (doc.tokens[x["token_start"]][0], doc.tokens[x["token_end"]][1], x.get("label"))
+        by_span.setdefault(key, float(score))
+    found = [by_span.get(span) for span in spans]
+    return None if any(s is None for s in found) else found
+
+
+def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None) -> Score:
+    """Entity P/R/F1 over JSONL records by exact character offsets and label.
+
+    One stream: each record's ``spans`` (gold) against its ``predicted_spans``. Two:
+    the gold records' spans against the predicted records' (same texts, in order).
+    Token accuracy counts the gold record's tokens. ``analyzer`` also gets each record.
+    """
+    if analyzer is not None:
+        from .analysis import Example
+    score = Score(mode="character offsets")
+    gold_it = iter(gold)
+    pred_it = iter(pred) if pred is not None else None
+    for g in gold_it:
+        if pred_it is None:
+            p = g
+        else:
+            p = next(pred_it, None)
+            if p is None:
+                raise NerpipeError("the predicted file ends here, but the gold file has more records", g.path, g.line)
+            if p.text != g.text:
+                raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
+        if g.spans is None:
+            raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
+        gold_spans = g.char_spans(g.spans)
+        pred_spans, scores = _predicted(p, with_scores=analyzer is not None, own=pred_it is None)
+        score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
+        if analyzer is not None:
+            analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))
+    if pred_it is not None:
+        extra = next(pred_it, None)
+        if extra is not None:
+            raise NerpipeError("the gold file ends, but the predicted file has more records", extra.path, extra.line)
+    return score
+
+
+def _token_tags(doc, spans) -> list[str]:
+    """Each token's IOB2 tag under ``spans`` (a token is inside a span when it lies
+    wholly within it), so that token accuracy counts B and I as CoNLL scoring does."""
+    tags = ["O"] * len(doc.tokens)
+    starts = [start for start, _ in doc.tokens]
+    for start, end, label in spans:
+        i = bisect_left(starts, start)
+        prefix = "B-"
+        while i < len(tags) and doc.tokens[i][1] <= end:
+            tags[i] = prefix + label
+            prefix = "I-"
+            i += 1
+    return tags
