@@ -54,7 +54,7 @@ def epoch_timings(data: Path) -> None:
         optimizer = make_optimizer(config, [p for p in model.parameters() if p.requires_grad])
         gen = torch.Generator().manual_seed(0)
         shapes = []
-        for batch_examples in trainer.batches(3)[:150]:  # (sentence, casing variant) pairs
+        for batch_examples in trainer.data.batches(3)[:150]:  # (sentence, casing variant) pairs
             batch = make_batch([corpus.sentences[i].tokens for i, _ in batch_examples], trainer.vocab)
             shapes.append(batch)
         bare_tokens, started = 0, time.perf_counter()

@@ -29,6 +29,20 @@ TINY_MODEL = ["--embeddings", "none", "--hidden", "16", "--char-filters", "8", "
 TINY = [*TINY_MODEL, "--min-steps", "0", "--eval-steps", "0"]
 
 
+# Fixtures that train a model: every test that uses one, directly or through another
+# fixture, is slow. Mark such tests @pytest.mark.slow yourself; the hook below is the net.
+TRAINING_FIXTURES = frozenset({"tiny_model"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m "not slow" deselects anything
+def pytest_collection_modifyitems(items):
+    """Mark slow every test that uses a training fixture, so that a new one cannot land in the
+    quick tier (python -m pytest -m "not slow") by a forgotten marker."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """A tiny model trained through the real command on the synthetic data."""

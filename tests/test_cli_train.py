@@ -1,12 +1,14 @@
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 import synthetic
 from conftest import TINY, TINY_MODEL, run_cli
 
 
+@pytest.mark.slow
 def test_train_reports_each_epoch_and_writes_a_model(tiny_model):
     assert tiny_model.exists()
     result = run_cli(["info", str(tiny_model), "--format", "json"])
@@ -17,6 +19,7 @@ def test_train_reports_each_epoch_and_writes_a_model(tiny_model):
     assert next(h for h in training["history"] if h["epoch"] == training["best_epoch"])["dev_f1"] == 100.0
 
 
+@pytest.mark.slow
 def test_progress_lines_and_log(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
     result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2",
@@ -54,6 +57,7 @@ def test_info_of_a_bad_file(tmp_path):
     assert result.exit_code == 1 and "not a readable checkpoint" in result.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_best_model_and_resume_finishes(tmp_path):
     import signal
     import subprocess
@@ -115,6 +119,7 @@ def test_every_option_default_is_the_config_default():
     assert set(fields) - checked == derived
 
 
+@pytest.mark.slow
 def test_a_finished_run_removes_its_state_unless_asked_to_keep_it(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
     for keep in (False, True):
@@ -125,6 +130,7 @@ def test_a_finished_run_removes_its_state_unless_asked_to_keep_it(tmp_path):
         assert out.exists() and Path(f"{out}.state").exists() == keep
 
 
+@pytest.mark.slow
 def test_no_dev_is_one_warning_line(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
     result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", *TINY])
@@ -136,6 +142,7 @@ def test_no_dev_is_one_warning_line(tmp_path):
     assert json.loads(run_cli(["info", str(tmp_path / "m.pt"), "--format", "json"]).stdout)["training"]["best_dev_f1"] is None
 
 
+@pytest.mark.slow
 def test_quiet_shows_warnings_and_errors_only(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
     result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", "--quiet", *TINY])
@@ -152,6 +159,7 @@ def test_quiet_shows_warnings_and_errors_only(tmp_path):
     assert result.exit_code == 1 and "bad.conll:2: expected 2 columns" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_run_still_improving_at_the_cap_says_so(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
     result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", *TINY])
@@ -159,9 +167,10 @@ def test_a_run_still_improving_at_the_cap_says_so(tmp_path):
     lines = result.stderr.splitlines()
     assert lines[-2].startswith("nerpipe: best epoch 1 of 1, dev F1")
     assert lines[-1] == ("nerpipe: warning: dev F1 was still improving when the run stopped at its cap, epoch 1 (4 steps): "
-                         "more --epochs or --min-steps may give a better model")
+                         "a higher --epochs may give a better model")
 
 
+@pytest.mark.slow
 def test_small_data_trains_in_rounds_of_steps(tmp_path):
     """30 sentences at 8 a batch are 4 steps an epoch: a round of 10 steps is 3 epochs, and
     --min-steps 140 raises the default cap of 30 epochs to 35."""
@@ -174,6 +183,7 @@ def test_small_data_trains_in_rounds_of_steps(tmp_path):
     assert epochs == list(range(3, 3 * len(epochs) + 1, 3))
 
 
+@pytest.mark.slow
 def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_path):
     import torch
 
@@ -191,6 +201,7 @@ def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_p
     assert (old["best_epoch"], old["best_dev_f1"]) == (best, 97.5)
 
 
+@pytest.mark.slow
 def test_resume_from_standard_input_checks_what_it_reads(tmp_path):
     first = open(synthetic.write(tmp_path / "a.conll", 60, seed=1)).read()
     other = open(synthetic.write(tmp_path / "b.conll", 60, seed=2)).read()
@@ -203,6 +214,7 @@ def test_resume_from_standard_input_checks_what_it_reads(tmp_path):
     assert resumed.exit_code == 0, resumed.stderr
 
 
+@pytest.mark.slow
 def test_epochs_given_are_the_cap_on_small_data(tmp_path):
     # 38 sentences without --dev: the step minimum once raised --epochs 1 to 6,000 steps (minutes)
     data = synthetic.write(tmp_path / "t.conll", 38)

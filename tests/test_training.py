@@ -36,6 +36,7 @@ def dev_f1(model_path, dev):
     return score_pairs((s.tags, p) for s, p in zip(sents, pred)).overall.f1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crf", [True, False])
 def test_learns_the_synthetic_task_perfectly(corpus, tmp_path, crf):
     train_path, dev_path = corpus
@@ -45,6 +46,7 @@ def test_learns_the_synthetic_task_perfectly(corpus, tmp_path, crf):
     assert dev_f1(out, dev_path) == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("regularise,threads", [(False, 1), (True, 1), (False, 2)])
 def test_same_seed_same_run(corpus, tmp_path, regularise, threads):
     train_path, dev_path = corpus
@@ -63,6 +65,7 @@ def test_same_seed_same_run(corpus, tmp_path, regularise, threads):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_word_dropout_changes_training_and_still_learns(corpus, tmp_path):
     train_path, dev_path = corpus
     losses = {}
@@ -74,6 +77,7 @@ def test_word_dropout_changes_training_and_still_learns(corpus, tmp_path):
     assert losses[0.0][0] != losses[0.1][0]
 
 
+@pytest.mark.slow
 def test_lexicon_model_learns_and_keeps_its_lexicon(corpus, tmp_path):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
@@ -94,6 +98,7 @@ class StopAfter(Reporter):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
     train_path, dev_path = corpus
     train([train_path], tmp_path / "full.pt", [dev_path], tiny_config(epochs=4))
@@ -111,6 +116,7 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
     assert full["meta"]["training"]["history"][-1]["dev_f1"] == cut["meta"]["training"]["history"][-1]["dev_f1"]
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_options(corpus, tmp_path):
     train_path, dev_path = corpus
     train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1), keep_state=True)
@@ -121,6 +127,7 @@ def test_resume_refuses_other_options(corpus, tmp_path):
         train([train_path], tmp_path / "other.pt", [dev_path], tiny_config(epochs=1), resume=True)
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_data(corpus, tmp_path):
     train_path, dev_path = corpus
     (tmp_path / "train.conll").write_text(open(train_path).read())
@@ -151,6 +158,7 @@ def test_configuration_errors(tmp_path, corpus):
     assert not (tmp_path / "m.pt").exists()
 
 
+@pytest.mark.slow
 def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
     train_path, dev_path = corpus
     vectors = tmp_path / "vec.txt"
@@ -163,6 +171,7 @@ def test_pretrained_words_outside_training_keep_their_vectors(corpus, tmp_path):
     assert loaded.network.word_vectors(torch.tensor([row])).tolist()[0] == pytest.approx([1.0, 2.0, 3.0], abs=3 / 127)
 
 
+@pytest.mark.slow
 def test_case_variants_train_and_pick_on_every_casing(corpus, tmp_path):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
@@ -191,17 +200,18 @@ def test_case_mix_concat_shows_every_casing_and_sample_one_per_sentence(corpus):
         config = tiny_config(case_variants=("lower", "upper", "title"), case_mix=mix)
         data = read_corpus([train_path], config, "training")
         trainer = Trainer(config, data, None, torch.device("cpu"), Reporter())
-        examples = trainer.examples(1)
+        examples = trainer.data.examples(1)
         assert len(examples) == per_sentence * len(data.sentences)
         assert {v for _, v in examples} == {0, 1, 2, 3}
         assert sorted({i for i, _ in examples}) == list(range(len(data.sentences)))
         i, v = examples[-1]
-        assert trainer.tokens[v][i] == [{"cased": t, "lower": t.lower(), "upper": t.upper(), "title": t[:1].upper() + t[1:]}[
+        assert trainer.data.tokens[v][i] == [{"cased": t, "lower": t.lower(), "upper": t.upper(), "title": t[:1].upper() + t[1:]}[
             trainer.variants[v]] for t in data.sentences[i].tokens]
-        batches = trainer.batches(1)
+        batches = trainer.data.batches(1)
         assert sorted(e for b in batches for e in b) == sorted(examples)
 
 
+@pytest.mark.slow
 def test_lower_chars_model_spells_every_casing_alike(corpus, tmp_path):
     train_path, dev_path = corpus
     out = tmp_path / "m.pt"
@@ -215,6 +225,7 @@ def test_lower_chars_model_spells_every_casing_alike(corpus, tmp_path):
 # ---------------------------------------------------------------- frozen configs, typed result
 
 
+@pytest.mark.slow
 def test_configs_are_frozen_and_the_run_records_what_the_data_decided(corpus, tmp_path):
     import dataclasses
 
@@ -237,6 +248,7 @@ def test_configs_are_frozen_and_the_run_records_what_the_data_decided(corpus, tm
                         "sentence_case": True}
 
 
+@pytest.mark.slow
 def test_resume_compares_the_effective_config(corpus, tmp_path):
     """Vectors and a lexicon change the model config the run derives; a resumed run derives the same."""
     train_path, dev_path = corpus
@@ -249,6 +261,7 @@ def test_resume_compares_the_effective_config(corpus, tmp_path):
     assert result.epochs == 3
 
 
+@pytest.mark.slow
 def test_result_says_why_the_run_stopped(corpus, tmp_path):
     train_path, dev_path = corpus
     # the synthetic task is learnt perfectly within a few epochs; then dev F1 cannot improve
@@ -267,6 +280,7 @@ def test_result_says_why_the_run_stopped(corpus, tmp_path):
     assert result.output == str(tmp_path / "n.pt") and (result.rank, result.world) == (0, 1)
 
 
+@pytest.mark.slow
 def test_checkpoint_stores_the_best_epoch_and_why_it_stopped(corpus, tmp_path):
     train_path, dev_path = corpus
     result = train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=40, patience=2))
@@ -277,6 +291,7 @@ def test_checkpoint_stores_the_best_epoch_and_why_it_stopped(corpus, tmp_path):
     assert [h["epoch"] for h in training["history"]] == list(range(1, result.epochs + 1))
 
 
+@pytest.mark.slow
 def test_warnings_reach_the_reporter(corpus, tmp_path):
     class Collect(Reporter):
         def __init__(self):
@@ -337,6 +352,7 @@ def test_schedule_gives_small_data_steps_not_epochs():
         TrainConfig(min_steps=-1)
 
 
+@pytest.mark.slow
 def test_rounds_evaluate_every_few_epochs(corpus, tmp_path):
     train_path, dev_path = corpus
     log = tmp_path / "log"

@@ -6,7 +6,10 @@ schedule.py     rounds: when to evaluate, the learning rate, the epoch cap (no t
 reporter.py     Reporter, the callbacks the command line draws progress with (no torch)
 result.py       TrainResult, and reading a checkpoint's training summary (no torch)
 distributed.py  this process's rank under torchrun
-trainer.py      Trainer: model, batches, epochs, evaluation, resumable state, the loop
+setup.py        the model and vocabulary a run starts from: new, or grown from --init-model
+batches.py      the training data as ids, shuffled into batches (a function of seed and epoch)
+state.py        Progress (where a run stands) and the OUTPUT.state file --resume reads
+trainer.py      Trainer: steps, rounds, dev evaluation, the loop that keeps the best model
 run.py          train(), the entry point
 
 Only the config is imported here; the rest on first use, so the command line can
@@ -33,13 +36,15 @@ _LAZY = {
     "Trainer": "trainer",
     "make_optimizer": "trainer",
     "TRAIN_SCHEME": "trainer",
-    "STATE_FORMAT": "trainer",
+    "STATE_FORMAT": "state",
+    "Progress": "state",
+    "TrainingBatches": "batches",
     "Distributed": "distributed",
     "start_distributed": "distributed",
 }
 
-__all__ = ["DEFAULTS", "STATE_FORMAT", "TRAIN_SCHEME", "Corpus", "Distributed", "GoldSentence", "Reporter", "Schedule",
-           "TrainConfig", "TrainResult", "Trainer", "best_of", "check_data", "fingerprint", "labels_of", "make_optimizer",
+__all__ = ["DEFAULTS", "STATE_FORMAT", "TRAIN_SCHEME", "Corpus", "Distributed", "GoldSentence", "Progress", "Reporter",
+           "Schedule", "TrainConfig", "TrainResult", "Trainer", "TrainingBatches", "best_of", "check_data", "fingerprint", "labels_of", "make_optimizer",
            "read_corpus", "start_distributed", "train"]
 
 

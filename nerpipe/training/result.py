@@ -37,7 +37,7 @@ class TrainResult:
                     "or too unlike the dev data, or a lower --lr may help")
         if self.still_improving:
             return (f"dev F1 was still improving when the run stopped at its cap, epoch {self.max_epochs} "
-                    f"({self.steps:,} steps): more --epochs or --min-steps may give a better model")
+                    f"({self.steps:,} steps): a higher --epochs may give a better model")
         return None
 
 
