@@ -273,7 +273,7 @@ def test_result_says_why_the_run_stopped(corpus, tmp_path):
     # one epoch: the only evaluation is the best so far, so it was still improving at the cap
     result = train([train_path], tmp_path / "c.pt", [dev_path], tiny_config(epochs=1))
     assert result.stopped == "max-epochs" and result.still_improving
-    assert "still improving" in result.advice() and "--min-steps" in result.advice()
+    assert "still improving" in result.advice() and "a higher --epochs" in result.advice()
     # without dev data: the last epoch is kept, there is no dev F1, nothing to improve on
     result = train([train_path], tmp_path / "n.pt", [], tiny_config(epochs=2))
     assert (result.stopped, result.best_epoch, result.best_dev_f1, result.still_improving) == ("max-epochs", 2, None, False)
