@@ -61,13 +61,14 @@ def main() -> None:
     parser.add_argument("--corpora", nargs="+", choices=sorted(CORPORA), default=["conll", "wikiann", "cipher"])
     parser.add_argument("--choices", nargs="+", default=["auto", "none", "glove-6b-50d"])
     parser.add_argument("--dev-size", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     args = parser.parse_args()
     letters = list(string.ascii_lowercase)
     shuffled = letters[:]
     random.Random(0).shuffle(shuffled)
     cipher = str.maketrans("".join(letters + [c.upper() for c in letters]),
                            "".join(shuffled + [c.upper() for c in shuffled]))
-    print("corpus sentences embeddings auto_chose dev_f1 seconds")
+    print("corpus sentences seed embeddings auto_chose dev_f1 seconds")
     with tempfile.TemporaryDirectory() as tmp:
         for corpus in args.corpora:
             train_path, dev_path = CORPORA[corpus]
@@ -79,21 +80,21 @@ def main() -> None:
             for n in args.sizes:
                 train = Path(tmp) / f"{corpus}-{n}.conll"
                 train.write_text("\n\n".join(sentences(train_path, n, table)) + "\n", encoding="utf-8")
-                for choice in args.choices:
+                for seed, choice in ((seed, choice) for seed in args.seeds for choice in args.choices):
                     out = Path(tmp) / "m.pt"
                     started = time.perf_counter()
                     run = subprocess.run([sys.executable, "-m", "nerpipe", "train", str(train), "--dev", str(dev), "-o",
-                                          str(out), "--embeddings", choice, "--threads", "1"],
+                                          str(out), "--embeddings", choice, "--threads", "1", "--seed", str(seed)],
                                          capture_output=True, text=True, check=True)
                     seconds = time.perf_counter() - started
                     chose = "-"
                     if choice == "auto":
                         chose = "glove-6b-50d" if "loading embeddings glove-6b-50d" in run.stderr else "none"
                         why = re.search(r"\((auto: [^)]*)", run.stderr)
-                        print(f"# {corpus} {n}: {why.group(1) if why else ''}", flush=True)
+                        print(f"# {corpus} {n} seed {seed}: {why.group(1) if why else ''}", flush=True)
                     info = json.loads(subprocess.run([sys.executable, "-m", "nerpipe", "info", "--format", "json", str(out)],
                                                      capture_output=True, text=True, check=True).stdout)
-                    print(f"{corpus} {n} {choice} {chose} {info['training']['best_dev_f1']:.2f} {seconds:.0f}", flush=True)
+                    print(f"{corpus} {n} {seed} {choice} {chose} {info['training']['best_dev_f1']:.2f} {seconds:.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def main() -> None:
         sys.exit(f"no CoNLL-2003 data in {args.data}")
 
     from detokenize import detokenize
+
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
     from nerpipe.inference import TagOptions, tag_files

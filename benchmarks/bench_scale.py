@@ -52,7 +52,8 @@ def main() -> None:
         if not args.skip_training:
             train = [str(args.data / "train.txt"), "--embeddings", "glove-6b-50d", "--epochs", "1", "-o", str(tmp / "m.pt")]
             for threads in (1, 2):
-                s = epoch_seconds([PY, "-m", "nerpipe", "train", *train, "--threads", str(threads), "--log-file", str(tmp / "l")], tmp / "l")
+                command = [PY, "-m", "nerpipe", "train", *train, "--threads", str(threads), "--log-file", str(tmp / "l")]
+                s = epoch_seconds(command, tmp / "l")
                 print(f"train_epoch_seconds_1_process_{threads}_threads {s:.2f}")
             env = dict(os.environ, OMP_NUM_THREADS="1")
             s = epoch_seconds([PY, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "nerpipe", "train", *train,

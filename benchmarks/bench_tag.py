@@ -18,8 +18,8 @@ Measures, in one run on this machine, with one torch thread:
 from __future__ import annotations
 
 import argparse
-import gc
 import dataclasses
+import gc
 import io
 import os
 import statistics
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")  # as `nerpipe tag` sets it
-import torch  # noqa: E402
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "conll2003"
@@ -70,11 +70,12 @@ def main() -> None:
     if not test.exists():
         sys.exit(f"no CoNLL-2003 data in {args.data}")
 
+    from detokenize import detokenize
+
+    from nerpipe.batching import make_batch
     from nerpipe.checkpoints import load_model
     from nerpipe.formats import read_conll, sentences_only
-    from nerpipe.batching import make_batch
     from nerpipe.inference import TagOptions, tag_files
-    from detokenize import detokenize
 
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -111,7 +112,7 @@ def main() -> None:
         lstm = torch.nn.LSTM(loaded.network.lstm.input_size, hidden, batch_first=True, bidirectional=True).eval()
         inputs = [torch.randn(b.words.shape[0], b.words.shape[1], lstm.input_size, generator=gen) for b in batches]
         with torch.inference_mode():
-            seconds = best_of(3, lambda: timed(lambda: [lstm(x) for x in inputs]))
+            seconds = best_of(3, lambda lstm=lstm, inputs=inputs: timed(lambda: [lstm(x) for x in inputs]))
         print(f"bare_bilstm_h{hidden}_forward_tokens_per_s_1_thread {tokens / seconds:.0f}")
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -57,9 +57,10 @@ def main() -> None:
             "tag --threads 1": [*nerpipe, "tag", "--threads", "1", str(test)],
             f"tag --threads {cores}": [*nerpipe, "tag", "--threads", str(cores), str(test)],
             f"tag --workers {cores}": [*nerpipe, "tag", "--workers", str(cores), str(test)],
-            "train 1 epoch --threads 1": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1", "--min-steps", "0", "--threads", "1"],
-            f"train 1 epoch --threads {cores}": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1", "--min-steps", "0",
-                                                 "--threads", str(cores)],
+            "train 1 epoch --threads 1": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1",
+                                          "--embeddings", "none", "--threads", "1"],
+            f"train 1 epoch --threads {cores}": [*nerpipe, "train", str(small), "-o", f"{tmp}/m.pt", "--epochs", "1",
+                                                 "--embeddings", "none", "--threads", str(cores)],
         }
         print(f"{'case':<28}" + "".join(f"{f'{b} busy':>10}" for b in args.busy), flush=True)
         results: dict[str, list[float]] = {name: [] for name in cases}

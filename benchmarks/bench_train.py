@@ -37,7 +37,7 @@ PREFIX = "en-conll2003-seed"
 
 def epoch_timings(data: Path) -> None:
     from nerpipe.model import make_batch
-    from nerpipe.training import Reporter, Trainer, TrainConfig, make_optimizer, read_corpus
+    from nerpipe.training import Reporter, TrainConfig, Trainer, make_optimizer, read_corpus
 
     config = TrainConfig(embeddings="glove-6b-50d")
     corpus = read_corpus([str(data / "train.txt")], config, "training")

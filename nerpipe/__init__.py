@@ -9,10 +9,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import NerpipeError
-from .lazy import lazy_names
 from .formats import Doc, Marker, Sentence, doc_to_json, format_sentence, read_conll, read_jsonl, read_paragraphs
-from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
+from .lazy import lazy_names
 from .pairing import score_files
+from .schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from .scoring import Score, conlleval_chunks, score_pairs
 from .tokenize import tokenize, tokenize_sentences
 

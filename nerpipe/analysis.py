@@ -424,7 +424,7 @@ class ErrorAnalyzer:
         """The figures so far, with the ``top`` most frequent errors (ties: first seen first)."""
         labels = set(self._as_gold) | set(self._as_pred)
         types = {label: TypeErrors(_categories(self._as_gold[label]), _categories(self._as_pred[label])) for label in labels}
-        total = Counter()
+        total: Counter = Counter()
         for counts in self._as_gold.values():
             total.update({k: v for k, v in counts.items()})
         for counts in self._as_pred.values():

@@ -68,10 +68,11 @@ def safe_load(path: str | os.PathLike, device: torch.device | str = "cpu", kind:
                 str(path),
             ) from None
         raise NerpipeError("not a readable checkpoint (damaged or not made by nerpipe)", str(path)) from None
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         # torch's weights-only unpickler fails on damaged bytes with whatever error the
         # bad opcode hits (KeyError, IndexError, RuntimeError, ...): all mean the same here
-        raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {(str(err).splitlines() or [type(err).__name__])[0][:160]}", str(path)) from None
+        first_line = (str(err).splitlines() or [type(err).__name__])[0][:160]
+        raise NerpipeError(f"not a readable checkpoint (damaged or not made by nerpipe): {first_line}", str(path)) from None
     if not isinstance(data, dict) or data.get("format") != kind:
         raise NerpipeError(f"not a {kind} file", str(path))
     if kind == FORMAT:
@@ -153,10 +154,11 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
 def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu", batch_size: int = 256) -> Tagger:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
     as a :class:`~nerpipe.tagger.Tagger` ready to predict, ``batch_size`` sentences a network call."""
-    from .device import check_device
+    from .device import check_device, resolve_device
 
     path = _model_path(path)
-    device = check_device(torch.device(device))  # an absent GPU is said as such, not as a damaged file
+    # an absent GPU is said as such, not as a damaged file; "auto" as on the command line
+    device = resolve_device(device) if isinstance(device, str) else check_device(device)
     data = safe_load(path, device)
     try:
         tagger = build_model(data, device)

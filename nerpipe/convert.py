@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .formats import FORMATS, ReadOptions, Sentence, WriteOptions, read_records
+from .formats import ReadOptions, Sentence, WriteOptions, make_writer, read_records
 from .formats.source import OnError
 from .schemes import Scheme, check_tags
 
@@ -26,10 +26,11 @@ def convert_files(
     (in ``scheme``, default: the tags as read, IOB2 for JSONL).
     """
     read = ReadOptions(sep, token_col, tag_col, on_error, align)
-    writer = FORMATS[target].writer(WriteOptions(scheme, None, token_col, tag_col))  # one for every input: a page's legend shows all their types
+    # one writer for every input: a page's legend shows all their types
+    writer = make_writer(target, WriteOptions(scheme, None, token_col, tag_col))
     yield writer.header()
     for path in paths:
-        _, items, _ = read_records(path, source, read, annotated=True)
+        _, items, _ = read_records(path, source, read)
         for item in items:
             if isinstance(item, Sentence) and item.tags is not None:
                 check_tags(item.tags, item.path, item.line)

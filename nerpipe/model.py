@@ -33,6 +33,8 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")
 class _Penalty(nn.Module):
     """A torch parametrization: the learned scores plus fixed penalties of the same shape."""
 
+    penalty: Tensor  # buffers are declared for type checkers (nn.Module's attribute lookup returns Tensor | Module)
+
     def __init__(self, penalty: Tensor):
         super().__init__()
         self.register_buffer("penalty", penalty, persistent=False)
@@ -67,6 +69,9 @@ class FrozenRows(nn.Module):
     stores). Row ``i`` reads back as ``q[i] * scale[i]``; rows are quantised
     symmetrically, so a training run that sets the table trains on exactly what is stored.
     """
+
+    q: Tensor
+    scale: Tensor
 
     def __init__(self, rows: int, dim: int):
         super().__init__()
@@ -131,6 +136,13 @@ class ParameterAverage:
 
 
 class BiLSTMCRF(nn.Module):
+    pretrained: FrozenRows | None
+    correction: nn.Embedding | None
+    lexicon_shifts: Tensor
+    pair_penalty: Tensor
+    start_penalty: Tensor
+    end_penalty: Tensor
+
     def __init__(self, config: ModelConfig, vocab: Vocab, scheme: Scheme):
         super().__init__()
         self.config = config
@@ -164,6 +176,7 @@ class BiLSTMCRF(nn.Module):
     def word_vectors(self, words: Tensor) -> Tensor:
         """(batch, seq_len) word ids -> (batch, seq_len, word_dim)."""
         if self.pretrained is None:
+            assert self.correction is not None  # a model has a table, corrections, or both
             return self.correction(words)
         if self.correction is None:
             return self.pretrained(words)
@@ -276,5 +289,6 @@ def export(model: BiLSTMCRF, vocab: Vocab, scheme: Scheme, average: ParameterAve
         missing, unexpected = shipped.load_state_dict(state, strict=False)
         if set(missing) != {"pretrained.q", "pretrained.scale"} or unexpected:
             raise RuntimeError(f"export: state does not fit the shipped model (missing {missing}, unexpected {unexpected})")
+        assert shipped.pretrained is not None  # a merged table is a pretrained one
         shipped.pretrained.set(table)
     return shipped.eval()

@@ -10,6 +10,7 @@ sentence with located errors where they part, and hands the pairs to
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -24,11 +25,16 @@ if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --h
     from .analysis import ErrorAnalyzer
 
 
+ONE_FILE_HINT = "one CoNLL input holds gold and predicted tags in its last two columns"
+TWO_FILES_HINT = "are --gold-col and --pred-col right?"
+
+
 def _from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
     for s in sentences:
         if len(s.rows[0]) < 2:
             raise NerpipeError("expected at least 2 columns (... gold predicted)", s.path, s.line)
-        yield check_tags([r[-2] for r in s.rows], s.path, s.line), check_tags([r[-1] for r in s.rows], s.path, s.line), s
+        yield (check_tags([r[-2] for r in s.rows], s.path, s.line, ONE_FILE_HINT),
+               check_tags([r[-1] for r in s.rows], s.path, s.line, ONE_FILE_HINT), s)
 
 
 def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
@@ -39,12 +45,13 @@ def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tu
             return
         if g is None or p is None:
             more, name = (p, "gold") if g is None else (g, "predicted")
+            assert more is not None
             raise NerpipeError(f"the {name} file ends here, but {more.path}:{more.line} has more sentences", more.path, more.line)
         for k in range(max(len(g.tokens), len(p.tokens))):
             gt = g.tokens[k] if k < len(g.tokens) else None
             pt = p.tokens[k] if k < len(p.tokens) else None
             if gt != pt:
-                describe = lambda t: "the end of the sentence" if t is None else repr(t)  # noqa: E731
+                describe = lambda t: "the end of the sentence" if t is None else repr(t)
                 raise NerpipeError(
                     f"the files part here: {g.path}:{g.line + k} has {describe(gt)}, "
                     f"{p.path}:{p.line + k} has {describe(pt)}",
@@ -54,7 +61,7 @@ def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tu
         if g.tags is None or p.tags is None:
             s = g if g.tags is None else p
             raise NerpipeError("expected a tag column, found only tokens", s.path, s.line)
-        yield check_tags(g.tags, g.path, g.line), check_tags(p.tags, p.path, p.line), g
+        yield check_tags(g.tags, g.path, g.line, TWO_FILES_HINT), check_tags(p.tags, p.path, p.line, TWO_FILES_HINT), g
 
 
 def score_files(
@@ -96,7 +103,16 @@ def score_files(
         score = _score(items, strict, scheme, analyzer)
     if analyzer is not None:
         score.errors = analyzer.result(top)
+    if pred is not None and gold_col == pred_col and _same_file(gold, pred):
+        score.notes.append(f"{gold} is scored against itself (GOLD and PRED are one file, the same column)")
     return score
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return a != "-" and b != "-" and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 ONE_STREAM_NEEDS = ('one input is scored only when each record holds gold "spans" and "predicted_spans" (as '
@@ -126,7 +142,7 @@ def _predicted(doc, with_scores: bool = False, own: bool = False) -> tuple[list[
 
 def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
     """The ``score`` of each of ``spans`` from the record's span objects ``raw``."""
-    by_span = {}
+    by_span: dict[tuple[int, int, str | None], float] = {}
     for x in raw:
         score = x.get("score") if isinstance(x, dict) else None
         if score is None:
@@ -139,7 +155,7 @@ def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | 
             key = (doc.tokens[x["token_start"]][0], doc.tokens[x["token_end"]][1], x.get("label"))
         by_span.setdefault(key, float(score))
     found = [by_span.get(span) for span in spans]
-    return None if any(s is None for s in found) else found
+    return None if any(s is None for s in found) else [s for s in found if s is not None]
 
 
 def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None) -> Score:
@@ -152,6 +168,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     if analyzer is not None:
         from .analysis import Example
     score = Score(mode="character offsets")
+    scored_gold = False
     gold_it = iter(gold)
     pred_it = iter(pred) if pred is not None else None
     for g in gold_it:
@@ -166,6 +183,10 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
         gold_spans = g.char_spans(g.spans)
+        if not scored_gold and any(isinstance(x, dict) and "score" in x for x in g.record.get("spans") or ()):
+            scored_gold = True
+            score.notes.append(f'{g.path}:{g.line}: the gold "spans" carry scores, as predictions do: is this tagged '
+                               "output taken for gold (nerpipe tag run twice)?")
         pred_spans, scores = _predicted(p, with_scores=analyzer is not None, own=pred_it is None)
         score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:

@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 
 from .training.reporter import Reporter
+from .training.schedule import counted
 
 
 def _round_line(r: dict) -> str:
     dev = f"  dev P {r['dev_precision']:.2f} R {r['dev_recall']:.2f} F1 {r['dev_f1']:.2f}" if "dev_f1" in r else ""
     if "dev_f1_by_case" in r:
         dev += " (" + " ".join(f"{case} {f1:.2f}" for case, f1 in r["dev_f1_by_case"].items()) + ")"
-    steps = f"  {r['steps']:,} steps" if "steps" in r else ""
+    steps = f"  {counted(r['steps'], 'step')}" if "steps" in r else ""
     best = "  *" if r.get("best") else ""
     return (f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}{dev}  {r['tokens_per_s']:,} tokens/s{steps}"
             f"  elapsed {r['elapsed_s']:.0f}s{best}")

@@ -56,11 +56,11 @@ def tables(analysis: ErrorAnalysis) -> list[Table]:
     predicted = sorted({p for _, p in analysis.confusion if p is not None})
     gold = sorted({g for g, _ in analysis.confusion if g is not None})
     rows = []
-    for g in [*gold, None]:
-        cells = [analysis.confusion.get((g, p), 0) for p in [*predicted, None]]
-        if g is None:
+    for gold_type in [*gold, None]:
+        cells: list[int | str] = [analysis.confusion.get((gold_type, p), 0) for p in [*predicted, None]]
+        if gold_type is None:
             cells[-1] = ""  # nothing is both spurious and missed
-        rows.append(("(spurious)" if g is None else g, *(str(c) for c in cells)))
+        rows.append(("(spurious)" if gold_type is None else gold_type, *(str(c) for c in cells)))
     out.append(Table("type confusion: gold type (rows) by predicted type, over paired entities (same or overlapping span)",
                      ("gold \\ predicted", *predicted, "(missed)"), rows))
 
@@ -84,6 +84,7 @@ def describe(error: FrequentError) -> str:
     """One line: what kind of error, on which strings."""
     g, p = error.gold, error.pred
     if g is None:
+        assert p is not None  # an error has a gold or a predicted entity, or both
         what = f'"{p[0]}" {p[1]}'
     elif p is None:
         what = f'"{g[0]}" {g[1]}'

@@ -67,23 +67,23 @@ def is_valid_tag(tag: str) -> bool:
     )
 
 
-def check_tag(tag: str, path: str | None = None, line: int | None = None) -> str:
-    """Return ``tag`` or raise a :class:`NerpipeError` saying why it fits no scheme."""
+def check_tag(tag: str, path: str | None = None, line: int | None = None, hint: str = "is --tag-col right?") -> str:
+    """Return ``tag`` or raise a :class:`NerpipeError` saying why it fits no scheme, and ``hint``."""
     if not is_valid_tag(tag):
         raise NerpipeError(
-            f"tag {tag!r} fits no tag scheme (expected O or B-, I-, E-, S-, L-, U- "
-            "followed by a label; is --tag-col right?)",
+            f"tag {tag!r} fits no tag scheme (expected O or B-, I-, E-, S-, L-, U- followed by a label; {hint})",
             path,
             line,
         )
     return tag
 
 
-def check_tags(tags: Sequence[str], path: str | None = None, line: int | None = None) -> Sequence[str]:
+def check_tags(tags: Sequence[str], path: str | None = None, line: int | None = None,
+               hint: str = "is --tag-col right?") -> Sequence[str]:
     """Return ``tags``, one a line from ``line`` on (CoNLL), or raise as :func:`check_tag`
     does for the first that fits no scheme."""
     for i, tag in enumerate(tags):
-        check_tag(tag, path, None if line is None else line + i)
+        check_tag(tag, path, None if line is None else line + i, hint)
     return tags
 
 

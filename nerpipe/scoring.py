@@ -14,8 +14,7 @@ recall is 0 when there is no gold entity, F1 is 0 when both are 0.
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -117,6 +116,7 @@ class Score:
     overall: TypeScore = field(default_factory=TypeScore)
     types: dict[str, TypeScore] = field(default_factory=dict)
     errors: ErrorAnalysis | None = None  # filled when error analysis was asked for
+    notes: list[str] = field(default_factory=list)  # what reading the inputs found suspect (see warnings())
 
     def add(self, gold: Sequence[str], pred: Sequence[str], gold_chunks: Iterable[Chunk], pred_chunks: Iterable[Chunk]) -> None:
         self.tokens += len(gold)
@@ -137,13 +137,17 @@ class Score:
         and predicted entities whose types never meet (columns or label names mixed up)."""
         if self.tokens == 0:
             return ["nothing to score: the input holds no sentences"]
+        out = list(self.notes)
+        if self.overall.gold == 0:
+            out.append(f"the gold data holds no entity in {self.tokens} tokens, so recall and F1 are 0 whatever was "
+                       "predicted: is it the gold file, and the right column?")
         gold = sorted(label for label, t in self.types.items() if t.gold)
         predicted = sorted(label for label, t in self.types.items() if t.predicted)
         if gold and predicted and not set(gold) & set(predicted):
-            return [f"no predicted entity type is a gold one (gold: {', '.join(gold[:8])}; predicted: "
-                    f"{', '.join(predicted[:8])}): are the right columns compared (--gold-col, --pred-col), "
-                    "and are the labels named alike?"]
-        return []
+            out.append(f"no predicted entity type is a gold one (gold: {', '.join(gold[:8])}; predicted: "
+                       f"{', '.join(predicted[:8])}): are the right columns compared (one CoNLL file: its last two; two: "
+                       "--gold-col and --pred-col), and are the labels named alike?")
+        return out
 
     @property
     def macro_f1(self) -> float:
@@ -181,7 +185,7 @@ class Score:
 
 
 def _strict_chunks(sentences: list[list[str]], scheme: Scheme) -> list[list[Chunk]]:
-    from seqeval.scheme import IOB2, IOBES, BILOU, Entities
+    from seqeval.scheme import BILOU, IOB2, IOBES, Entities
 
     seqeval_scheme = {Scheme.IOB2: IOB2, Scheme.IOBES: IOBES, Scheme.BILOU: BILOU}.get(scheme)
     if seqeval_scheme is None:
@@ -211,6 +215,8 @@ def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]]
     if analyzer is not None:
         from .analysis import Example
     if strict:
+        if scheme is None:
+            raise ValueError("expected a scheme with strict=True, got None")
         items = list(items)
         golds, preds = [list(g) for g, _, _ in items], [list(p) for _, p, _ in items]
         score = Score(mode=f"strict {scheme.value if scheme else ''}".strip())
@@ -221,6 +227,7 @@ def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]]
     for gold, pred, gold_chunks, pred_chunks, sentence in chunked:
         score.add(gold, pred, gold_chunks, pred_chunks)
         if analyzer is not None:
+            assert sentence is not None, "error analysis needs the sentences"
             analyzer.add(Example.from_tokens(sentence.tokens, gold_chunks, pred_chunks, where=f"{sentence.path}:{sentence.line}"))
     return score
 

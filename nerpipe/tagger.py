@@ -145,14 +145,14 @@ class Tagger:
                 if self.cache is not None:
                     self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
                 raise
-        path = path.cpu().tolist()
-        probs = probs.cpu().tolist() if probs is not None else None
+        best_tags: list[list[int]] = path.cpu().tolist()
+        marginals: list[list[float]] | None = probs.cpu().tolist() if probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]
         out = []
         for row, tokens in enumerate(sentences):
             n = len(tokens)
-            spans = parts_to_spans([parts[k] for k in path[row][:n]])
-            span_scores = [min(probs[row][s:e]) for s, e, _ in spans] if probs is not None else None
+            spans = parts_to_spans([parts[k] for k in best_tags[row][:n]])
+            span_scores = [min(marginals[row][s:e]) for s, e, _ in spans] if marginals is not None else None
             out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores))
         return out
 

@@ -32,12 +32,20 @@ _EMOJI_TAIL = "\ufe0f\U0001f3fb-\U0001f3ff\u20e3"
 _CLITIC = r"(?:['’](?:s|re|ve|ll|d|m)|n['’]t)"
 
 # Domain names without a scheme need a known top-level domain, so "end.Then" (a missing
-# space) still splits; a path may follow, as in URLs.
-_TLDS = ("com net org edu gov mil int info biz io ai app dev co me tv us uk eu de fr it es nl be at ch se no dk fi "
-         "pl cz ru ua jp cn kr in au nz ca br mx ar za ie pt gr tr il sg hk tw").split()
-_DOMAIN = (r"(?<![\w.@])(?:\w[\w-]*(?:\.\w[\w-]*)*\.(?:" + "|".join(_TLDS) + r")"  # the top-level domain in lower case,
-           r"|[A-Z0-9][A-Z0-9-]*(?:\.[A-Z0-9][A-Z0-9-]*)*\.(?:" + "|".join(_TLDS).upper() + r"))"  # or all in capitals
-           r"(?![\w-])(?:/[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”])?")  # so "ended.In" (a missing space) still splits
+# space) still splits; a path may follow, as in URLs. Top-level domains that are also
+# words ("Berlin.it was cold", "home.in time") count only after two labels
+# (bbc.co.uk, news.bbc.co) or before a path.
+_TLDS = ("com net org edu gov mil int info biz io ai app dev uk eu fr nl ch dk fi pl cz ru ua jp cn kr au nz br mx ar za "
+         "ie pt gr tr il sg hk tw").split()
+_WORD_TLDS = "in it me at no us be de es co se ca tv".split()
+_PATH = r"/[^\s<>\"]*[^\s<>\".,;:!?)\]}'’”]"
+_LABEL, _CAPS = r"\w[\w-]*", r"[A-Z0-9][A-Z0-9-]*"
+_DOMAIN = (r"(?<![\w.@])(?:"
+           + rf"{_LABEL}(?:\.{_LABEL})*\.(?:{'|'.join(_TLDS)})(?![\w-])(?:{_PATH})?"  # the top-level domain in lower case
+           + rf"|{_CAPS}(?:\.{_CAPS})*\.(?:{'|'.join(_TLDS).upper()})(?![\w-])(?:{_PATH})?"  # or all in capitals
+           + rf"|{_LABEL}\.{_LABEL}(?:\.{_LABEL})*\.(?:{'|'.join(_WORD_TLDS)})(?![\w-])(?:{_PATH})?"
+           + rf"|{_LABEL}\.(?:{'|'.join(_WORD_TLDS)}){_PATH}"
+           + ")")
 
 _TOKEN = re.compile(
     "|".join(
@@ -119,7 +127,7 @@ def split_sentences(text: str, tokens: list[tuple[int, int]], breaks: Sequence[i
 
 def _ends_with_abbreviation(text: str, token: tuple[int, int]) -> bool:
     tok = text[token[0] : token[1]]
-    return len(tok) > 2 and tok.endswith(".") and tok[-2].isalpha() and not tok[:-1].isalpha() or tok in _FINAL_ABBREVIATIONS
+    return (len(tok) > 2 and tok.endswith(".") and tok[-2].isalpha() and not tok[:-1].isalpha()) or tok in _FINAL_ABBREVIATIONS
 
 
 def tokenize_sentences(text: str) -> list[list[tuple[int, int]]]:

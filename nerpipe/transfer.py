@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import torch
 
 from .checkpoints import build_model, default_model_path, safe_load
-from .errors import NerpipeError
 from .embeddings import table_for
+from .errors import NerpipeError
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
 from .schemes import Scheme, scheme_tags
 from .vocab import Vocab
+
 
 @dataclass
 class WarmStart:
@@ -105,6 +106,7 @@ def warm_start(base, sentences: Iterable[Sequence[str]], labels: Iterable[str], 
         if name.startswith(("char_cnn.", "casing_embedding.", "lstm.")):
             state[name] = value.clone()
     model.load_state_dict(state)
+    assert model.pretrained is not None  # the base model's words become the frozen table
     model.pretrained.set(table)
     new_words = sum(1 for w in vocab.words[2 : vocab.n_train_words] if w not in old.word_index)
     return WarmStart(model, vocab, counts, frozenset(old.words[2:]), base_labels, added, new_words)

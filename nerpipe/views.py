@@ -73,6 +73,8 @@ def _info_table(data: dict) -> str:
         if training.get(key) is not None:
             value = training[key]
             table.add_row(f"training.{key}", f"{value:.2f}" if isinstance(value, float) else str(value))
+        elif key == "stopped" and training:
+            table.add_row("training.stopped", "not recorded (an older model file)")
     return _rich(table)
 
 

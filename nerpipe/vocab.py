@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-
 PAD, UNK = "<pad>", "<unk>"
 MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
 

@@ -20,6 +20,7 @@ def model_path(tmp_path_factory):
     return d / "m.pt"
 
 
+@pytest.mark.slow
 def test_round_trip_gives_identical_predictions(model_path, tmp_path):
     sentences = [tokens for tokens, _ in synthetic.sentences(30, seed=9)]
     a = load_model(model_path)
@@ -30,6 +31,7 @@ def test_round_trip_gives_identical_predictions(model_path, tmp_path):
     assert [p.tags for p in b.predict(sentences)] == first
 
 
+@pytest.mark.slow
 def test_metadata(model_path):
     info = describe(model_path)
     assert info["labels"] == ["LOC", "ORG", "PER"]
@@ -58,6 +60,7 @@ def test_refuses_a_malicious_checkpoint(tmp_path):
     assert not os.path.exists("/tmp/nerpipe-pwned")
 
 
+@pytest.mark.slow
 def test_refuses_foreign_and_damaged_files(model_path, tmp_path):
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(NerpipeError, match="not a readable checkpoint"):
@@ -109,8 +112,10 @@ def test_loading_onto_an_absent_gpu_says_so():
         with pytest.raises(UsageError, match="CUDA is not available") as caught:
             load_model(device=device)
         assert "damaged" not in str(caught.value)
+    assert load_model(device="auto").device.type == "cpu"  # "auto" as on the command line
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_round_trip(model_path):
     loaded = load_model(model_path, "cuda")

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -47,6 +46,7 @@ def test_overlapping_spans_fail():
     assert result.exit_code == 1 and "<stdin>:1: span 4-11 'met Bob' (PER) overlaps span 0-7" in result.stderr
 
 
+@pytest.mark.slow
 def test_tag_keeps_gold_spans_and_writes_predictions_beside(tiny_model):
     record = '{"text": "Anna Berg flew to Oslo .", "spans": [{"start": 0, "end": 9, "label": "ORG"}]}\n'
     out = json.loads(run_cli(["tag", "-m", str(tiny_model), "--threads", "1"], input=record).stdout)
@@ -59,6 +59,7 @@ def test_tag_keeps_gold_spans_and_writes_predictions_beside(tiny_model):
     assert scored["mode"] == "character offsets" and scored["correct"] == 0 and scored["support"] == 1
 
 
+@pytest.mark.slow
 def test_tag_and_convert_segment_alike(tiny_model):
     record = '{"text": "Anna Berg flew to Oslo. Tom Hale works for Acme.", "spans": []}\n'
     tagged = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"], input=record).stdout
@@ -67,6 +68,7 @@ def test_tag_and_convert_segment_alike(tiny_model):
     assert tagged.count("\n\n") == converted.count("\n\n") == 2
 
 
+@pytest.mark.slow
 def test_train_and_score_read_jsonl(tmp_path):
     conll = synthetic.write(tmp_path / "t.conll", 60, seed=3)
     jsonl = tmp_path / "t.jsonl"
@@ -85,6 +87,7 @@ def test_train_and_score_read_jsonl(tmp_path):
     assert bad.exit_code == 1 and "nospans.jsonl:1: training data needs \"spans\"" in bad.stderr
 
 
+@pytest.mark.slow
 def test_one_item_per_line_is_never_glued(tiny_model):
     out = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"], input="Oslo\nLima\nAcme\n").stdout
     assert out == "Oslo B-LOC\n\nLima B-LOC\n\nAcme B-ORG\n\n"
@@ -92,6 +95,7 @@ def test_one_item_per_line_is_never_glued(tiny_model):
     assert [json.loads(l)["meta"]["line"] for l in lines.splitlines()] == [1, 3]
 
 
+@pytest.mark.slow
 def test_min_score_and_labels_in_every_format(tiny_model):
     text = "Anna Berg flew to Oslo .\n"
     for fmt in ("conll", "jsonl"):
@@ -103,22 +107,26 @@ def test_min_score_and_labels_in_every_format(tiny_model):
     assert conll.splitlines()[:2] == ["Anna O", "Berg O"]
 
 
+@pytest.mark.slow
 def test_output_arrives_while_the_input_pauses(tiny_model):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    """Each sentence comes out while the writer holds the pipe open and sends nothing more:
+    tag neither waits for a full block or the end of its input, nor leaves its output in a
+    buffer."""
+    from conftest import Lines
+
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # what tag flushes, no more
     proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
     try:
+        out = Lines(proc.stdout)
         proc.stdin.write(b"Anna Berg flew to Oslo .\n\n")
         proc.stdin.flush()
-        first = proc.stdout.readline()  # the model loads first
-        assert first == b"Anna B-PER\n"
-        for _ in range(6):
-            proc.stdout.readline()
+        assert out.next() == b"Anna B-PER\n"  # (the model loads first)
+        assert [out.next() for _ in range(6)][-1] == b"\n"  # the sentence's other five tokens, then its end
         proc.stdin.write(b"Tom Hale works for Acme .\n\n")
         proc.stdin.flush()
-        sent = time.monotonic()
-        assert proc.stdout.readline() == b"Tom B-PER\n"
-        assert time.monotonic() - sent < 0.5  # while the writer still holds the pipe open
+        assert out.next() == b"Tom B-PER\n"
+        assert proc.poll() is None  # still reading: its input has not ended
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
@@ -140,6 +148,7 @@ def _layout(out: str, fmt: str):
     return [line.split(" ")[0] for line in out.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", sorted(INPUTS))
 @pytest.mark.parametrize("target", ["conll", "jsonl"])
 def test_tag_and_convert_agree_on_every_format_pair(tiny_model, source, target):
@@ -159,3 +168,11 @@ def test_convert_scheme_without_conll_output_is_a_usage_error():
     for to in ("jsonl", "tsv"):
         result = run_cli(["convert", "--to", to, "--scheme", "iobes"], input="Ann B-PER\nBerg I-PER\n")
         assert result.exit_code == 2 and f"--scheme rewrites CoNLL tags; --to {to} writes entities" in result.stderr
+
+
+def test_convert_reads_prose_as_text_as_tag_does(tmp_path):
+    # once read as CoNLL: "expected 5 columns"
+    (tmp_path / "p.txt").write_text("Angela Merkel met Emmanuel Macron.\nHe left.\nThen it rained.\n")
+    result = run_cli(["convert", "--to", "jsonl", str(tmp_path / "p.txt")])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["text"].startswith("Angela Merkel met")

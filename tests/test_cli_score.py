@@ -199,6 +199,7 @@ def test_html_page_of_scored_jsonl_has_calibration_tables(tmp_path):
     assert page.tags.count("table") == 7 and "calibration: ECE 0.3000 over 4 scored predictions (right: a strict match)" in page.text
 
 
+@pytest.mark.slow
 @requires_browser
 def test_html_page_renders_in_a_real_browser(tmp_path):
     path = tmp_path / "a<b&c.conll"
@@ -286,3 +287,33 @@ def test_conll_options_on_jsonl_are_usage_errors(tmp_path):
 def test_an_empty_input_is_scored_with_a_warning():
     result = run_cli(["score"], input="")
     assert result.exit_code == 0 and "warning: nothing to score: the input holds no sentences" in result.stderr
+
+
+def test_tagged_output_tagged_again_is_flagged():
+    # the second tag takes the first one's predictions for gold: score would then give 100 F1
+    first = run_cli(["tag", "-f", "jsonl", "examples/doc.txt"])
+    second = run_cli(["tag", "-f", "jsonl", "-i", "jsonl"], input=first.stdout)
+    assert second.exit_code == 0
+    assert 'warning: <stdin>:1: the input\'s "spans" carry scores, as predictions do' in second.stderr
+
+
+def test_a_file_scored_against_itself_and_gold_without_entities_are_warned_of(tmp_path):
+    (tmp_path / "g").write_text(GOLD)
+    result = run_cli(["score", str(tmp_path / "g"), str(tmp_path / "g")])
+    assert result.exit_code == 0 and "is scored against itself" in result.stderr
+    result = run_cli(["score"], input="Ann O O\nmet O B-PER\n")
+    assert "warning: the gold data holds no entity in 2 tokens" in result.stderr
+
+
+def test_tokens_where_tags_should_be_say_what_one_input_holds():
+    tagged = run_cli(["tag", "-f", "conll", "examples/doc.txt"]).stdout  # tokens and predictions: no gold column
+    result = run_cli(["score"], input=tagged)
+    assert result.exit_code == 1
+    assert "fits no tag scheme" in result.stderr and "one CoNLL input holds gold and predicted tags in its last two" in result.stderr
+    assert "--tag-col" not in result.stderr  # score has no such option
+
+
+@pytest.mark.parametrize("command", [["score"], ["train", "-o", "m.pt"]])
+def test_plain_text_where_annotations_are_needed_is_said_to_be_plain_text(command, tmp_path):
+    result = run_cli([*command[:1], "examples/doc.txt", *command[1:]])
+    assert result.exit_code == 1 and "it looks like plain text, which holds no annotations" in result.stderr

@@ -56,6 +56,7 @@ def unescape(field: str) -> str:
 
 # --------------------------------------------------------------------------- every format, every input
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", sorted(INPUTS))
 def test_every_output_format_shows_the_entities_jsonl_gives(tiny_model, source):
     """tag and convert, from every input format: the same entities in tsv, pretty and html as in JSONL."""
@@ -73,6 +74,7 @@ def test_every_output_format_shows_the_entities_jsonl_gives(tiny_model, source):
         assert expected or command[0] == "convert" and source in ("text", "lines")  # plain text holds no gold
 
 
+@pytest.mark.slow
 def test_tsv_columns_locate_each_entity(tiny_model, tmp_path):
     path = tmp_path / "doc.txt"
     path.write_text(TEXT)
@@ -102,6 +104,7 @@ def test_tsv_escapes_tabs_newlines_and_backslashes(tmp_path):
     assert rows[0][0] == str(path).replace("\t", "\\t") and rows[0][5] == ""  # no score: gold spans
 
 
+@pytest.mark.slow
 def test_headers_and_footers_come_once_with_workers_and_many_files(tiny_model, tmp_path):
     paths = []
     for i in range(3):
@@ -120,6 +123,7 @@ def test_headers_and_footers_come_once_with_workers_and_many_files(tiny_model, t
             assert one.stdout.count('class="record"') == 2 * (40 + 41 + 42)
 
 
+@pytest.mark.slow
 def test_an_empty_input_is_still_a_whole_page_and_a_header(tiny_model):
     page = tag(tiny_model, ["-f", "html", "-i", "text"], input="").stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>") and "<main></main>" in page
@@ -144,6 +148,7 @@ def test_html_escapes_every_piece_of_input():
     assert legend == ["<img src=x onerror=alert(2)>", "ORG", "PER"]  # convert: the types found
 
 
+@pytest.mark.slow
 @requires_browser
 def test_html_renders_in_a_real_browser(tiny_model, tmp_path):
     source = tmp_path / "in.jsonl"
@@ -175,6 +180,7 @@ def test_html_renders_in_a_real_browser(tiny_model, tmp_path):
 
 # --------------------------------------------------------------------------- pretty, terminals and pipes
 
+@pytest.mark.slow
 def test_pretty_without_colour_reads_as_brackets(tiny_model):
     out = tag(tiny_model, ["-f", "pretty"], input=TEXT).stdout
     assert "\x1b" not in out
@@ -183,6 +189,7 @@ def test_pretty_without_colour_reads_as_brackets(tiny_model):
     assert re.match(r"\[Anna Berg\]PER:(0\.\d\d|1\.00) flew", scored.splitlines()[1])
 
 
+@pytest.mark.slow
 def test_pretty_never_sends_input_control_characters_to_the_terminal(tiny_model):
     out = tag(tiny_model, ["-f", "pretty"], input="Anna Berg\x1b[2J flew\x07 to Oslo .\r\nok\n").stdout
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out
@@ -218,6 +225,7 @@ def _run_on_terminal(args, stdin=b"", stdout_tty=True, stderr_tty=False, env=Non
         return status, seen if stdout_tty else out_file.read(), seen if stderr_tty else err_file.read()
 
 
+@pytest.mark.slow
 def test_on_a_terminal_tag_highlights_and_into_a_pipe_writes_jsonl(tiny_model):
     args = ["tag", "-m", str(tiny_model), "--threads", "1"]
     rc, out, _ = _run_on_terminal(args, TEXT.encode(), env={"COLUMNS": "40"})
@@ -234,10 +242,13 @@ def test_on_a_terminal_tag_highlights_and_into_a_pipe_writes_jsonl(tiny_model):
     assert [json.loads(line)["meta"]["line"] for line in piped.stdout.splitlines()] == [1, 4]
 
 
+@pytest.mark.slow
 def test_on_a_terminal_paragraphs_are_reflowed_and_entities_never_split(tiny_model):
     # the input's own line breaks once came out as well as the terminal's wrapping, and a
     # highlight could start at the end of one line and go on on the next
-    paragraph = "Anna Berg flew to Oslo . Tom Hale works for\nAcme in Lima . Anna Berg\nflew to Oslo .\n\nTom Hale works for Acme .\n"
+    # prose wrapped at 45 columns, a blank line, then a list (short lines: items, kept as they are)
+    paragraph = ("Anna Berg flew to Oslo . Tom Hale works for\nAcme in Lima . Anna Berg flew to Oslo and Tom\nHale stayed .\n\n"
+                 "Guests :\nAnna Berg\nTom Hale\n")
     args = ["tag", "-m", str(tiny_model), "--threads", "1"]
     for env in ({"COLUMNS": "30", "NO_COLOR": "1"}, {"COLUMNS": "30"}):
         rc, out, _ = _run_on_terminal(args, paragraph.encode(), env=env)
@@ -251,12 +262,17 @@ def test_on_a_terminal_paragraphs_are_reflowed_and_entities_never_split(tiny_mod
             words = re.sub(r"\[([^\]]*)\][A-Z]+", r"\1", " ".join(body)).split()
             assert words == paragraph.split("\n\n")[0].split()
             # filled to the width: a line ends only where the next word would not fit (the input's breaks add none)
-            assert all(len(line) + 1 + len(after.split()[0]) > 30 for line, after in zip(body, body[1:]))
+            first_word = re.compile(r"\[[^\]]*\]\S*|\S+")  # an entity is one word
+            assert all(len(line) + 1 + len(first_word.match(after).group()) > 30 for line, after in zip(body, body[1:]))
         else:
             assert all(line.count(" Anna Berg") == line.count(" Anna Berg PER") for line in body)
-            assert len(body) == 5
+            assert len(body) == 6
+        items = lines[lines.index("<stdin>:5") + 2 :][:2]  # after "Guests :", each on its line
+        assert [item.rstrip() for item in items] == (["[Anna Berg]PER", "[Tom Hale]PER"] if "NO_COLOR" in env
+                                                     else [" Anna Berg PER", " Tom Hale PER"])
 
 
+@pytest.mark.slow
 def test_progress_shows_on_a_terminal_only(tiny_model, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("Anna Berg flew to Oslo .\n\n" * 4000)  # 24,000 tokens: two blocks
@@ -275,6 +291,7 @@ def test_progress_shows_on_a_terminal_only(tiny_model, tmp_path):
     assert piped.stderr == ""
 
 
+@pytest.mark.slow
 def test_quiet_silences_the_hint_for_typed_input(tiny_model):
     master, slave = pty.openpty()
     try:

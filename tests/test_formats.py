@@ -140,8 +140,10 @@ def test_files_that_are_not_text_are_named_for_what_they_are(tmp_path, head, sai
 
 def test_text_that_starts_like_a_signature_is_text(tmp_path):
     path = tmp_path / "t.txt"
-    path.write_text("BZh is a word.\nGIF8 too.\n")
-    assert [line for _, line in read_lines(str(path))] == ["BZh is a word.\n", "GIF8 too.\n"]
+    text = ["BZh is a word.\n", "GIF8 too.\n"]
+    for first in ("GIF89a is a format name.\n", "%PDF-1.7 is a version.\n", "BZh91AY&SY is bzip2's magic.\n"):
+        path.write_text(first + "".join(text))
+        assert [line for _, line in read_lines(str(path))] == [first, *text]
 
 
 tokens = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=6)

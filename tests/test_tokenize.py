@@ -56,12 +56,16 @@ def test_newswire_numbers(text, expected):
     # CoNLL-2003 writes web names as one token (train.txt: www.internetstartup.com)
     ("Amazon.com said sales rose.", ["Amazon.com", "said", "sales", "rose", "."]),
     ("AMAZON.COM ROSE.", ["AMAZON.COM", "ROSE", "."]),
-    ("Yahoo.com, eBay.de and t.co!", ["Yahoo.com", ",", "eBay.de", "and", "t.co", "!"]),
+    ("Yahoo.com, bbc.co.uk and nerpipe.io!", ["Yahoo.com", ",", "bbc.co.uk", "and", "nerpipe.io", "!"]),
+    ("See example.it/docs or news.bbc.co.", ["See", "example.it/docs", "or", "news.bbc.co", "."]),
     ("Read docs.python.org/3/library.", ["Read", "docs.python.org/3/library", "."]),
     ("Mail jeffrey.hodgson@reuters.com now", ["Mail", "jeffrey.hodgson@reuters.com", "now"]),
     ("Thanks @jack_dorsey for #MeToo.", ["Thanks", "@jack_dorsey", "for", "#MeToo", "."]),
     # not web names: a missing space before a capital, a rank, C#, an address without a host
     ("It ended.In fact he left.It rained", ["It", "ended", ".", "In", "fact", "he", "left", ".", "It", "rained"]),
+    # top-level domains that are words too ("it", "in", "no"): a missing space, not a web name
+    ("We flew to Berlin.it was cold, home.in time.", ["We", "flew", "to", "Berlin", ".", "it", "was", "cold", ",", "home", ".",
+                                                      "in", "time", "."]),
     ("#1 seed plays C# at 5@", ["#", "1", "seed", "plays", "C", "#", "at", "5", "@"]),
 ])
 def test_web_names_stay_whole(text, expected):

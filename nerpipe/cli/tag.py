@@ -8,8 +8,20 @@ import sys
 import click
 
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
-from .options import (ALIGN, DEVICE, FILES, ON_ERROR, SEP, THREADS, hint_if_typing, note, on_error_handler, setup_torch,
-                      stdout_is_terminal, usage_errors)
+from .options import (
+    ALIGN,
+    DEVICE,
+    FILES,
+    ON_ERROR,
+    SEP,
+    THREADS,
+    hint_if_typing,
+    note,
+    on_error_handler,
+    setup_torch,
+    stdout_is_terminal,
+    usage_errors,
+)
 
 
 @click.command()
@@ -24,7 +36,8 @@ from .options import (ALIGN, DEVICE, FILES, ON_ERROR, SEP, THREADS, hint_if_typi
 @click.option("--scores", is_flag=True, help="pretty: show each entity's confidence after its label (jsonl, tsv and html "
                                              "always carry them; conll cannot).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Drop entities whose confidence, as written with four decimals, is below this (every format; in CoNLL their tokens become O).")
+              help="Drop entities whose confidence, as written with four decimals, is below this (every format; in CoNLL their "
+                   "tokens become O).")
 @click.option("--labels", metavar="LIST", help="Keep only entities of these types, e.g. PER,ORG (every format).")
 @click.option("--replace", is_flag=True, help="CoNLL: write the tag into --tag-col instead of appending a column; "
                                               "JSONL: predictions overwrite the record's spans instead of going beside them.")
@@ -61,11 +74,11 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     """
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
-    if scores and fmt == "conll":
-        raise click.UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
     torch_device = setup_torch(device, threads)
     if workers > 1 and torch_device.type != "cpu":
         raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    if workers > 1 and threads != 1:
+        raise click.UsageError("--workers run one torch thread each; --threads is for one process (drop one of them)")
     from ..checkpoints import check_model, load_model
     from ..inference import TagOptions, resolve_labels, tag_files, tag_files_parallel
     from ..progress import tag_progress
@@ -87,11 +100,12 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
-            on_block=on_block)
+            on_block=on_block, on_note=lambda text: note(f"warning: {text}"))
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
-        for chunk in chunks:
-            sys.stdout.write(chunk)
-            sys.stdout.flush()
+        with usage_errors():  # --scores with CoNLL output is known once the input's format is
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
 
 
 def _teller(verbose: bool):

@@ -107,8 +107,13 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
     from ..recase import parse_case_variants
     from ..training.config import SHAPED_BY_BASE, TrainConfig, check_init_model
 
-    if options["embeddings"] == "none" and given(ctx, "keep_pretrained"):
+    if options["embeddings"] == "none" and options["keep_pretrained"] and given(ctx, "keep_pretrained"):
         raise click.UsageError("--keep-pretrained keeps pretrained words; with --embeddings none there are none")
+    if options["epochs"] is not None and options["min_steps"] and given(ctx, "min_steps"):
+        raise click.UsageError(f"--min-steps raises the default cap of {DEFAULT_EPOCHS} epochs on small data; "
+                               "with --epochs the cap is the one you gave (drop one of them)")
+    if given(ctx, "case_mix") and not case_variants:
+        raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
     config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})
     with usage_errors():
         check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ..errors import NerpipeError
 from ..schemes import Scheme, spans_to_tags
 from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
@@ -189,11 +190,33 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
     when the first line is a JSON object and CoNLL otherwise, never plain text.
     """
     found, why, lines, source = open_input(path, fmt, on_error=options.on_error)
+    looks = None
     if annotated and fmt == "auto" and found not in ("jsonl", "conll"):
-        found, why = "conll", "annotated data that is not JSONL"
+        looks, (found, why) = found, ("conll", "annotated data that is not JSONL")
     if on_format:
         on_format(display_name(path), found, why)
-    return found, FORMATS[found].parse(lines, display_name(path), options), source
+    parse = FORMATS[found].parse
+    assert parse is not None, found  # open_input chose an input format
+    records = parse(lines, display_name(path), options)
+    if looks is not None:  # read as CoNLL so that a broken line is reported, but say what it looked like
+        records = _hinted(records, "it looks like plain text, which holds no annotations: this needs CoNLL (tokens and "
+                                   "a tag column) or JSONL (records with spans)")
+    return found, records, source
+
+
+def make_writer(name: str, options: WriteOptions) -> Writer:
+    """The writer of output format ``name`` (one of :data:`OUTPUT_FORMATS`)."""
+    writer = FORMATS[name].writer
+    if writer is None:
+        raise ValueError(f"expected an output format, got {name!r} (one of {', '.join(OUTPUT_FORMATS)})")
+    return writer(options)
+
+
+def _hinted(records: Iterator[Any], hint: str) -> Iterator[Any]:
+    try:
+        yield from records
+    except NerpipeError as err:
+        raise NerpipeError(f"{err.message} ({hint})", err.path, err.line) from None
 
 
 def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset[str] | None = None) -> Annotation:
@@ -208,11 +231,45 @@ def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset
 
 
 __all__ = [
-    "ALIGN_MODES", "Annotation", "DOCSTART", "Doc", "FORMATS", "Format", "INPUT_FORMATS", "LineSource", "Marker",
-    "OUTPUT_FORMATS", "ReadOptions", "SCORE_DECIMALS", "Writer", "SEPARATORS", "Sentence", "WriteOptions", "ConllReader", "align_spans", "detect_format",
-    "display_name", "doc_to_json", "filter_annotation", "format_sentence", "gold_of", "make_doc", "open_input",
-    "parse_jsonl", "parse_lines", "parse_paragraphs", "parse_record", "read_conll", "read_jsonl", "read_lines",
-    "read_paragraphs", "read_records", "sentence_to_doc", "sentences_of", "sentences_only", "strip_eol",
+    "ALIGN_MODES",
+    "DOCSTART",
+    "FORMATS",
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "SCORE_DECIMALS",
+    "SEPARATORS",
+    "Annotation",
+    "ConllReader",
+    "Doc",
+    "Format",
+    "LineSource",
+    "Marker",
+    "ReadOptions",
+    "Sentence",
+    "WriteOptions",
+    "Writer",
+    "align_spans",
+    "detect_format",
+    "display_name",
+    "doc_to_json",
+    "filter_annotation",
+    "format_sentence",
+    "gold_of",
+    "make_doc",
+    "open_input",
+    "parse_jsonl",
+    "parse_lines",
+    "parse_paragraphs",
+    "parse_record",
+    "read_conll",
+    "read_jsonl",
+    "read_lines",
+    "read_paragraphs",
+    "read_records",
+    "sentence_to_doc",
+    "sentences_of",
+    "sentences_only",
+    "strip_eol",
 ]
 
 

@@ -67,7 +67,7 @@ class ConllReader:
         for path in paths:
             yield from self.parse(read_lines(path, self.on_error), display_name(path))
 
-    def parse(self, lines: Iterable[tuple[int, str]], name: str) -> Iterator[Sentence | Marker]:
+    def parse(self, lines: Iterable[tuple[int, str | None]], name: str) -> Iterator[Sentence | Marker]:
         from ..schemes import is_valid_tag
 
         sep = SEPARATORS[self.sep]
@@ -77,6 +77,7 @@ class ConllReader:
 
         def flush() -> Iterator[Sentence]:
             if pending:
+                assert ncols is not None  # set by the first row
                 yield self._sentence(pending, name, sep or " ", ncols)
                 pending.clear()
 
@@ -87,7 +88,7 @@ class ConllReader:
                 skipping = True
                 continue
             text = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
-            if text.startswith(BOM) and (lineno == 1 or not pending and text[1:2] not in (" ", "\t")):
+            if text.startswith(BOM) and (lineno == 1 or (not pending and text[1:2] not in (" ", "\t"))):
                 # A byte-order mark opening a file, or a block of files joined with cat, is
                 # not data. One inside a sentence, or standing before a separator (the whole
                 # token is U+FEFF, ZERO WIDTH NO-BREAK SPACE) after line 1, is kept as text.

@@ -82,7 +82,7 @@ def _sentence_lengths(text: str, tokens: list[tuple[int, int]], spans: Sequence[
         return []
     sentences = split_sentences(text, tokens, breaks)
     # a sentence break inside an annotated span would cut the entity in two: undo it
-    inside = set()
+    inside: set[int] = set()
     for s, e, _ in spans:
         inside.update(range(s + 1, e))
     lengths: list[int] = []

@@ -16,12 +16,14 @@ import re
 from typing import TYPE_CHECKING
 
 from ..display import ansi_colour, colour
+from .text import is_list
 from .view import RecordView, item_to_view
 from .writer import Writer
 
 if TYPE_CHECKING:
     from rich.style import Style
 
+Piece = tuple  # (text, style) or (text, style, ENTITY): a run of text and its rich style
 _CONTROL = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -53,21 +55,22 @@ class PrettyWriter(Writer):
             return ""
         body = self.render(view)
         if self.width is not None:
-            body = reflow(body, self.width)
+            body = reflow(body, self.width, keep_lines=any(is_list(p.split("\n")) for p in _PARAGRAPH.split(view.text)))
         pieces = [(_visible(f"{view.path}:{view.line}"), "dim"), ("\n", None), *body, ("\n", None)]
         if self.plain:
             return "".join(piece[0] for piece in pieces) + "\n"
         from rich.text import Text
 
         with self.console.capture() as capture:
-            self.console.print(Text.assemble(*(piece[:2] for piece in pieces)))
+            self.console.print(Text.assemble(*((piece[0], piece[1]) for piece in pieces)))
         return capture.get()
 
-    def render(self, view: RecordView) -> list[tuple[str, str | Style | None]]:
+    def render(self, view: RecordView) -> list[Piece]:
         """The record's text as ``(text, style)`` pieces, each entity highlighted and labelled."""
         from rich.style import Style
 
-        out, cursor = [], 0
+        out: list[Piece] = []
+        cursor = 0
         for ent in view.entities:
             out.append((_visible(view.text[cursor : ent.start]), None))
             name = _visible(view.text[ent.start : ent.end])
@@ -85,19 +88,22 @@ class PrettyWriter(Writer):
 
 
 ENTITY = "entity"  # a third item on a piece: the piece is part of an entity, never broken across lines
+LINE: list[Piece] = []  # in reflow's words: a line break kept
+_PARAGRAPH = re.compile(r"\n\s*\n")
 _SPACE = re.compile(r"(\s+)")
 
 
-def reflow(pieces: list[tuple], width: int) -> list[tuple[str, str | Style | None]]:
+def reflow(pieces: list[Piece], width: int, keep_lines: bool = False) -> list[Piece]:
     """``pieces`` (text, style[, ENTITY]) as lines of at most ``width`` cells: the text's
-    own line breaks within a paragraph become spaces, a blank line (two breaks or more)
-    stays a paragraph break, and lines break only at spaces outside entities, so a
-    highlight is never split. A word (or entity) wider than ``width`` gets a line of its own."""
+    own line breaks within a paragraph become spaces (unless ``keep_lines``: a list, whose
+    lines are items), a blank line (two breaks or more) stays a paragraph break, and lines
+    break only at spaces outside entities, so a highlight is never split. A word (or
+    entity) wider than ``width`` gets a line of its own."""
     from rich.cells import cell_len
 
     # words: runs of pieces with no breakable space between them; None: a paragraph break
-    words: list[list[tuple[str, object]] | None] = []
-    current: list[tuple[str, object]] = []
+    words: list[list[Piece] | None] = []
+    current: list[Piece] = []
     for text, style, *kind in pieces:
         if kind:  # an entity's piece: part of the current word, whatever it holds
             current.append((text, style))
@@ -112,14 +118,16 @@ def reflow(pieces: list[tuple], width: int) -> list[tuple[str, str | Style | Non
                 current = []
             if part.count("\n") >= 2:
                 words.append(None)
+            elif keep_lines and "\n" in part:
+                words.append(LINE)
     if current:
         words.append(current)
-    out: list[tuple[str, str | Style | None]] = []
+    out: list[Piece] = []
     used = 0  # cells on the current line
     for word in words:
-        if word is None:
+        if word is None or word is LINE:
             if used:
-                out.append(("\n\n", None))
+                out.append(("\n\n" if word is None else "\n", None))
                 used = 0
             continue
         size = sum(cell_len(text) for text, _ in word)

@@ -15,8 +15,8 @@ import re
 import select
 import sys
 import zlib
-from collections.abc import Callable, Iterator
-from typing import IO
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Protocol
 
 from ..errors import NerpipeError
 
@@ -29,7 +29,8 @@ BINARY_SIGNATURES = {
     b"\xff\xd8\xff": ("a JPEG image", ""),
     b"GIF87a": ("a GIF image", ""),
     b"GIF89a": ("a GIF image", ""),
-    b"%PDF-": ("a PDF document", "; extract its text first, e.g. pdftotext FILE -"),
+    **{b"%%PDF-1.%d" % minor: ("a PDF document", "; extract its text first, e.g. pdftotext FILE -") for minor in range(10)},
+    b"%PDF-2.0": ("a PDF document", "; extract its text first, e.g. pdftotext FILE -"),
     b"PK\x03\x04": ("a ZIP archive (as .docx, .xlsx and .odt files are)", "; save or extract it as plain text first"),
     **{b"BZh%d1AY&SY" % level: ("bzip2 data", "; decompress it first, e.g. bzcat FILE | nerpipe ...") for level in range(1, 10)},
     b"\xfd7zXZ\x00": ("xz data", "; decompress it first, e.g. xzcat FILE | nerpipe ..."),
@@ -37,6 +38,18 @@ BINARY_SIGNATURES = {
     b"\x7fELF": ("a program (ELF executable)", ""),
 }
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _binary(data: bytes) -> bool:
+    """Whether ``data`` (the first bytes of a file) holds what no text has: a control
+    character other than a line end or tab, or bytes that are not UTF-8."""
+    if any(b < 0x20 and b not in b"\t\n\r" for b in data):
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.reason != "unexpected end of data"  # a character cut by the end of the peek is no evidence
+    return False
 
 
 def display_name(path: str) -> str:
@@ -50,6 +63,12 @@ def strip_eol(line: str) -> tuple[str, str]:
     if line.endswith("\n"):
         return line[:-1], "\n"
     return line, ""
+
+
+class Chunks(Protocol):
+    """A binary stream that hands on what it has (``read1``): files, pipes, gzip as it unpacks."""
+
+    def read1(self, size: int = -1, /) -> bytes: ...
 
 
 def _open_binary(path: str) -> IO[bytes]:
@@ -87,23 +106,25 @@ class LineSource:
     def __init__(self, path: str, on_error: OnError | None = None):
         self.path, self.name, self.on_error = path, display_name(path), on_error
         self._raw: IO[bytes] | None = None
-        self._stream: IO[bytes] | None = None
+        self._stream: Chunks | None = None
         self._buffered = 0  # lines decoded but not yet handed on
         self._ended = False
         self._pollable: int | None = None  # the descriptor to poll for a pause; -1: never pauses
 
     # ------------------------------------------------------------------ opening
 
-    def _open(self) -> IO[bytes]:
+    def _open(self) -> Chunks:
         raw = _open_binary(self.path)
         self._raw = raw
+        stream: Chunks
         if hasattr(raw, "peek"):
-            stream, head = raw, raw.peek(16)[:16]
+            stream, head = raw, raw.peek(16)[:16]  # type: ignore[assignment]  # a BufferedReader
         else:  # an in-memory stream (tests): read the head and put it back in front
-            head = raw.read1(16)
+            head = raw.read1(16)  # type: ignore[attr-defined]  # BytesIO
             stream = _Prefixed(head, raw)
         for magic, (what, advice) in BINARY_SIGNATURES.items():
-            if head.startswith(magic):
+            # text may open with the same letters ("GIF89a is a format"): the file must go on in binary
+            if head.startswith(magic) and (magic[0] >= 0x80 or magic[0] < 0x20 or _binary(head[len(magic):])):
                 raise NerpipeError(f"this is {what}, not text{advice}", self.name, 1)
         return _GzipStream(stream, self.name) if head[:2] == GZIP_MAGIC else stream
 
@@ -172,24 +193,24 @@ class _Prefixed:
     def __init__(self, head: bytes, raw: IO[bytes]):
         self.head, self.raw = head, raw
 
-    def read1(self, size: int) -> bytes:
+    def read1(self, size: int = -1, /) -> bytes:
         if self.head:
             out, self.head = self.head, b""
             return out
-        return self.raw.read1(size)
+        return self.raw.read1(size)  # type: ignore[attr-defined]  # BytesIO
 
 
 class _GzipStream:
     """gzip members unpacked as they arrive (``read1`` returns what is there), so a
     gzip pipe streams too; concatenated members (``cat a.gz b.gz``) read as one."""
 
-    def __init__(self, raw, name: str):
+    def __init__(self, raw: Chunks, name: str):
         self.raw, self.name = raw, name
         self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self.in_member = False  # data of an unfinished member has been fed
         self.pending = b""
 
-    def read1(self, size: int) -> bytes:
+    def read1(self, size: int = -1, /) -> bytes:
         while not self.pending:
             data = self.raw.read1(size)
             if not data:
@@ -214,7 +235,7 @@ class _GzipStream:
             raise NerpipeError(f"bad gzip data: {err}", self.name) from None
 
 
-def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> list[str | None]:
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Sequence[str | None]:
     """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones."""
     if b"\x00" not in chunk:
         try:

@@ -18,6 +18,12 @@ from .source import BOM, strip_eol
 WRAPPED = 40  # a paragraph whose lines (but the last) are all this long is wrapped prose
 
 
+def is_list(lines: list[str]) -> bool:
+    """Whether a paragraph's ``lines`` (line ends or not) are a list, a line an item (an
+    address, names, a title above its text), rather than prose wrapped at a width."""
+    return len(lines) > 1 and not all(len(strip_eol(line)[0]) >= WRAPPED for line in lines[:-1])
+
+
 def parse_paragraphs(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
     offset = 0
     lines: list[str] = []
@@ -45,7 +51,7 @@ def _paragraph(lines: list[str], name: str, line: int, offset: int) -> Doc:
     record = {"meta": {"file": name, "line": line, "offset": offset}}
     tokens = tokenize(text)
     breaks: list[int] = []
-    if len(lines) > 1 and not all(len(strip_eol(l)[0]) >= WRAPPED for l in lines[:-1]):
+    if is_list(lines):
         # a list: each line starts a sentence
         starts, pos = [], 0
         for l in lines[:-1]:

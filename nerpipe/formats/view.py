@@ -39,7 +39,7 @@ def item_to_view(item, annotations) -> RecordView | None:
     if isinstance(item, Sentence):
         doc = sentence_to_doc(item)
         # a CoNLL sentence has a token per input line
-        token_line = [item.line + i for i in range(len(item.tokens))]
+        token_line: Sequence[int] = [item.line + i for i in range(len(item.tokens))]
     elif isinstance(item, Doc):
         doc = item
         token_line = _token_lines(doc)

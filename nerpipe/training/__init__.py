@@ -44,7 +44,8 @@ _LAZY = {
 }
 
 __all__ = ["DEFAULTS", "STATE_FORMAT", "TRAIN_SCHEME", "Corpus", "Distributed", "GoldSentence", "Progress", "Reporter",
-           "Schedule", "TrainConfig", "TrainResult", "Trainer", "TrainingBatches", "best_of", "check_data", "fingerprint", "labels_of", "make_optimizer",
+           "Schedule", "TrainConfig", "TrainResult", "Trainer", "TrainingBatches", "best_of", "check_data", "fingerprint",
+           "labels_of", "make_optimizer",
            "read_corpus", "start_distributed", "train"]
 
 

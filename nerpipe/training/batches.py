@@ -64,7 +64,7 @@ class TrainingBatches:
         rng.shuffle(order)
         size = self.config.batch_size
         pool = size * 50
-        batches = []
+        batches: list[list[tuple[int, int]]] = []
         for k in range(0, len(order), pool):
             chunk = sorted(order[k : k + pool], key=lambda e: len(self.tag_ids[e[0]]), reverse=True)
             batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
@@ -73,7 +73,8 @@ class TrainingBatches:
             from torch.utils.data import DistributedSampler
 
             # each rank takes its share of the same shuffled batches (padded by repeats to equal counts)
-            sampler = DistributedSampler(batches, num_replicas=self.dist.world, rank=self.dist.rank, shuffle=False)
+            sampler: DistributedSampler = DistributedSampler(batches, num_replicas=self.dist.world,  # type: ignore[arg-type]
+                                                             rank=self.dist.rank, shuffle=False)  # a list is a dataset
             batches = [batches[i] for i in sampler]
         return batches
 

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field, fields
 from ..errors import UsageError
 from ..model_config import ModelConfig
 
-
 DEFAULT_EPOCHS = 30  # the cap when no epochs are given (raised on small data, see min_steps)
 
 
@@ -42,7 +41,8 @@ class TrainConfig:
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
     lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
     case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
-    case_mix: str = "concat"  # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other
+    # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other
+    case_mix: str = "concat"
     lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
     sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off

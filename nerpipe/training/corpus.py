@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..errors import NerpipeError
@@ -81,7 +82,7 @@ def labels_of(corpus: Corpus) -> set[str]:
     return {label for s in corpus.sentences for _, _, label in tags_to_spans(s.tags)}
 
 
-def check_data(train: Corpus, dev: Corpus | None, base_labels: set[str] = frozenset()) -> set[str]:
+def check_data(train: Corpus, dev: Corpus | None, base_labels: AbstractSet[str] = frozenset()) -> set[str]:
     """The training data's entity labels; an error when it has none, or when the dev
     data has labels the model could never predict (neither the training data's nor
     ``base_labels``, those of the model training starts from)."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 STOPPED_BY_PATIENCE = "patience"  # dev F1 stopped improving for --patience rounds
 STOPPED_AT_CAP = "max-epochs"  # the epoch cap (raised by --min-steps on small data), with or without dev
-STOPPED_EARLY = "interrupted"  # neither: ended from outside (found in the history of a model that did not record it)
 
 
 @dataclass(frozen=True)
@@ -48,22 +47,19 @@ def best_of(training: dict) -> tuple[int | None, float | None]:
     if "best_dev_f1" in training:
         return training.get("best_epoch"), training["best_dev_f1"]
     epoch = training.get("best_epoch")
-    record = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
+    record: dict = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
     return epoch, record.get("dev_f1")
 
 
 def stopped_of(training: dict) -> str | None:
-    """Why the run stopped, from a checkpoint's ``meta["training"]``: as recorded, or for
-    models written before it was, found in the history (None when it cannot be told)."""
+    """Why the run stopped, from a checkpoint's ``meta["training"]``: as recorded; for a
+    model written before it was, the cap when its history reaches it, else None (not
+    recorded: such files were rewritten only at a new best epoch, so a history that ends
+    before the cap may have gone on under patience, or been interrupted)."""
     if "stopped" in training:
         return training["stopped"]
     history, config = training.get("history") or [], training.get("config") or {}
     cap = (training.get("schedule") or {}).get("max_epochs") or config.get("epochs")
-    if not history or cap is None:
-        return None
-    if history[-1].get("epoch", 0) >= cap:
+    if history and cap is not None and history[-1].get("epoch", 0) >= cap:
         return STOPPED_AT_CAP
-    patience = config.get("patience")
-    if patience and len(history) >= patience and not any(h.get("best") for h in history[-patience:]):
-        return STOPPED_BY_PATIENCE
-    return STOPPED_EARLY
+    return None

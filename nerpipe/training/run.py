@@ -55,7 +55,7 @@ def train(
             f"{len(trainer.vocab.words)} words ({trainer.vocab.n_train_words} from training)"
             + (f"; {dist.world} processes" if dist.active else "")
         )
-        reporter.message(trainer.schedule.describe())
+        reporter.message(trainer.schedule.describe(dev=dev_data is not None))
         result = trainer.run(Path(output), resume=resume, log_path=log, keep_state=keep_state)
         # rank 0 may still be writing files; tearing down gloo under it aborts the process
         dist.barrier()

@@ -57,8 +57,8 @@ class Schedule:
         """The learning rate of every step of ``epoch``: lr / (1 + lr_decay * r), r the round from 0."""
         return config.lr / (1 + config.lr_decay * (self.round_of(epoch) - 1))
 
-    def describe(self) -> str:
-        rounds = "dev after every epoch" if self.epochs_per_round == 1 else "dev once, at the end" if (
+    def describe(self, dev: bool = True) -> str:
+        rounds = "no dev data" if not dev else "dev after every epoch" if self.epochs_per_round == 1 else "dev once, at the end" if (
             self.epochs_per_round >= self.max_epochs) else (
             f"dev every {self.epochs_per_round} epochs ({counted(self.epochs_per_round * self.steps_per_epoch, 'step')})")
         return (f"{counted(self.steps_per_epoch, 'step')} an epoch; at most {counted(self.max_epochs, 'epoch')} "

@@ -65,6 +65,7 @@ def build(config: TrainConfig, train: Corpus, labels: set[str], variants: tuple[
     if matrix is not None:
         from ..embeddings import table_for
 
+        assert model.pretrained is not None  # model_config.pretrained was set with the vectors
         model.pretrained.set(torch.from_numpy(table_for(vocab.words, pretrained_words, matrix, config.seed)))
     return Start(replace(config, model=model_config), vocab, model, counts, set(pretrained_words), lexicon, lexicon_bits)
 

@@ -12,6 +12,7 @@ import json
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from .corpus import Corpus, check_data, fingerprint
 from .distributed import Distributed
 from .reporter import Reporter
 from .result import STOPPED_AT_CAP, STOPPED_BY_PATIENCE, TrainResult
-from .schedule import Schedule
+from .schedule import Schedule, counted
 from .state import STATE_FORMAT, Progress, load_state, save_state
 
 __all__ = ["STATE_FORMAT", "TRAIN_SCHEME", "Trainer", "make_optimizer"]
@@ -63,7 +64,8 @@ class Trainer:
 
         self.train_data, self.dev_data, self.device, self.reporter = train, dev, device, reporter
         self.dist = dist or Distributed()
-        base, self.base_digest, self._digests = None, None, None
+        base, self.base_digest = None, None
+        self._digests: dict | None = None
         if config.init_model:
             from ..transfer import read_base, resolve_base
 
@@ -137,8 +139,8 @@ class Trainer:
             self.reporter.advance(value)
         self.progress.steps += len(batches)
         seconds = time.perf_counter() - started
-        total_loss, tokens, examples = self.dist.sum(total_loss, tokens, examples)
-        return total_loss / max(examples, 1), int(tokens), seconds
+        loss_sum, token_sum, example_sum = self.dist.sum(total_loss, tokens, examples)
+        return loss_sum / max(example_sum, 1), int(token_sum), seconds
 
     def train_round(self, started: float) -> dict:
         """Train from the next epoch to the end of its round; the round's record without dev scores."""
@@ -163,7 +165,7 @@ class Trainer:
     def evaluate(self, corpus: Corpus, model: BiLSTMCRF, variant: str = "cased"):
         return score_pairs(self._predicted_pairs(corpus, model, variant))
 
-    def _predicted_pairs(self, corpus: Corpus, model: BiLSTMCRF, variant: str) -> list[tuple[list[str], list[str]]]:
+    def _predicted_pairs(self, corpus: Corpus, model: BiLSTMCRF, variant: str) -> list[tuple[Sequence[str], Sequence[str]]]:
         from ..tagger import Tagger
 
         tokens = [recase(s.tokens, variant) for s in corpus.sentences]
@@ -174,9 +176,11 @@ class Trainer:
         """Dev scores for the round's record, and the F1 early stopping follows (percent, as
         the record shows it): P/R/F1 over the dev data in every training casing pooled, and
         each casing's F1 apart."""
-        pairs = {v: self._predicted_pairs(self.dev_data, model, v) for v in self.variants}
+        assert self.dev_data is not None
+        dev = self.dev_data
+        pairs = {v: self._predicted_pairs(dev, model, v) for v in self.variants}
         p, r, f = score_pairs(pair for v in self.variants for pair in pairs[v]).overall.percentages()
-        record = {"dev_precision": round(p, 2), "dev_recall": round(r, 2), "dev_f1": round(f, 2)}
+        record: dict = {"dev_precision": round(p, 2), "dev_recall": round(r, 2), "dev_f1": round(f, 2)}
         if len(self.variants) > 1:
             record["dev_f1_by_case"] = {v: round(score_pairs(pairs[v]).overall.percentages()[2], 2) for v in self.variants}
         return record, record["dev_f1"]
@@ -237,13 +241,13 @@ class Trainer:
         beat, and the starting model is what ``output`` holds until a round beats it (an
         adapted model that scores worse on the user's own dev data is never kept)."""
         record, f1 = {"epoch": 0, "steps": 0}, 0.0
-        shipped = self.shipped() if self.dist.main else None
-        if self.dist.main:
+        shipped = self.shipped() if self.dist.main else None  # only rank 0 evaluates and writes
+        if shipped is not None:
             scores, f1 = self.evaluate_dev(shipped)
             record.update(scores)
         record, f1 = self.dist.broadcast((record, f1))
         self.progress.count(record, f1)
-        if self.dist.main:
+        if shipped is not None:
             self.save(output, shipped, log, record, best=True)
             self.reporter.message(f"before training, the starting model scores dev F1 {record['dev_f1']:.2f}: "
                                   f"{output} keeps it unless a round does better")
@@ -263,8 +267,8 @@ class Trainer:
             self.reporter.message(f"resuming after epoch {self.progress.epoch} "
                                   f"(best dev F1 so far {max(self.progress.best_f1, 0):.2f})")
         if self.dev_data is None:
-            self.reporter.warning(f"no --dev data: nothing to stop early on, so training runs all {plan.max_epochs} epochs "
-                                  f"({plan.max_steps:,} steps) and keeps the last model")
+            self.reporter.warning(f"no --dev data: nothing to stop early on, so training runs all "
+                                  f"{counted(plan.max_epochs, 'epoch')} ({counted(plan.max_steps, 'step')}) and keeps the last model")
         main = self.dist.main  # only rank 0 evaluates, writes and reports
         log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path and main else None
         started = time.perf_counter()
@@ -277,13 +281,13 @@ class Trainer:
                 f1 = None
                 shipped = self.shipped() if main else None
                 if self.dev_data is not None:
-                    if main:
+                    if shipped is not None:
                         scores, f1 = self.evaluate_dev(shipped)
                         record.update(scores)
                     # early stopping is decided once, on rank 0's score
                     record, f1 = self.dist.broadcast((record, f1))
                 best = progress.count(record, f1)
-                if main:
+                if shipped is not None:
                     self.save(output, shipped, log, record, best)
                     self.reporter.end_round(record)
         finally:
