@@ -63,3 +63,44 @@ def default_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Lines:
+    """A child's output pipe, read line by line in a thread, so that a test waits for the
+    line that proves the child got somewhere (its first record, a progress line) instead
+    of sleeping for a guessed time, and fails instead of hanging when the line never comes.
+
+    The deadline is a hang detector, not a speed check: a working child answers in a
+    second or two, so 60 seconds passes on any machine and still ends a broken run."""
+
+    DEADLINE = 60.0
+
+    def __init__(self, pipe):
+        import queue
+        import threading
+
+        self._queue = queue.Queue()
+        self._empty = queue.Empty
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe) -> None:
+        while True:
+            line = pipe.readline()
+            self._queue.put(line)
+            if not line:  # "" or b"": the end of the stream
+                return
+
+    def next(self, timeout: float = DEADLINE):
+        """The next line, "" (or b"") at the end of the stream."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except self._empty:
+            pytest.fail(f"no line from the child within {timeout:.0f} s", pytrace=False)
+
+    def rest(self, timeout: float = DEADLINE):
+        """Every line to the end of the stream, joined."""
+        lines = []
+        while True:
+            lines.append(self.next(timeout))
+            if not lines[-1]:
+                return lines[-1][:0].join(lines)

@@ -6,10 +6,10 @@ import math
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from strategies import any_tags, spans_and_length
 
 from nerpipe.analysis import SCHEMES, ErrorAnalyzer, Example, calibrate, pair_entities
 from nerpipe.scoring import conlleval_chunks, score_pairs
-from strategies import any_tags, spans_and_length
 
 
 def pairs_of(gold, pred):

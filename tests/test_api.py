@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from conftest import run_cli
 
 import nerpipe
-from conftest import run_cli
 from nerpipe.checkpoints import default_model_path
 
 
@@ -18,9 +18,10 @@ def test_lazy_names_resolve_without_the_cli():
         for name in module.__all__:
             assert getattr(module, name) is not None
         with pytest.raises(AttributeError):
-            module.no_such_thing
+            _ = module.no_such_thing
 
 
+@pytest.mark.slow
 def test_readme_example(tiny_model, tmp_path):
     tagger = nerpipe.load_model(tiny_model if not default_model_path().exists() else None)
     tokens = ["Anna", "Berg", "flew", "to", "Oslo", "."]
@@ -32,6 +33,7 @@ def test_readme_example(tiny_model, tmp_path):
     assert score.overall.f1 == 1.0 and score.conlleval_report().startswith("processed 2 tokens")
 
 
+@pytest.mark.slow
 def test_predict_checks_its_input(tiny_model):
     tagger = nerpipe.load_model(tiny_model)
     with pytest.raises(TypeError, match="sentence 0 is str 'Tim Cook'"):
@@ -47,6 +49,7 @@ def test_predict_checks_its_input(tiny_model):
     assert tagger.predict([[], ("Anna",)])[0].tags == []
 
 
+@pytest.mark.slow
 def test_predict_text_gives_character_offsets(tiny_model):
     tagger = nerpipe.load_model(tiny_model)
     text = "Anna Berg flew to   Oslo .\nAcme hired Raj ."
@@ -68,6 +71,7 @@ def test_readme_library_example():
     assert [(e.start, e.end) for e in tagger.predict_text("Angela Merkel visited Paris.")] == [(0, 13), (22, 27)]
 
 
+@pytest.mark.slow
 def test_predict_text_reads_paragraphs_as_the_tag_command_does(tiny_model):
     tagger = nerpipe.load_model(tiny_model)
     text = "\ufeffOmar Diaz flew to Lima\n\n\nAnna Berg works for Acme in Oslo\r\nTom Hale .\n"
@@ -79,6 +83,7 @@ def test_predict_text_reads_paragraphs_as_the_tag_command_does(tiny_model):
     assert all(text[e.start:e.end] == e.text for e in entities)
 
 
+@pytest.mark.slow
 def test_predict_takes_numpy_token_lists_and_refuses_bytes(tiny_model):
     import numpy as np
 

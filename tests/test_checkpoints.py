@@ -2,13 +2,13 @@ import os
 import pickle
 
 import pytest
-import torch
-
 import synthetic
-from nerpipe.checkpoints import atomic_save, describe, load_model
-from nerpipe.errors import NerpipeError, UsageError
-from nerpipe.device import resolve_device
+import torch
 from test_training import tiny_config
+
+from nerpipe.checkpoints import atomic_save, describe, load_model
+from nerpipe.device import resolve_device
+from nerpipe.errors import NerpipeError, UsageError
 from nerpipe.training import train
 
 

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 
 COMMANDS = ["tag", "train", "score", "convert", "info"]
@@ -92,7 +91,8 @@ def test_bad_data_exits_1_with_location(tmp_path):
     f.write_bytes(b"a O O\nb\xff O O\n")
     result = _nerpipe("score", str(f))
     assert result.returncode == 1
-    assert result.stderr.decode().strip() == f"Error: {f}:2: invalid UTF-8 (byte 0xff at column 2); the file is not UTF-8; convert it, e.g. with: iconv -f LATIN1 -t UTF-8"
+    assert result.stderr.decode().strip() == (f"Error: {f}:2: invalid UTF-8 (byte 0xff at column 2); the file is not UTF-8; "
+                                              "convert it, e.g. with: iconv -f LATIN1 -t UTF-8")
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 import synthetic
 from conftest import TINY, default_sigint, run_cli
 

@@ -2,7 +2,6 @@ import json
 from html.parser import HTMLParser
 
 import pytest
-
 from browser import parse_html, read_png, render, requires_browser, screenshot
 from conftest import run_cli
 

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 import synthetic
 from conftest import run_cli
 
@@ -223,6 +222,7 @@ def test_ctrl_c_with_workers_exits_130_quietly(tiny_model):
     import time
 
     from conftest import Lines, default_sigint
+
     from nerpipe.inference import BLOCK_TOKENS
 
     proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "-j", "2", "-i", "text"],
@@ -291,12 +291,14 @@ def test_a_png_is_named_as_an_image(tmp_path):
     assert result.exit_code == 1 and result.stderr == "Error: examples/doc.html.png:1: this is a PNG image, not text\n"
 
 
+@pytest.mark.slow
 def test_scores_with_conll_output_by_default_is_a_usage_error(tiny_model, tmp_path):
     (tmp_path / "t.conll").write_text("Anna O\nBerg O\n")
     result = tag(tiny_model, ["--scores", str(tmp_path / "t.conll")])
     assert result.exit_code == 2 and "CoNLL output has no place for scores" in result.stderr and result.stdout == ""
 
 
+@pytest.mark.slow
 def test_threads_with_workers_is_a_usage_error(tiny_model):
     result = tag(tiny_model, ["-j", "2", "--threads", "2"], input="Anna\n")
     assert result.exit_code == 2 and "--workers run one torch thread each" in result.stderr

@@ -71,7 +71,7 @@ def test_every_output_format_shows_the_entities_jsonl_gives(tiny_model, source):
         assert re.findall(r"\[([^\]]*)\]([A-Z]+)", out["pretty"].stdout) == [(e[4], e[2]) for e in expected]
         marks = [m for m in parse_html(out["html"].stdout).iter("mark") if "entity" in m.classes()]
         assert [m.text() for m in marks] == [e[4] + e[2] for e in expected]
-        assert expected or command[0] == "convert" and source in ("text", "lines")  # plain text holds no gold
+        assert expected or (command[0] == "convert" and source in ("text", "lines"))  # plain text holds no gold
 
 
 @pytest.mark.slow

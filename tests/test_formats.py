@@ -7,7 +7,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nerpipe.errors import NerpipeError
-from nerpipe.formats.source import BOM
 from nerpipe.formats import (
     ConllReader,
     Marker,
@@ -21,6 +20,7 @@ from nerpipe.formats import (
     read_jsonl,
     read_lines,
 )
+from nerpipe.formats.source import BOM
 
 
 def parse(text, **kw):

@@ -134,7 +134,7 @@ def test_corpus_quirks_read_exactly():
     items = list(ConllReader().parse(lines_of(text), "q.conll"))
     sentences = [i for i in items if isinstance(i, Sentence)]
     assert [s.tokens for s in sentences] == [("Anna", "Berg"), ("Lima", "is"), ("Tom",)]
-    assert [s.tags for s in sentences][0] == ("B-PER", "I-PER")
+    assert sentences[0].tags == ("B-PER", "I-PER")
     with pytest.raises(NerpipeError, match="q.conll:2: expected 2 columns"):
         list(ConllReader().parse(lines_of("a\tO\nb\tO\tX\n"), "q.conll"))  # still strict otherwise
 

@@ -1,9 +1,12 @@
+import dataclasses
 import random
 
+import pytest
 import synthetic
-import dataclasses
 
 from nerpipe.checkpoints import load_model
+
+pytestmark = pytest.mark.slow  # every test loads tiny_model, which trains one
 
 
 def test_char_feature_cache_changes_nothing(tiny_model):
@@ -36,8 +39,11 @@ def test_an_interrupted_or_concurrent_predict_leaves_the_tagger_working(tiny_mod
     import threading
 
     tagger = load_model(tiny_model)
+    cut_short = ["Qq", "Zz", "flew", "to", "Oslo"]  # new tokens: predict reserves cache rows for them
     sentences = [tokens for tokens, _ in synthetic.sentences(200, seed=4)]
-    expected = [p.tags for p in dataclasses.replace(tagger, char_cache=False).predict(sentences)]
+    uncached = dataclasses.replace(tagger, char_cache=False)
+    again = uncached.predict([cut_short], scores=True)[0]
+    expected = [p.tags for p in uncached.predict(sentences)]
     calls = {"n": 0}
     real = tagger.network.predict
 
@@ -48,10 +54,13 @@ def test_an_interrupted_or_concurrent_predict_leaves_the_tagger_working(tiny_mod
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tagger.network, "predict", interrupted)
-    try:
-        tagger.predict([["Qq", "Zz"]])
-    except KeyboardInterrupt:
-        pass
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C reaches the caller, not swallowed
+        tagger.predict([cut_short])
+    assert calls["n"] == 1  # it came from the network, after the rows were reserved
+    # the sentence cut short, tagged again, and everything after: as a tagger without a cache tags them
+    [retried] = tagger.predict([cut_short], scores=True)
+    assert (retried.tags, retried.spans) == (again.tags, again.spans)
+    assert retried.scores == pytest.approx(again.scores, abs=1e-5)
     assert [p.tags for p in tagger.predict(sentences)] == expected
     results = [None] * 4
 

@@ -19,6 +19,8 @@ MAN_PAGE = ROOT / "man" / "nerpipe.1"
 BIN = Path(sys.prefix) / "bin"
 NERPIPE = BIN / "nerpipe"
 
+pytestmark = pytest.mark.slow  # builds a wheel; runs man, the installed command and shells
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory, request) -> zipfile.ZipFile:

@@ -1,5 +1,6 @@
 import pytest
 from hypothesis import given
+from strategies import any_tags, spans_and_length
 
 from nerpipe.errors import NerpipeError
 from nerpipe.schemes import (
@@ -14,7 +15,6 @@ from nerpipe.schemes import (
     split_tag,
     tags_to_spans,
 )
-from strategies import any_tags, spans_and_length
 
 
 def test_split_tag_keeps_hyphenated_labels():

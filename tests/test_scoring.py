@@ -2,12 +2,12 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import any_tags
 
 from nerpipe.errors import NerpipeError
-from nerpipe.schemes import Scheme
 from nerpipe.pairing import score_files
+from nerpipe.schemes import Scheme
 from nerpipe.scoring import conlleval_chunks, score_pairs
-from strategies import any_tags
 
 
 def perl_conlleval(sentences):

@@ -1,9 +1,9 @@
 import json
 
 import pytest
+import synthetic
 import torch
 
-import synthetic
 from nerpipe.checkpoints import load_model
 from nerpipe.errors import NerpipeError
 from nerpipe.model import ModelConfig

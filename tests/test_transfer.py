@@ -4,10 +4,10 @@ import json
 import shutil
 
 import pytest
-import torch
-
 import synthetic
+import torch
 from conftest import TINY, run_cli
+
 from nerpipe.checkpoints import load_model
 from nerpipe.model import CRF_SCORES
 
@@ -15,6 +15,8 @@ from nerpipe.model import CRF_SCORES
 ADAPT = ["--lr", "0.02", "--lr-decay", "0", "--batch-size", "8", "--dropout", "0.1", "--threads", "1",
          "--min-steps", "0", "--eval-steps", "0"]
 assert set(ADAPT) <= set(TINY)
+
+pytestmark = pytest.mark.slow  # every test trains from tiny_model
 
 
 def write_with_new_label(path, n, seed, label="PROD"):

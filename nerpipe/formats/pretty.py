@@ -21,7 +21,7 @@ from .view import RecordView, item_to_view
 from .writer import Writer
 
 if TYPE_CHECKING:
-    from rich.style import Style
+    pass
 
 Piece = tuple  # (text, style) or (text, style, ENTITY): a run of text and its rich style
 _CONTROL = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
