@@ -21,7 +21,7 @@ from . import __version__
 from .errors import NerpipeError
 from .lexicon import Lexicon
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
-from .schemes import Scheme
+from .schemes import Scheme, labels_of_tags
 from .tagger import Tagger
 from .vocab import Vocab
 
@@ -180,7 +180,7 @@ def describe(path: str | os.PathLike | None = None) -> dict:
         "format_version": data.get("migrated_from", data["format_version"]),  # the file's, not this nerpipe's
         "scheme": data["scheme"],
         "train_scheme": data["train_scheme"],
-        "labels": sorted({t.split("-", 1)[1] for t in vocab.tags if t != "O"}),
+        "labels": sorted(labels_of_tags(vocab.tags)),
         "words": len(vocab.words),
         "training_words": vocab.n_train_words,
         "chars": len(vocab.chars),

@@ -15,7 +15,7 @@ import torch
 
 from .errors import NerpipeError, UsageError
 from .formats import Annotation, ReadOptions, WriteOptions, filter_annotation, make_writer, read_records, sentences_of
-from .schemes import Scheme, split_tag
+from .schemes import Scheme, labels_of_tags
 from .tagger import Prediction, Tagger
 
 
@@ -65,7 +65,7 @@ class TagOptions:
 
     def write_options(self, scheme: Scheme | None, model_tags: Sequence[str] = ()) -> WriteOptions:
         """``model_tags``: the model's tags, whose types (those in ``labels``) a page's legend shows."""
-        types = {split_tag(t)[1] for t in model_tags if t != "O"}
+        types = set(labels_of_tags(model_tags))
         if self.labels is not None:
             types &= self.labels
         return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None,
@@ -80,7 +80,7 @@ def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[fr
     wanted = [w.strip() for w in wanted if w.strip()]
     if not wanted:
         raise UsageError("--labels: expected entity types, e.g. --labels PER,ORG")
-    known = sorted({split_tag(t)[1] for t in model_tags if t != "O"})
+    known = sorted(labels_of_tags(model_tags))
     by_case = {k.casefold(): k for k in known}
     chosen, notes, unknown = set(), [], []
     for name in wanted:

@@ -67,6 +67,11 @@ def is_valid_tag(tag: str) -> bool:
     )
 
 
+def labels_of_tags(tags: Iterable[str]) -> list[str]:
+    """The entity labels of ``tags`` (``B-PER`` -> ``PER``), each once, in order of first use."""
+    return list(dict.fromkeys(split_tag(t)[1] for t in tags if t != "O"))
+
+
 def check_tag(tag: str, path: str | None = None, line: int | None = None, hint: str = "is --tag-col right?") -> str:
     """Return ``tag`` or raise a :class:`NerpipeError` saying why it fits no scheme, and ``hint``."""
     if not is_valid_tag(tag):

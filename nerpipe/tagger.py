@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 from .batching import CharFeatureCache, make_batch
+from .formats.source import BOM
 from .lexicon import Lexicon
 from .model import BiLSTMCRF
-from .schemes import Scheme, parts_to_spans, spans_to_tags, split_tag
+from .schemes import Scheme, labels_of_tags, parts_to_spans, spans_to_tags, split_tag
 from .vocab import Vocab
 
 
@@ -86,7 +87,7 @@ class Tagger:
     @property
     def labels(self) -> tuple[str, ...]:
         """The entity types the model predicts, in its tag order."""
-        return tuple(dict.fromkeys(t.split("-", 1)[1] for t in self.vocab.tags if t != "O"))
+        return tuple(labels_of_tags(self.vocab.tags))
 
     def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False) -> list[Prediction]:
         """Predictions for ``sentences`` (each a list of token strings; empty ones allowed), in order.
@@ -125,7 +126,7 @@ class Tagger:
         predictions = iter(self.predict(sentences, scores=True))
         out = []
         for doc in docs:
-            base, offset = doc.record["meta"]["offset"] + (1 if text.startswith(_BOM) else 0), 0
+            base, offset = doc.record["meta"]["offset"] + (1 if text.startswith(BOM) else 0), 0
             for tokens in doc.sentences:
                 pred = next(predictions)
                 for (first, end, label), score in zip(pred.spans, pred.scores or []):
@@ -155,9 +156,6 @@ class Tagger:
             span_scores = [min(marginals[row][s:e]) for s, e, _ in spans] if marginals is not None else None
             out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores))
         return out
-
-
-_BOM = "\ufeff"
 
 
 def _check_container(sentences):

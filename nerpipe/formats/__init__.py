@@ -20,7 +20,7 @@ from ..schemes import Scheme, spans_to_tags
 from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
 from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
-from .source import LineSource, OnError, display_name, read_lines, strip_eol
+from .source import BOM, LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs
 from .writer import SCORE_DECIMALS, Writer
 
@@ -134,7 +134,7 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     """Decide between text, conll and jsonl from the first lines; return it and why."""
     from ..schemes import is_valid_tag
 
-    body = [strip_eol(line)[0].lstrip("\ufeff") for line in lines]
+    body = [strip_eol(line)[0].lstrip(BOM) for line in lines]
     body = [b for b in body if b.strip()]
     if not body:
         return "text", "the input is empty"

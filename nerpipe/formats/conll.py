@@ -186,14 +186,9 @@ def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, repla
         else:
             fields = list(row)
             fields[replace_col] = tag
-            bom = "\ufeff" if text.startswith("\ufeff") else ""
+            bom = BOM if text.startswith(BOM) else ""
             out.append(bom + sentence.sep.join(fields) + eol)
     return "".join(out)
-
-
-def tokens_to_conll(tokens: Sequence[str], tags: Sequence[str]) -> str:
-    """A plain two-column CoNLL block (token, tag) followed by a blank line."""
-    return "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags)) + "\n"
 
 
 def sentence_lines(record: dict, path: str = "-", line: int = 0) -> tuple[list[Marker], Sentence | None]:

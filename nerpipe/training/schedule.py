@@ -40,10 +40,6 @@ class Schedule:
     def max_steps(self) -> int:
         return self.max_epochs * self.steps_per_epoch
 
-    @property
-    def max_rounds(self) -> int:
-        return math.ceil(self.max_epochs / self.epochs_per_round)
-
     def round_of(self, epoch: int) -> int:
         """The round (from 1) that epoch ``epoch`` (from 1) belongs to."""
         return (epoch - 1) // self.epochs_per_round + 1

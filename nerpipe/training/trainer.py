@@ -162,9 +162,6 @@ class Trainer:
         """The model a checkpoint would hold now (averaged, merged, storage-rounded)."""
         return export(self.model, self.vocab, TRAIN_SCHEME, self.average)
 
-    def evaluate(self, corpus: Corpus, model: BiLSTMCRF, variant: str = "cased"):
-        return score_pairs(self._predicted_pairs(corpus, model, variant))
-
     def _predicted_pairs(self, corpus: Corpus, model: BiLSTMCRF, variant: str) -> list[tuple[Sequence[str], Sequence[str]]]:
         from ..tagger import Tagger
 
