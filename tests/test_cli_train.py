@@ -199,6 +199,10 @@ def test_info_reads_the_stored_best_and_finds_it_in_old_models(tiny_model, tmp_p
     torch.save(data, tmp_path / "old.pt")
     old = json.loads(run_cli(["info", str(tmp_path / "old.pt"), "--format", "json"]).stdout)["training"]
     assert (old["best_epoch"], old["best_dev_f1"]) == (best, 97.5)
+    # the library says the same (the backfill once lived in the command)
+    from nerpipe.checkpoints import describe
+
+    assert json.loads(json.dumps(describe(tmp_path / "old.pt")["training"])) == old
 
 
 @pytest.mark.slow

@@ -367,3 +367,17 @@ def test_rounds_evaluate_every_few_epochs(corpus, tmp_path):
     from nerpipe.training import Schedule
 
     assert Schedule.plan(tiny_config(epochs=None, min_steps=1000, eval_steps=40), 19).max_epochs == 53
+
+
+def test_progress_counts_a_round_best_only_when_its_shown_f1_is_higher():
+    # one unit (percent, two decimals, as every report shows it): a round can no longer be
+    # starred while showing the same F1 as the best one
+    from nerpipe.training import Progress
+
+    progress = Progress()
+    assert progress.count({"epoch": 1, "dev_f1": 90.12}, 90.12)
+    assert not progress.count({"epoch": 2, "dev_f1": 90.12}, 90.12)
+    assert progress.count({"epoch": 3, "dev_f1": 90.13}, 90.13)
+    assert (progress.best_epoch, progress.bad_rounds, [r["best"] for r in progress.history]) == (3, 0, [True, False, True])
+    assert progress.best_record()["dev_f1"] == 90.13
+    assert progress.count({"epoch": 4}, None) and progress.best_epoch == 4  # without dev data every round is kept
