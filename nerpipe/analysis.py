@@ -59,6 +59,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from .scoring import harmonic_mean
+
 Span = tuple[int, int, str]  # (start, end, label), end exclusive
 
 PAIR_CATEGORIES = ("correct", "wrong_type", "wrong_boundary", "wrong_both")
@@ -163,11 +165,9 @@ class Example:
     def from_tokens(cls, tokens: Sequence[str], gold: Sequence[Span], pred: Sequence[Span],
                     scores: Sequence[float] | None = None, where: str = "") -> Example:
         """An example over tokens, shown as the tokens joined by single spaces."""
-        offsets, cursor = [], 0
-        for token in tokens:
-            offsets.append((cursor, cursor + len(token)))
-            cursor += len(token) + 1
-        return cls(" ".join(tokens), tuple(gold), tuple(pred), scores, where, tuple(offsets))
+        from .tokenize import joined_offsets
+
+        return cls(" ".join(tokens), tuple(gold), tuple(pred), scores, where, tuple(joined_offsets(tokens)))
 
     def char_span(self, span: Span) -> Span:
         """``span`` in characters of ``text``."""
@@ -189,7 +189,7 @@ class Figures:
     def of(cls, precision_credit: float, predicted: int, recall_credit: float, gold: int) -> Figures:
         p = precision_credit / predicted if predicted else 0.0
         r = recall_credit / gold if gold else 0.0
-        return cls(p, r, 2 * p * r / (p + r) if p + r > 0 else 0.0)
+        return cls(p, r, harmonic_mean(p, r))
 
     def as_dict(self) -> dict:
         return {"precision": self.precision, "recall": self.recall, "f1": self.f1}

@@ -28,6 +28,11 @@ if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --h
 Chunk = tuple[int, int, str]
 
 
+def harmonic_mean(precision: float, recall: float) -> float:
+    """F1 of a precision and a recall (in any one unit), 0 when both are 0."""
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
+
 def _chunk_end(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
     """conlleval's endOfChunk: does a chunk end between the previous token and this one?"""
     if prev_tag in ("B", "I") and tag in ("B", "O"):
@@ -88,8 +93,7 @@ class TypeScore:
         """Precision, recall and F1 in percent, computed in conlleval's order."""
         p = 100 * self.correct / self.predicted if self.predicted else 0.0
         r = 100 * self.correct / self.gold if self.gold else 0.0
-        f = 2 * p * r / (p + r) if p + r > 0 else 0.0
-        return p, r, f
+        return p, r, harmonic_mean(p, r)
 
     @property
     def f1(self) -> float:

@@ -133,3 +133,12 @@ def _ends_with_abbreviation(text: str, token: tuple[int, int]) -> bool:
 def tokenize_sentences(text: str) -> list[list[tuple[int, int]]]:
     """Sentences of token offsets into ``text``."""
     return split_sentences(text, tokenize(text))
+
+
+def joined_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Each token's ``(start, end)`` in ``" ".join(tokens)``: how a CoNLL sentence reads as text."""
+    offsets, cursor = [], 0
+    for token in tokens:
+        offsets.append((cursor, cursor + len(token)))
+        cursor += len(token) + 1
+    return offsets

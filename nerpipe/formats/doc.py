@@ -128,3 +128,16 @@ def align_spans(text: str, tokens: Sequence[tuple[int, int]], char_spans: Sequen
         problem = "holds no whole token" if align == "contract" else "does not start and end on token boundaries"
         raise NerpipeError(f"{where} {problem} (tokens there: {near}); --align expand or contract snaps it", path, line)
     return out
+
+
+def record_spans(doc: Doc, annotations: Sequence) -> tuple[list[tuple[int, int, str]], list[float | None]]:
+    """The spans of ``annotations`` (one :class:`~nerpipe.formats.Annotation` per sentence,
+    in sentence tokens) in the record's tokens, and a score each (None where unknown)."""
+    spans: list[tuple[int, int, str]] = []
+    scores: list[float | None] = []
+    offset = 0
+    for n, ann in zip(doc.sentence_lengths, annotations):
+        spans += [(s + offset, e + offset, label) for s, e, label in ann.spans]
+        scores += list(ann.scores) if ann.scores is not None else [None] * len(ann.spans)
+        offset += n
+    return spans, scores

@@ -19,8 +19,9 @@ from typing import Any
 
 from ..errors import NerpipeError
 from ..schemes import tags_to_spans
+from ..tokenize import joined_offsets
 from .conll import Marker, Sentence
-from .doc import Doc, make_doc
+from .doc import Doc, make_doc, record_spans
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
 
@@ -128,10 +129,7 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
 def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
     """A CoNLL sentence as a Doc whose text is its tokens joined by single spaces; its
     lines (and the marker lines ``before`` it) travel in ``record["conll"]``."""
-    offsets, cursor = [], 0
-    for tok in sentence.tokens:
-        offsets.append((cursor, cursor + len(tok)))
-        cursor += len(tok) + 1
+    offsets = joined_offsets(sentence.tokens)
     ncols = len(sentence.rows[0])
     conll = {"lines": list(sentence.lines), "sep": sentence.sep, "tag_col": (sentence.tag_col % ncols) if sentence.tags else None,
              "before": list(before)}
@@ -162,11 +160,8 @@ class JsonlWriter(Writer):
             doc = item
         if annotations is None:
             return doc_to_json(doc, doc.spans or [])
-        spans, scores, offset = [], [], 0
-        for n, ann in zip(doc.sentence_lengths, annotations):
-            spans += [(s + offset, e + offset, label) for s, e, label in ann.spans]
-            scores += list(ann.scores) if ann.scores is not None else [1.0] * len(ann.spans)
-            offset += n
+        spans, known = record_spans(doc, annotations)
+        scores = [1.0 if score is None else score for score in known]
         field = "predicted_spans" if self.keep_gold and doc.spans is not None else "spans"
         return doc_to_json(doc, spans, scores, field)
 

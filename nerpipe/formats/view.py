@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .conll import Sentence
-from .doc import Doc
+from .doc import Doc, record_spans
 from .jsonl import sentence_to_doc
 
 
@@ -56,12 +56,7 @@ def _spans(doc: Doc, annotations) -> tuple[list[tuple[int, int, str]], list[floa
     if annotations is None:
         spans = list(doc.spans or [])
         return spans, [None] * len(spans)
-    spans, scores, offset = [], [], 0
-    for n, ann in zip(doc.sentence_lengths, annotations):
-        spans += [(s + offset, e + offset, label) for s, e, label in ann.spans]
-        scores += list(ann.scores) if ann.scores is not None else [None] * len(ann.spans)
-        offset += n
-    return spans, scores
+    return record_spans(doc, annotations)
 
 
 def _token_lines(doc: Doc) -> Sequence[int]:
