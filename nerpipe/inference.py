@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import NerpipeError, UsageError
-from .formats import Annotation, ReadOptions, WriteOptions, filter_annotation, make_writer, read_records, sentences_of
+from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, make_writer, read_records, sentences_of
 from .schemes import Scheme, labels_of_tags
 from .tagger import Prediction, Tagger
 
@@ -38,9 +38,6 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 
 
 # --------------------------------------------------------------------------- files in, text out
-
-DEFAULT_OUTPUT = {"conll": "conll", "text": "jsonl", "jsonl": "jsonl", "lines": "jsonl"}
-
 
 @dataclass(frozen=True, kw_only=True)
 class TagOptions:
@@ -132,10 +129,10 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
     """For each input: the output format, and its records in blocks."""
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
-        out = options.output_format or DEFAULT_OUTPUT[fmt]
+        out = options.output_format or FORMATS[fmt].default_output or "jsonl"
         if options.scores and out == "conll":
             raise UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
-        if options.on_note is not None and fmt == "jsonl" and options.replace_col is None:
+        if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
         yield out, group_items(items, sentences_of, block_tokens, source.idle)
 

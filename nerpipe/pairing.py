@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NerpipeError, UsageError
-from .formats import ConllReader, Sentence, read_records, sentences_only
+from .formats import FORMATS, ConllReader, Sentence, display_name, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tags
 from .scoring import Score, _score
@@ -87,12 +87,18 @@ def score_files(
 
         analyzer = ErrorAnalyzer()
     fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
-    if fmt == "jsonl":
+    if FORMATS[fmt].by_offsets:
         given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
                                           ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
         if given:
-            raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; JSONL is scored by its spans' character offsets")
-        pred_docs = read_records(pred, "jsonl", _ReadOptions(sep))[1] if pred is not None else None
+            kind = "JSONL" if fmt == "jsonl" else fmt
+            raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; {kind} is scored by its spans' character offsets")
+        pred_docs = None
+        if pred is not None:
+            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep), annotated=True)
+            if not FORMATS[pred_fmt].by_offsets:
+                raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "
+                                   "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))
         score = score_jsonl(gold_items, pred_docs, analyzer)
     else:
         if pred is None:

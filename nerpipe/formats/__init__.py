@@ -10,6 +10,7 @@ module and one entry below. What a writer does is in :mod:`.writer`.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -54,10 +55,15 @@ class WriteOptions:
 
 @dataclass(frozen=True)
 class Format:
+    """What nerpipe knows of a format, in one place: adding one is a module and a line here."""
+
     name: str
     help: str
     parse: Callable[[Iterable[tuple[int, str | None]], str, ReadOptions], Iterator[Any]] | None = None
     writer: Callable[[WriteOptions], Writer] | None = None
+    default_output: str | None = None  # what tag writes for this input when no -f is given (in a pipe)
+    annotated: bool = False  # can hold gold entities (train, score and convert read them)
+    by_offsets: bool = False  # entities are character offsets into a record's text (scored as such)
 
 
 def _conll_parse(lines, name, options: ReadOptions):
@@ -77,6 +83,18 @@ def _html(o: WriteOptions) -> Writer:
     return HtmlWriter(o.labels)
 
 
+def _doccano_parse(lines, name, o: ReadOptions):
+    from .doccano import parse_doccano
+
+    return parse_doccano(lines, name, o.on_error, o.align)
+
+
+def _doccano(o: WriteOptions) -> Writer:
+    from .doccano import DoccanoWriter
+
+    return DoccanoWriter()
+
+
 def _tsv(o: WriteOptions) -> Writer:
     from .tsv import TsvWriter
 
@@ -87,12 +105,16 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("conll", "CoNLL columns: a token per line, blank lines between sentences", _conll_parse,
-               lambda o: ConllWriter(o.scheme, o.replace_col, o.token_col, o.tag_col)),
+               lambda o: ConllWriter(o.scheme, o.replace_col, o.token_col, o.tag_col), "conll", annotated=True),
         Format("jsonl", "JSON lines with text, tokens and character-offset spans (spaCy/Prodigy)",
-               lambda lines, name, o: parse_jsonl(lines, name, o.on_error, o.align), lambda o: JsonlWriter(o.keep_gold)),
-        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_paragraphs(lines, name)),
+               lambda lines, name, o: parse_jsonl(lines, name, o.on_error, o.align), lambda o: JsonlWriter(o.keep_gold),
+               "jsonl", annotated=True, by_offsets=True),
+        Format("doccano", "doccano's sequence-labelling JSONL: text and \"label\": [[start, end, \"LABEL\"]] (or \"entities\")",
+               _doccano_parse, _doccano, "doccano", annotated=True, by_offsets=True),
+        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_paragraphs(lines, name),
+               default_output="jsonl"),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
-               lambda lines, name, o: parse_lines(lines, name)),
+               lambda lines, name, o: parse_lines(lines, name), default_output="jsonl"),
         Format("pretty", "text with each entity highlighted in its type's colour and labelled, to read on a terminal",
                writer=_pretty),
         Format("html", "one self-contained web page, entities marked in their type's colour (displaCy style)",
@@ -140,6 +162,13 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
         return "text", "the input is empty"
     first = body[0].lstrip()
     if first.startswith("{"):
+        from .doccano import is_doccano
+
+        try:
+            if is_doccano(json.loads(first)):
+                return "doccano", 'the first line is a JSON object with doccano\'s "label" or "entities"'
+        except json.JSONDecodeError:
+            pass  # the JSONL reader says where
         return "jsonl", "the first line is a JSON object"
     if first.split()[0] == DOCSTART:
         return "conll", "the first line is -DOCSTART-"
@@ -191,7 +220,7 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
     """
     found, why, lines, source = open_input(path, fmt, on_error=options.on_error)
     looks = None
-    if annotated and fmt == "auto" and found not in ("jsonl", "conll"):
+    if annotated and fmt == "auto" and not FORMATS[found].annotated:
         looks, (found, why) = found, ("conll", "annotated data that is not JSONL")
     if on_format:
         on_format(display_name(path), found, why)

@@ -49,6 +49,12 @@ def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Do
         raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise NerpipeError('expected a JSON object with a "text" string', name, lineno)
+    if "spans" not in record:
+        from .doccano import is_doccano
+
+        if is_doccano(record):  # its entities would be lost without a word
+            raise NerpipeError('this record holds doccano\'s entities ("label" or "entities"), not "spans": read it with '
+                               "-i doccano (or -i auto)", name, lineno)
     body = record["text"]
     tokens = _record_tokens(body, record["tokens"], name, lineno) if "tokens" in record else None
     char_spans, token_spans = None, None

@@ -1,0 +1,117 @@
+"""doccano's sequence-labelling JSONL (no torch).
+
+doccano exports one JSON object a line with the text and its entities as character
+offsets, in one of two shapes (its own documentation, "Sequence labeling" export):
+
+    {"id": 1, "text": "Angela Merkel met Macron.", "label": [[0, 13, "PER"], [18, 24, "PER"]]}
+    {"id": 1, "text": "...", "entities": [{"id": 3, "start_offset": 0, "end_offset": 13, "label": "PER"}],
+     "relations": []}
+
+Both are read; entities are aligned to nerpipe's tokens as JSONL spans are (``--align``),
+and every other field of the record travels with it. Written in the first shape, which
+doccano imports as pre-annotations: the record as it came, ``label`` holding the
+entities (the model's, for ``tag``; the record's own, for ``convert``), ``entities``
+dropped. A record nerpipe wrote reads back and writes again to the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import NerpipeError
+from .conll import Marker, Sentence
+from .doc import Doc, make_doc, record_spans
+from .jsonl import sentence_to_doc
+from .source import BOM, OnError
+from .writer import Writer
+
+# what nerpipe's JSONL adds to a record: not doccano's, so not written back
+_NERPIPE_FIELDS = ("tokens", "spans", "predicted_spans")
+EXAMPLE = '{"id": 7, "text": "Angela Merkel met Emmanuel Macron in Paris.", "label": [[0, 13, "PER"], [18, 33, "PER"], [37, 42, "LOC"]]}\n'
+
+
+def is_doccano(record: Any) -> bool:
+    """Whether a JSON record holds doccano's entities (and no nerpipe ``spans``)."""
+    if not isinstance(record, dict) or "spans" in record:
+        return False
+    label, entities = record.get("label"), record.get("entities")
+    return (isinstance(label, list) and all(isinstance(x, list) for x in label) and bool(label or entities is None)) or (
+        isinstance(entities, list) and all(isinstance(x, dict) and "start_offset" in x for x in entities))
+
+
+def parse_doccano(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
+                  align: str = "strict") -> Iterator[Doc]:
+    for lineno, raw in lines:
+        if raw is None:
+            continue  # undecodable, already reported
+        text = raw.strip().lstrip(BOM)
+        if not text:
+            continue
+        try:
+            yield parse_doccano_record(text, name, lineno, align)
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+
+
+def parse_doccano_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise NerpipeError('expected a JSON object with a "text" string (doccano)', name, lineno)
+    return make_doc(record["text"], record, name, lineno, None, _entities(record, name, lineno), None, align)
+
+
+def _entities(record: dict, name: str, lineno: int) -> list[tuple[int, int, str]]:
+    """The record's entities as ``(start, end, label)`` character spans."""
+    spans = []
+    if "label" in record:
+        if not isinstance(record["label"], list):
+            raise NerpipeError('doccano "label" must be a list of [start, end, "LABEL"]', name, lineno)
+        for item in record["label"]:
+            if not (isinstance(item, list) and len(item) == 3 and _offset(item[0]) and _offset(item[1])
+                    and isinstance(item[2], str)):
+                raise NerpipeError(f'doccano "label" entry {json.dumps(item)}: expected [start, end, "LABEL"]', name, lineno)
+            spans.append((item[0], item[1], item[2]))
+    if "entities" in record:
+        if not isinstance(record["entities"], list):
+            raise NerpipeError('doccano "entities" must be a list of objects', name, lineno)
+        for item in record["entities"]:
+            if not (isinstance(item, dict) and _offset(item.get("start_offset")) and _offset(item.get("end_offset"))
+                    and isinstance(item.get("label"), str)):
+                raise NerpipeError(f'doccano "entities" entry {json.dumps(item)}: expected "start_offset", "end_offset" '
+                                   'and "label"', name, lineno)
+            spans.append((item["start_offset"], item["end_offset"], item["label"]))
+    return spans
+
+
+def _offset(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class DoccanoWriter(Writer):
+    """doccano JSONL: each record with its entities in ``label`` (scores are not kept:
+    doccano has no place for them)."""
+
+    def write(self, item, annotations) -> str:
+        if isinstance(item, Marker):
+            return ""  # CoNLL's blank, comment and -DOCSTART- lines have no place in doccano
+        doc = sentence_to_doc(item) if isinstance(item, Sentence) else item
+        spans = doc.spans or [] if annotations is None else record_spans(doc, annotations)[0]
+        label = [[doc.tokens[s][0], doc.tokens[e - 1][1], name] for s, e, name in spans]
+        record: dict[str, Any] = {}
+        for key, value in doc.record.items():
+            if key in ("label", "entities"):
+                record.setdefault("label", label)
+            elif key == "text":
+                record["text"] = doc.text
+            elif key not in _NERPIPE_FIELDS and not (key in ("meta", "conll") and not isinstance(item, Doc)):
+                record[key] = value
+        record.setdefault("text", doc.text)
+        record.setdefault("label", label)
+        return json.dumps(record, ensure_ascii=False) + "\n"
