@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from .errors import UsageError
 from .formats import ReadOptions, Sentence, WriteOptions, make_writer, read_records
 from .formats.source import OnError
 from .schemes import Scheme, check_tags
@@ -25,9 +26,11 @@ def convert_files(
     The records' own annotations are written: CoNLL tags as spans, JSONL spans as tags
     (in ``scheme``, default: the tags as read, IOB2 for JSONL).
     """
-    read = ReadOptions(sep, token_col, tag_col, on_error, align)
+    if scheme is not None and target != "conll":
+        raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
+    read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align)
     # one writer for every input: a page's legend shows all their types
-    writer = make_writer(target, WriteOptions(scheme, None, token_col, tag_col))
+    writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col))
     yield writer.header()
     for path in paths:
         _, items, _ = read_records(path, source, read)

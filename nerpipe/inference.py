@@ -58,14 +58,14 @@ class TagOptions:
     on_note: Callable[[str], None] | None = None  # told what in the input looks suspect (a line for stderr)
 
     def read_options(self) -> ReadOptions:
-        return ReadOptions(self.sep, self.token_col, -1, self.on_error, self.align)
+        return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align)
 
     def write_options(self, scheme: Scheme | None, model_tags: Sequence[str] = ()) -> WriteOptions:
         """``model_tags``: the model's tags, whose types (those in ``labels``) a page's legend shows."""
         types = set(labels_of_tags(model_tags))
         if self.labels is not None:
             types &= self.labels
-        return WriteOptions(scheme, self.replace_col, self.token_col, -1, keep_gold=self.replace_col is None,
+        return WriteOptions(scheme=scheme, replace_col=self.replace_col, token_col=self.token_col, keep_gold=self.replace_col is None,
                             scores=self.scores, labels=tuple(sorted(types)))
 
 

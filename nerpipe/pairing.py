@@ -19,7 +19,7 @@ from .errors import NerpipeError, UsageError
 from .formats import FORMATS, ConllReader, Sentence, display_name, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tags
-from .scoring import Score, _score
+from .scoring import Score, score_items
 
 if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --help` stays quick
     from .analysis import ErrorAnalyzer
@@ -86,7 +86,12 @@ def score_files(
         from .analysis import ErrorAnalyzer
 
         analyzer = ErrorAnalyzer()
-    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep, 0, -1 if pred is None else gold_col), annotated=True)
+    if strict and scheme is None:
+        raise UsageError("--strict needs --scheme iob2, iobes or bilou")
+    if pred is None and (gold_col != -1 or pred_col != -1):
+        raise UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
+                         "in conlleval's layout, gold and predicted tags in its last two columns")
+    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep=sep, tag_col=gold_col), annotated=True)
     if FORMATS[fmt].by_offsets:
         given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
                                           ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
@@ -95,7 +100,9 @@ def score_files(
             raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; {kind} is scored by its spans' character offsets")
         pred_docs = None
         if pred is not None:
-            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep), annotated=True)
+            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep=sep), annotated=True)
+            if not FORMATS[pred_fmt].by_offsets and pred != "-":  # not sniffed as such (empty, broken): as the gold
+                pred_fmt, pred_docs, _ = read_records(pred, fmt, _ReadOptions(sep=sep))
             if not FORMATS[pred_fmt].by_offsets:
                 raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "
                                    "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))
@@ -106,7 +113,7 @@ def score_files(
         else:
             pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
             items = _from_two(sentences_only(gold_items), pred_sents)
-        score = _score(items, strict, scheme, analyzer)
+        score = score_items(items, strict, scheme, analyzer)
     if analyzer is not None:
         score.errors = analyzer.result(top)
     if pred is not None and gold_col == pred_col and _same_file(gold, pred):

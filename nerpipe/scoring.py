@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import NerpipeError
+from .errors import NerpipeError, UsageError
 from .schemes import Scheme, convert_tags, split_tag
 
 if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --help` stays quick
@@ -137,8 +137,9 @@ class Score:
         return self.correct_tags / self.tokens if self.tokens else 0.0
 
     def warnings(self) -> list[str]:
-        """What makes these figures look wrong for a reason other than the tagger: gold
-        and predicted entities whose types never meet (columns or label names mixed up)."""
+        """What makes these figures look wrong for a reason other than the tagger: no
+        sentence at all, gold without an entity, gold and predicted types that never meet
+        (columns or label names mixed up), and what reading the inputs noted (``notes``)."""
         if self.tokens == 0:
             return ["nothing to score: the input holds no sentences"]
         out = list(self.notes)
@@ -209,10 +210,10 @@ def score_pairs(pairs: Iterable[tuple[Sequence[str], Sequence[str]]], strict: bo
     score IOBES or BILOU output with conlleval's rules. ``strict`` uses seqeval's
     strict mode for ``scheme``: an entity counts only if well formed.
     """
-    return _score(((gold, pred, None) for gold, pred in pairs), strict, scheme)
+    return score_items(((gold, pred, None) for gold, pred in pairs), strict, scheme)
 
 
-def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]], strict: bool, scheme: Scheme | None,
+def score_items(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]], strict: bool, scheme: Scheme | None,
            analyzer: ErrorAnalyzer | None = None) -> Score:
     """:func:`score_pairs` over ``(gold_tags, pred_tags, sentence)``; ``analyzer`` (which
     needs the sentences) also gets each sentence's chunks."""
@@ -220,7 +221,7 @@ def _score(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]]
         from .analysis import Example
     if strict:
         if scheme is None:
-            raise ValueError("expected a scheme with strict=True, got None")
+            raise UsageError("--strict needs --scheme iob2, iobes or bilou")
         items = list(items)
         golds, preds = [list(g) for g, _, _ in items], [list(p) for _, p, _ in items]
         score = Score(mode=f"strict {scheme.value if scheme else ''}".strip())

@@ -21,7 +21,7 @@ from .score import score
 from .tag import tag
 from .train import train
 
-COMMANDS = [score, convert, train, tag, info]  # in the order --help lists them
+COMMANDS = [score, convert, train, tag, info]  # (--help lists them alphabetically)
 
 
 class NerpipeGroup(click.Group):

@@ -7,10 +7,10 @@ import sys
 import click
 
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
-from .options import ALIGN, FILES, ON_ERROR, SCHEMES, SEP, hint_if_typing, on_error_handler
+from .options import ALIGN, FILES, ON_ERROR, SCHEMES, SEP, NerpipeCommand, hint_if_typing, on_error_handler
 
 
-@click.command()
+@click.command(cls=NerpipeCommand)
 @click.argument("files", type=FILES, nargs=-1)
 @click.option("--from", "from_", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
               help="Input format (auto: detected as by tag).")
@@ -40,8 +40,6 @@ def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
     from ..convert import convert_files
     from ..schemes import Scheme
 
-    if scheme and to != "conll":
-        raise click.UsageError(f"--scheme rewrites CoNLL tags; --to {to} writes entities, which have no tag scheme")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,

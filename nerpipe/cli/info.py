@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .options import stdout_is_terminal
+from ..views import INFO_VIEWS
+from .options import NerpipeCommand, stdout_is_terminal
 
 
-@click.command()
+@click.command(cls=NerpipeCommand)
 @click.argument("model", type=click.Path(exists=True, dir_okay=False), required=False)
-@click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["auto", *INFO_VIEWS]), default="auto", show_default=True)
 def info(model, fmt):
     """Show what a model file holds: labels, scheme, sizes, training summary.
 
@@ -21,7 +22,6 @@ def info(model, fmt):
       nerpipe info --format json | jq .training.best_dev_f1
     """
     from ..checkpoints import describe
-    from ..views import INFO_VIEWS
 
     if fmt == "auto":
         fmt = "table" if stdout_is_terminal() else "json"

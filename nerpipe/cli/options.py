@@ -26,7 +26,7 @@ DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
 THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
                        help="CPU threads for torch. One is about as fast as more on an idle machine and far faster on a busy "
-                            "one (measured in the README, Speed), and gives the same model on any machine; use --workers (tag) "
+                            "one (docs/benchmarks.md, threads under load), and gives the same model on any machine; use --workers (tag) "
                             "or torchrun (train) for more cores.")
 
 
@@ -61,12 +61,22 @@ def given(ctx: click.Context, name: str) -> bool:
 
 
 @contextlib.contextmanager
-def usage_errors() -> Iterator[None]:
-    """The library's :class:`UsageError` as click's, so it shows under the command's usage line."""
+def usage_errors(ctx: click.Context | None = None) -> Iterator[None]:
+    """The library's :class:`UsageError` as click's, so it shows under ``ctx``'s usage line."""
     try:
         yield
     except UsageError as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(str(err), ctx=ctx) from None
+
+
+class NerpipeCommand(click.Command):
+    """A command whose library usage errors (an absent device, an unknown --labels type,
+    options that cannot go together) show under its own usage line, exit status 2, as
+    click's own do."""
+
+    def invoke(self, ctx: click.Context):
+        with usage_errors(ctx):
+            return super().invoke(ctx)
 
 
 def setup_torch(device: str, threads: int):
@@ -76,5 +86,4 @@ def setup_torch(device: str, threads: int):
     from ..device import resolve_device
 
     torch.set_num_threads(threads)
-    with usage_errors():
-        return resolve_device(device)
+    return resolve_device(device)

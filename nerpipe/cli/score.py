@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .options import FILES, SCHEMES, SEP, hint_if_typing, note, stdout_is_terminal
+from ..views import SCORE_VIEWS
+from .options import FILES, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
 
 
-@click.command()
+@click.command(cls=NerpipeCommand)
 @click.argument("gold", type=FILES, default="-")
 @click.argument("pred", type=FILES, required=False)
-@click.option("--format", "fmt", type=click.Choice(["auto", "table", "text", "json", "conlleval", "html"]), default="auto",
+@click.option("--format", "fmt", type=click.Choice(["auto", *SCORE_VIEWS]), default="auto",
               show_default=True, help="auto: a table on a terminal, plain aligned text in a pipe. html: a self-contained "
                                       "page with every table and the frequent errors (implies --errors).")
 @click.option("--strict", is_flag=True, help="seqeval's strict mode: only well-formed entities count (needs --scheme).")
@@ -50,13 +51,8 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep)
     """
     from ..pairing import score_files
     from ..schemes import Scheme
-    from ..views import SCORE_NEEDS_ERRORS, SCORE_VIEWS
+    from ..views import SCORE_NEEDS_ERRORS
 
-    if strict and not scheme:
-        raise click.UsageError("--strict needs --scheme iob2, iobes or bilou")
-    if pred is None and (gold_col != -1 or pred_col != -1):
-        raise click.UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
-                               "in conlleval's layout, gold and predicted tags in its last two columns")
     errors = errors or fmt in SCORE_NEEDS_ERRORS
     if top is not None and not errors:
         raise click.UsageError("--top goes with --errors (or --format html)")

@@ -15,16 +15,16 @@ from .options import (
     ON_ERROR,
     SEP,
     THREADS,
+    NerpipeCommand,
     hint_if_typing,
     note,
     on_error_handler,
     setup_torch,
     stdout_is_terminal,
-    usage_errors,
 )
 
 
-@click.command()
+@click.command(cls=NerpipeCommand)
 @click.argument("files", type=FILES, nargs=-1)
 @click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
 @click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
@@ -74,6 +74,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     """
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
+    if scores and fmt == "conll":  # (with CoNLL output by default, the library says so once it knows)
+        raise click.UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
     torch_device = setup_torch(device, threads)
     if workers > 1 and torch_device.type != "cpu":
         raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
@@ -87,8 +89,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     wanted = None
     if labels is not None:
-        with usage_errors():
-            wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"])
+        wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"])
         for text in notes:
             note(text)
     paths = list(files) or ["-"]
@@ -102,10 +103,9 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"))
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
-        with usage_errors():  # --scores with CoNLL output is known once the input's format is
-            for chunk in chunks:
-                sys.stdout.write(chunk)
-                sys.stdout.flush()
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
 
 
 def _teller(verbose: bool):

@@ -9,10 +9,10 @@ import click
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
 from ..training.config import DEFAULTS as TRAINING
-from .options import DEVICE, FILES, SEP, THREADS, given, setup_torch, usage_errors
+from .options import DEVICE, FILES, SEP, THREADS, NerpipeCommand, given, setup_torch
 
 
-@click.command()
+@click.command(cls=NerpipeCommand)
 @click.argument("train_files", metavar="TRAIN...", type=FILES, nargs=-1, required=True)
 @click.option("--dev", "dev_files", type=FILES, multiple=True,
               help="Dev file(s): evaluated after each round, for early stopping on entity F1 (repeatable).")
@@ -115,8 +115,7 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
     if given(ctx, "case_mix") and not case_variants:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
     config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})
-    with usage_errors():
-        check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])
+    check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])
     torch_device = setup_torch(device, threads)
     from ..progress import PlainReporter, RichReporter
     from ..training import train as train_model

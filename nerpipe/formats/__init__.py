@@ -33,7 +33,7 @@ class Annotation(NamedTuple):
     scores: Sequence[float] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReadOptions:
     sep: str = "auto"
     token_col: int = 0
@@ -42,7 +42,7 @@ class ReadOptions:
     align: str = "strict"  # JSONL character spans: strict, expand or contract
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WriteOptions:
     scheme: Scheme | None = None  # CoNLL tags are written in this scheme (None: as read, or IOB2)
     replace_col: int | None = None  # CoNLL: write tags into this column instead of appending

@@ -13,15 +13,11 @@ colour an entity reads ``[Angela Merkel]PER``. Control characters in the input
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..display import ansi_colour, colour
 from .text import is_list
 from .view import RecordView, item_to_view
 from .writer import Writer
-
-if TYPE_CHECKING:
-    pass
 
 Piece = tuple  # (text, style) or (text, style, ENTITY): a run of text and its rich style
 _CONTROL = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -49,7 +49,7 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
 
     ``role`` ("training", "dev") names the data in error messages.
     """
-    options = ReadOptions(config.sep, config.token_col, config.tag_col)
+    options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col)
     sentences = []
     for path in paths:
         fmt, items, _ = read_records(path, "auto", options, annotated=True)

@@ -87,7 +87,7 @@ def load_state(path: Path, config: TrainConfig, inputs: dict, model: torch.nn.Mo
     state, error = dist.broadcast((state, error))
     if error is not None:
         raise error
-    if "best_dev_f1" not in state or "crf.transitions" in state["model"]:
+    if "bad_rounds" not in state or "crf.transitions" in state["model"]:
         raise NerpipeError("cannot resume: this training state was written by an older nerpipe; "
                            "train again without --resume", str(path))
     if state["config"] != resumable_config(config):
@@ -105,5 +105,9 @@ def load_state(path: Path, config: TrainConfig, inputs: dict, model: torch.nn.Mo
     optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
     if average is not None:
         average.load_state_dict(state["average"])
-    return Progress(int(state["epoch"]), int(state["steps"]), float(state["best_dev_f1"]), int(state["best_epoch"]),
-                    int(state["bad_rounds"]), json.loads(state["history"]))
+    if "best_dev_f1" in state:
+        best = float(state["best_dev_f1"])
+    else:  # written before F1 had one unit: a fraction
+        best = round(100 * float(state["best_f1"]), 2) if float(state["best_f1"]) >= 0 else -1.0
+    return Progress(int(state["epoch"]), int(state["steps"]), best, int(state["best_epoch"]), int(state["bad_rounds"]),
+                    json.loads(state["history"]))
