@@ -211,8 +211,8 @@ class BiLSTMCRF(nn.Module):
         if not self.training:
             # no dropout: score only the real tokens, then pad the (much narrower) scores;
             # padded positions score 0, which decoding never reads
-            scores = out._replace(data=self.projection(out.data))
-            return pad_packed_sequence(scores, batch_first=True, total_length=x.shape[1])[0]
+            emissions = out._replace(data=self.projection(out.data))
+            return pad_packed_sequence(emissions, batch_first=True, total_length=x.shape[1])[0]
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
         return self.projection(self._drop(out))
 
@@ -234,17 +234,17 @@ class BiLSTMCRF(nn.Module):
         _check_batch(batch)
         if tags.shape != batch.mask.shape:
             raise ValueError(f"expected tags of shape {tuple(batch.mask.shape)}, got {tuple(tags.shape)}")
-        scores = self.emissions(batch)  # (batch, seq_len, num_tags)
+        emissions = self.emissions(batch)  # (batch, seq_len, num_tags)
         if self.crf is not None:
             with parametrize.cached():  # the constrained scores once per call, not once per position
-                return -self.crf(scores, tags, mask=batch.mask, reduction="mean")
-        logp = scores.log_softmax(-1).gather(2, tags.unsqueeze(2)).squeeze(2)
+                return -self.crf(emissions, tags, mask=batch.mask, reduction="mean")
+        logp = emissions.log_softmax(-1).gather(2, tags.unsqueeze(2)).squeeze(2)
         return -(logp * batch.mask).sum() / batch.mask.shape[0]
 
-    def _chain(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def _chain(self, emissions: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         if self.crf is not None:
-            return scores, self.crf.transitions, self.crf.start_transitions, self.crf.end_transitions
-        return scores.log_softmax(-1), self.pair_penalty, self.start_penalty, self.end_penalty
+            return emissions, self.crf.transitions, self.crf.start_transitions, self.crf.end_transitions
+        return emissions.log_softmax(-1), self.pair_penalty, self.start_penalty, self.end_penalty
 
     @torch.inference_mode()
     def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:

@@ -144,16 +144,16 @@ def _predicted(doc, with_scores: bool = False, own: bool = False) -> tuple[list[
         if own:
             raise NerpipeError(f'no "predicted_spans" in the record: {ONE_STREAM_NEEDS}', doc.path, doc.line)
         found = doc.char_spans(doc.spans or [])
-        return found, _scores(doc, doc.record.get("spans") or [], found) if with_scores else None
+        return found, _confidences(doc, doc.record.get("spans") or [], found) if with_scores else None
     if not isinstance(spans, list) or not all(isinstance(x, dict) and isinstance(x.get("start"), int)
                                               and isinstance(x.get("end"), int) and isinstance(x.get("label"), str)
                                               for x in spans):
         raise NerpipeError('"predicted_spans" must be a list of objects with "start", "end" and "label"', doc.path, doc.line)
     found = [(x["start"], x["end"], x["label"]) for x in spans]
-    return found, _scores(doc, spans, found) if with_scores else None
+    return found, _confidences(doc, spans, found) if with_scores else None
 
 
-def _scores(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
+def _confidences(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[float] | None:
     """The ``score`` of each of ``spans`` from the record's span objects ``raw``."""
     by_span: dict[tuple[int, int, str | None], float] = {}
     for x in raw:

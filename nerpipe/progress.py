@@ -29,9 +29,9 @@ class PlainReporter(Reporter):
         self.stream = stream or sys.stderr
         self.quiet = quiet
 
-    def end_round(self, record: dict) -> None:
+    def end_round(self, entry: dict) -> None:
         if not self.quiet:
-            print(_round_line(record), file=self.stream, flush=True)
+            print(_round_line(entry), file=self.stream, flush=True)
 
     def message(self, text: str) -> None:
         if not self.quiet:
@@ -60,10 +60,10 @@ class RichReporter(Reporter):
     def advance(self, loss: float) -> None:
         self.progress.update(self.task, advance=1, loss=loss)
 
-    def end_round(self, record: dict) -> None:
+    def end_round(self, entry: dict) -> None:
         self.progress.remove_task(self.task)
         self.progress.stop()
-        self.console.print(_round_line(record), markup=False)
+        self.console.print(_round_line(entry), markup=False)
 
     def message(self, text: str) -> None:
         self.console.print(f"nerpipe: {text}", markup=False)

@@ -116,7 +116,8 @@ class Tagger:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
         at blank lines, then sentences and tokens), with character offsets into ``text`` and
         a confidence each."""
-        from .formats import parse_paragraphs
+        from .formats import Annotation, parse_paragraphs
+        from .formats.doc import annotation_spans
 
         if not isinstance(text, str):
             raise TypeError(f"predict_text() takes a string, got {type(text).__name__}; for token lists use predict()")
@@ -126,13 +127,12 @@ class Tagger:
         predictions = iter(self.predict(sentences, scores=True))
         out = []
         for doc in docs:
-            base, offset = doc.record["meta"]["offset"] + (1 if text.startswith(BOM) else 0), 0
-            for tokens in doc.sentences:
-                pred = next(predictions)
-                for (first, end, label), score in zip(pred.spans, pred.scores or []):
-                    start, stop = base + doc.tokens[offset + first][0], base + doc.tokens[offset + end - 1][1]
-                    out.append(Entity(start, stop, label, score, text[start:stop]))
-                offset += len(tokens)
+            base = doc.record["meta"]["offset"] + (1 if text.startswith(BOM) else 0)
+            own = [Annotation(p.spans, p.scores) for p in (next(predictions) for _ in doc.sentences)]
+            for (first, end, label), score in zip(*annotation_spans(doc, own)):
+                assert score is not None  # asked for above
+                start, stop = base + doc.tokens[first][0], base + doc.tokens[end - 1][1]
+                out.append(Entity(start, stop, label, score, text[start:stop]))
         return out
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool) -> list[Prediction]:

@@ -42,7 +42,7 @@ def casing(word: str) -> int:
 SENTENCE_CASES = ["mixed", "lower", "upper", "title"]
 
 
-def sentence_case(tokens: Sequence[str]) -> int:
+def sentence_casing(tokens: Sequence[str]) -> int:
     """How a whole sentence is cased (an index into :data:`SENTENCE_CASES`): no capital
     at all (chat), every letter a capital (a shouted headline), every word capitalised
     (a title-case headline), or mixed (the case of running text, which says something).
@@ -153,7 +153,7 @@ class Vocab:
 
     def casing_shift(self, tokens: Sequence[str]) -> int:
         """What the sentence's casing adds to each token's casing class (0 without ``sentence_case``)."""
-        return len(CASINGS) * sentence_case(tokens) if self.sentence_case else 0
+        return len(CASINGS) * sentence_casing(tokens) if self.sentence_case else 0
 
     def word_id(self, word: str) -> int:
         lower, norm = word_keys(word)

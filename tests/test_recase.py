@@ -30,7 +30,7 @@ def test_parse_case_variants():
 
 
 def test_sentence_case():
-    from nerpipe.vocab import SENTENCE_CASES, sentence_case
+    from nerpipe.vocab import SENTENCE_CASES, sentence_casing
 
     cases = {
         ("Angela", "Merkel", "met", "the", "Pope", "."): "mixed",
@@ -41,4 +41,4 @@ def test_sentence_case():
         ("3", "-", "1"): "mixed",
     }
     for tokens, expected in cases.items():
-        assert SENTENCE_CASES[sentence_case(tokens)] == expected, tokens
+        assert SENTENCE_CASES[sentence_casing(tokens)] == expected, tokens

@@ -130,7 +130,7 @@ def align_spans(text: str, tokens: Sequence[tuple[int, int]], char_spans: Sequen
     return out
 
 
-def record_spans(doc: Doc, annotations: Sequence) -> tuple[list[tuple[int, int, str]], list[float | None]]:
+def annotation_spans(doc: Doc, annotations: Sequence) -> tuple[list[tuple[int, int, str]], list[float | None]]:
     """The spans of ``annotations`` (one :class:`~nerpipe.formats.Annotation` per sentence,
     in sentence tokens) in the record's tokens, and a score each (None where unknown)."""
     spans: list[tuple[int, int, str]] = []

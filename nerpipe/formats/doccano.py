@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from .conll import Marker, Sentence
-from .doc import Doc, make_doc, record_spans
+from .doc import Doc, annotation_spans, make_doc
 from .jsonl import sentence_to_doc
 from .source import BOM, OnError
 from .writer import Writer
@@ -102,7 +102,7 @@ class DoccanoWriter(Writer):
         if isinstance(item, Marker):
             return ""  # CoNLL's blank, comment and -DOCSTART- lines have no place in doccano
         doc = sentence_to_doc(item) if isinstance(item, Sentence) else item
-        spans = doc.spans or [] if annotations is None else record_spans(doc, annotations)[0]
+        spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         label = [[doc.tokens[s][0], doc.tokens[e - 1][1], name] for s, e, name in spans]
         record: dict[str, Any] = {}
         for key, value in doc.record.items():

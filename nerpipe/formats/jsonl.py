@@ -21,7 +21,7 @@ from ..errors import NerpipeError
 from ..schemes import tags_to_spans
 from ..tokenize import joined_offsets
 from .conll import Marker, Sentence
-from .doc import Doc, make_doc, record_spans
+from .doc import Doc, annotation_spans, make_doc
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
 
@@ -59,7 +59,7 @@ def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Do
     tokens = _record_tokens(body, record["tokens"], name, lineno) if "tokens" in record else None
     char_spans, token_spans = None, None
     if record.get("spans") is not None:
-        token_spans, char_spans = _record_spans(record["spans"], tokens, name, lineno)
+        token_spans, char_spans = _json_spans(record["spans"], tokens, name, lineno)
     # a record converted from CoNLL is one sentence, as it was there
     return make_doc(body, record, name, lineno, tokens, char_spans, token_spans, align, split="conll" not in record)
 
@@ -90,7 +90,7 @@ def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple
     return result
 
 
-def _record_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int):
+def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int):
     """Token spans (from token_start/token_end) and character spans (from start/end)."""
     if not isinstance(spans, list):
         raise NerpipeError('"spans" must be a list', name, lineno)
@@ -166,7 +166,7 @@ class JsonlWriter(Writer):
             doc = item
         if annotations is None:
             return doc_to_json(doc, doc.spans or [])
-        spans, known = record_spans(doc, annotations)
+        spans, known = annotation_spans(doc, annotations)
         scores = [1.0 if score is None else score for score in known]
         field = "predicted_spans" if self.keep_gold and doc.spans is not None else "spans"
         return doc_to_json(doc, spans, scores, field)

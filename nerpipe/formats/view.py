@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .conll import Sentence
-from .doc import Doc, record_spans
+from .doc import Doc, annotation_spans
 from .jsonl import sentence_to_doc
 
 
@@ -56,7 +56,7 @@ def _spans(doc: Doc, annotations) -> tuple[list[tuple[int, int, str]], list[floa
     if annotations is None:
         spans = list(doc.spans or [])
         return spans, [None] * len(spans)
-    return record_spans(doc, annotations)
+    return annotation_spans(doc, annotations)
 
 
 def _token_lines(doc: Doc) -> Sequence[int]:

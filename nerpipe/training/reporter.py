@@ -16,8 +16,8 @@ class Reporter:
     def advance(self, loss: float) -> None:
         """One optimizer step done, with this batch loss."""
 
-    def end_round(self, record: dict) -> None:
-        """The round's record (what ``--log`` writes): loss, speed, dev scores, ``best``."""
+    def end_round(self, entry: dict) -> None:
+        """The round's log entry (what ``--log`` writes): loss, speed, dev figures, ``best``."""
 
     def message(self, text: str) -> None:
         """Something worth knowing (what was read, the schedule, the outcome)."""

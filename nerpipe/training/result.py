@@ -15,7 +15,7 @@ class TrainResult:
     max_epochs: int  # the cap the schedule set
     best_epoch: int  # the epoch whose model was kept (without dev: the last; 0: the --init-model one, unbeaten)
     best_dev_f1: float | None  # percent, None without dev data
-    best: dict  # the kept epoch's record (loss, speed, dev scores)
+    best: dict  # the kept epoch's entry (loss, speed, dev scores)
     output: str
     rank: int
     world: int
@@ -47,8 +47,8 @@ def best_of(training: dict) -> tuple[int | None, float | None]:
     if "best_dev_f1" in training:
         return training.get("best_epoch"), training["best_dev_f1"]
     epoch = training.get("best_epoch")
-    record: dict = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
-    return epoch, record.get("dev_f1")
+    entry: dict = next((h for h in training.get("history", []) if h.get("epoch") == epoch), {})
+    return epoch, entry.get("dev_f1")
 
 
 def stopped_of(training: dict) -> str | None:

@@ -28,22 +28,22 @@ class Progress:
     best_f1: float = -1.0  # dev F1 in percent, rounded as every report shows it (-1: none yet)
     best_epoch: int = 0  # 0 with --init-model: the starting model, unbeaten
     bad_rounds: int = 0  # rounds since the best one
-    history: list[dict] = field(default_factory=list)  # a record per round: loss, speed, dev scores, "best"
+    history: list[dict] = field(default_factory=list)  # an entry per round (what --log writes): loss, speed, dev figures, "best"
 
     def best_record(self) -> dict:
         return next((h for h in self.history if h["epoch"] == self.best_epoch), {})
 
-    def count(self, record: dict, f1: float | None) -> bool:
-        """Add a round's ``record`` whose dev F1 (percent, None without dev data) is
+    def count(self, entry: dict, f1: float | None) -> bool:
+        """Add a round's ``entry`` whose dev F1 (percent, None without dev data) is
         ``f1``; True when it is the best so far (without dev: every round is)."""
         improved = f1 is None or f1 > self.best_f1
         if improved:
             self.best_f1 = -1.0 if f1 is None else f1
-            self.best_epoch, self.bad_rounds = record["epoch"], 0
+            self.best_epoch, self.bad_rounds = entry["epoch"], 0
         else:
             self.bad_rounds += 1
-        record["best"] = improved
-        self.history.append(record)
+        entry["best"] = improved
+        self.history.append(entry)
         return improved
 
 

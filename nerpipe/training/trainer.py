@@ -143,7 +143,7 @@ class Trainer:
         return loss_sum / max(example_sum, 1), int(token_sum), seconds
 
     def train_round(self, started: float) -> dict:
-        """Train from the next epoch to the end of its round; the round's record without dev scores."""
+        """Train from the next epoch to the end of its round; the round's log entry without dev figures."""
         plan, progress = self.schedule, self.progress
         epochs = range(progress.epoch + 1, plan.round_epochs(plan.round_of(progress.epoch + 1)).stop)
         self.reporter.start_round(epochs[0], epochs[-1], plan.max_epochs, len(epochs) * plan.steps_per_epoch)
@@ -170,17 +170,17 @@ class Trainer:
         return [(s.tags, p.tags) for s, p in zip(corpus.sentences, predicted)]
 
     def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
-        """Dev scores for the round's record, and the F1 early stopping follows (percent, as
-        the record shows it): P/R/F1 over the dev data in every training casing pooled, and
+        """Dev figures for the round's log entry, and the F1 early stopping follows (percent,
+        as the entry shows it): P/R/F1 over the dev data in every training casing pooled, and
         each casing's F1 apart."""
         assert self.dev_data is not None
         dev = self.dev_data
         pairs = {v: self._predicted_pairs(dev, model, v) for v in self.variants}
         p, r, f = score_pairs(pair for v in self.variants for pair in pairs[v]).overall.percentages()
-        record: dict = {"dev_precision": round(p, 2), "dev_recall": round(r, 2), "dev_f1": round(f, 2)}
+        entry: dict = {"dev_precision": round(p, 2), "dev_recall": round(r, 2), "dev_f1": round(f, 2)}
         if len(self.variants) > 1:
-            record["dev_f1_by_case"] = {v: round(score_pairs(pairs[v]).overall.percentages()[2], 2) for v in self.variants}
-        return record, record["dev_f1"]
+            entry["dev_f1_by_case"] = {v: round(score_pairs(pairs[v]).overall.percentages()[2], 2) for v in self.variants}
+        return entry, entry["dev_f1"]
 
     # ------------------------------------------------------------------ what is written
 
@@ -213,15 +213,15 @@ class Trainer:
                              "init_model": self.base_digest}
         return self._digests
 
-    def save(self, output: Path, model: BiLSTMCRF, log, record: dict, best: bool) -> None:
+    def save(self, output: Path, model: BiLSTMCRF, log, entry: dict, best: bool) -> None:
         """Rank 0, after a round: the model if it is the best so far, the state, the log line."""
         if best:
             atomic_save(checkpoint_dict(model, self.vocab, self.scheme, TRAIN_SCHEME, self.meta(), self.lexicon), output)
-        if record["epoch"] > 0:  # the starting model of --init-model has no state to resume from
+        if entry["epoch"] > 0:  # the starting model of --init-model has no state to resume from
             save_state(Path(f"{output}.state"), self.progress, self.config, self.digests(), self.model, self.optimizer,
                        self.average)
         if log:
-            log.write(json.dumps(record) + "\n")
+            log.write(json.dumps(entry) + "\n")
             log.flush()
 
     def _finish_checkpoint(self, output: Path, result: TrainResult) -> None:
@@ -237,16 +237,16 @@ class Trainer:
         """``--init-model``: the starting model's dev F1, before any step, is the one to
         beat, and the starting model is what ``output`` holds until a round beats it (an
         adapted model that scores worse on the user's own dev data is never kept)."""
-        record, f1 = {"epoch": 0, "steps": 0}, 0.0
+        entry, f1 = {"epoch": 0, "steps": 0}, 0.0
         shipped = self.shipped() if self.dist.main else None  # only rank 0 evaluates and writes
         if shipped is not None:
-            scores, f1 = self.evaluate_dev(shipped)
-            record.update(scores)
-        record, f1 = self.dist.broadcast((record, f1))
-        self.progress.count(record, f1)
+            dev, f1 = self.evaluate_dev(shipped)
+            entry.update(dev)
+        entry, f1 = self.dist.broadcast((entry, f1))
+        self.progress.count(entry, f1)
         if shipped is not None:
-            self.save(output, shipped, log, record, best=True)
-            self.reporter.message(f"before training, the starting model scores dev F1 {record['dev_f1']:.2f}: "
+            self.save(output, shipped, log, entry, best=True)
+            self.reporter.message(f"before training, the starting model scores dev F1 {entry['dev_f1']:.2f}: "
                                   f"{output} keeps it unless a round does better")
 
     def run(self, output: Path, resume: bool = False, log_path: str | None = None, keep_state: bool = False) -> TrainResult:
@@ -274,19 +274,19 @@ class Trainer:
             if not resume and self.base_digest is not None and self.dev_data is not None:
                 self.score_start(output, log)
             while progress.epoch < plan.max_epochs and (self.dev_data is None or progress.bad_rounds < cfg.patience):
-                record = self.train_round(started)
+                entry = self.train_round(started)
                 f1 = None
                 shipped = self.shipped() if main else None
                 if self.dev_data is not None:
                     if shipped is not None:
-                        scores, f1 = self.evaluate_dev(shipped)
-                        record.update(scores)
+                        dev, f1 = self.evaluate_dev(shipped)
+                        entry.update(dev)
                     # early stopping is decided once, on rank 0's score
-                    record, f1 = self.dist.broadcast((record, f1))
-                best = progress.count(record, f1)
+                    entry, f1 = self.dist.broadcast((entry, f1))
+                best = progress.count(entry, f1)
                 if shipped is not None:
-                    self.save(output, shipped, log, record, best)
-                    self.reporter.end_round(record)
+                    self.save(output, shipped, log, entry, best)
+                    self.reporter.end_round(entry)
         finally:
             if log:
                 log.close()
