@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 
 from .errors import UsageError
-from .formats import ReadOptions, Sentence, WriteOptions, make_writer, read_records
+from .formats import Doc, ReadOptions, Sentence, WriteOptions, make_writer, read_records
 from .formats.source import OnError
+from .labelmap import LabelMap
 from .schemes import Scheme, check_tags
 
 
@@ -20,6 +22,7 @@ def convert_files(
     tag_col: int = -1,
     on_error: OnError | None = None,
     align: str = "strict",
+    label_map: LabelMap | None = None,
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
@@ -37,6 +40,10 @@ def convert_files(
         for item in items:
             if isinstance(item, Sentence) and item.tags is not None:
                 check_tags(item.tags, item.path, item.line)
+                if label_map is not None:
+                    item = dataclasses.replace(item, tags=tuple(label_map.tags(item.tags)))
+            elif isinstance(item, Doc) and item.spans is not None and label_map is not None:
+                item = dataclasses.replace(item, spans=tuple(label_map.spans(item.spans)))
             yield writer.write(item, None)
         yield writer.close()
     yield writer.footer()

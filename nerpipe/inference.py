@@ -14,7 +14,18 @@ from dataclasses import dataclass
 import torch
 
 from .errors import NerpipeError, UsageError
-from .formats import FORMATS, Annotation, ReadOptions, WriteOptions, filter_annotation, make_writer, read_records, sentences_of
+from .formats import (
+    FORMATS,
+    Annotation,
+    ReadOptions,
+    WriteOptions,
+    filter_annotation,
+    make_writer,
+    map_annotation,
+    read_records,
+    sentences_of,
+)
+from .labelmap import LabelMap
 from .schemes import Scheme, labels_of_tags
 from .tagger import Prediction, Tagger
 
@@ -56,6 +67,7 @@ class TagOptions:
     scores: bool = False  # pretty output: show each entity's score
     on_block: Callable[[int], None] | None = None  # told the tokens of each block once it is written (progress)
     on_note: Callable[[str], None] | None = None  # told what in the input looks suspect (a line for stderr)
+    label_map: LabelMap | None = None  # predicted labels are read through it (after --labels and --min-score)
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align)
@@ -65,6 +77,8 @@ class TagOptions:
         types = set(labels_of_tags(model_tags))
         if self.labels is not None:
             types &= self.labels
+        if self.label_map is not None:
+            types = {new for label in types if (new := self.label_map.new(label)) is not None}
         return WriteOptions(scheme=scheme, replace_col=self.replace_col, token_col=self.token_col, keep_gold=self.replace_col is None,
                             scores=self.scores, labels=tuple(sorted(types)))
 
@@ -161,6 +175,8 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
     chunks = []
     for item, preds in tagged:
         annotations = [filter_annotation(Annotation(p.spans, p.scores), options.min_score, options.labels) for p in preds]
+        if options.label_map is not None:
+            annotations = [map_annotation(ann, options.label_map) for ann in annotations]
         chunks.append(writer.write(item, annotations))
     return "".join(chunks)
 

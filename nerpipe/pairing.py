@@ -23,6 +23,7 @@ from .scoring import Score, score_items
 
 if TYPE_CHECKING:  # the error analysis is imported when asked for: `nerpipe --help` stays quick
     from .analysis import ErrorAnalyzer
+    from .labelmap import LabelMap
 
 
 ONE_FILE_HINT = "one CoNLL input holds gold and predicted tags in its last two columns"
@@ -74,13 +75,20 @@ def score_files(
     pred_col: int = -1,
     errors: bool = False,
     top: int = 10,
+    label_map: LabelMap | None = None,
+    map_to: str = "both",
 ) -> Score:
     """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
     JSONL (detected) is scored by character offsets instead.
 
     ``errors``: also analyse the errors (:mod:`nerpipe.analysis`) in the same pass,
-    into ``Score.errors``, keeping the ``top`` most frequent ones.
+    into ``Score.errors``, keeping the ``top`` most frequent ones. ``label_map``: the
+    labels of the gold, the predictions or both (``map_to``) read through it first.
     """
+    if map_to not in ("gold", "pred", "both"):
+        raise ValueError(f"expected map_to gold, pred or both, got {map_to!r}")
+    gold_map = label_map if map_to in ("gold", "both") else None
+    pred_map = label_map if map_to in ("pred", "both") else None
     analyzer = None
     if errors:
         from .analysis import ErrorAnalyzer
@@ -106,13 +114,15 @@ def score_files(
             if not FORMATS[pred_fmt].by_offsets:
                 raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "
                                    "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))
-        score = score_jsonl(gold_items, pred_docs, analyzer)
+        score = score_jsonl(gold_items, pred_docs, analyzer, gold_map, pred_map)
     else:
         if pred is None:
             items = _from_one(sentences_only(gold_items))
         else:
             pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
             items = _from_two(sentences_only(gold_items), pred_sents)
+        if gold_map or pred_map:
+            items = ((gold_map.tags(g) if gold_map else g, pred_map.tags(p) if pred_map else p, s) for g, p, s in items)
         score = score_items(items, strict, scheme, analyzer)
     if analyzer is not None:
         score.errors = analyzer.result(top)
@@ -171,7 +181,8 @@ def _confidences(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[floa
     return None if any(s is None for s in found) else [s for s in found if s is not None]
 
 
-def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None) -> Score:
+def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None,
+                gold_map: LabelMap | None = None, pred_map: LabelMap | None = None) -> Score:
     """Entity P/R/F1 over JSONL records by exact character offsets and label.
 
     One stream: each record's ``spans`` (gold) against its ``predicted_spans``. Two:
@@ -201,6 +212,13 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             score.notes.append(f'{g.path}:{g.line}: the gold "spans" carry scores, as predictions do: is this tagged '
                                "output taken for gold (nerpipe tag run twice)?")
         pred_spans, scores = _predicted(p, with_scores=analyzer is not None, own=pred_it is None)
+        if gold_map is not None:
+            gold_spans = gold_map.spans(gold_spans)
+        if pred_map is not None:
+            mapped = [(span, pred_map(span[2]), k) for k, span in enumerate(pred_spans)]
+            pred_spans = [(s, e, new) for (s, e, _), new, _ in mapped if new is not None]
+            if scores is not None:
+                scores = [scores[k] for _, new, k in mapped if new is not None]
         score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:
             analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))

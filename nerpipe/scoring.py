@@ -151,7 +151,8 @@ class Score:
         if gold and predicted and not set(gold) & set(predicted):
             out.append(f"no predicted entity type is a gold one (gold: {', '.join(gold[:8])}; predicted: "
                        f"{', '.join(predicted[:8])}): are the right columns compared (one CoNLL file: its last two; two: "
-                       "--gold-col and --pred-col), and are the labels named alike?")
+                       "--gold-col and --pred-col), and are the labels named alike?"
+                       + (" (OntoNotes names: --map ontonotes-conll)" if {"PERSON", "GPE", "NORP"} & set(gold + predicted) else ""))
         return out
 
     @property

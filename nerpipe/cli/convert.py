@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
-from .options import ALIGN, FILES, ON_ERROR, SCHEMES, SEP, NerpipeCommand, hint_if_typing, on_error_handler
+from .options import ALIGN, FILES, MAP, MAP_DROP_OTHERS, ON_ERROR, SCHEMES, SEP, NerpipeCommand, hint_if_typing, on_error_handler
 
 
 @click.command(cls=NerpipeCommand)
@@ -19,10 +19,12 @@ from .options import ALIGN, FILES, ON_ERROR, SCHEMES, SEP, NerpipeCommand, hint_
               help="Rewrite tags in this scheme (CoNLL output; default: keep them, iob2 from JSONL).")
 @click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column (negative counts from the end).")
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="CoNLL tag column (negative counts from the end).")
+@MAP
+@MAP_DROP_OTHERS
 @ALIGN
 @ON_ERROR
 @SEP
-def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
+def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, align, on_error, sep):
     """Convert between CoNLL and JSONL spans, or between tag schemes.
 
     CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
@@ -36,12 +38,15 @@ def convert(files, from_, to, scheme, token_col, tag_col, align, on_error, sep):
       nerpipe convert --to conll --scheme iobes train.conll > train.iobes
       nerpipe convert --to jsonl train.conll | head -1
       nerpipe convert --from jsonl --to conll spans.jsonl
+      nerpipe convert --to conll --map ontonotes-conll ontonotes.jsonl
     """
     from ..convert import convert_files
+    from ..labelmap import parse_label_map
     from ..schemes import Scheme
 
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
-                               tag_col=tag_col, align=align, on_error=on_error_handler(on_error)):
+                               tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
+                               label_map=parse_label_map(label_map, map_drop_others)):
         sys.stdout.write(chunk)

@@ -22,6 +22,11 @@ ON_ERROR = click.option("--on-error", type=click.Choice(["fail", "skip"]), defau
 SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default="auto", show_default=True,
                    help="CoNLL column separator: tab, runs of spaces, or decided by the first token line.")
 SCHEMES = click.Choice(SCHEME_NAMES)
+MAP = click.option("--map", "label_map", multiple=True, default=(), metavar="OLD=NEW|FILE|PRESET",
+                   help="Read labels through a map (repeatable): OLD=NEW (NEW empty: drop OLD), a TSV file of such pairs, "
+                        "or ontonotes-conll (PERSON->PER; GPE, LOC, FAC->LOC; NORP, EVENT, ... ->MISC; numbers and dates "
+                        "dropped). Labels it does not name stay as they are.")
+MAP_DROP_OTHERS = click.option("--map-drop-others", is_flag=True, default=False, help="Drop the labels no --map rule names.")
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
 THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,

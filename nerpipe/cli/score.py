@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..views import SCORE_VIEWS
-from .options import FILES, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
+from .options import FILES, MAP, MAP_DROP_OTHERS, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
 
 
 @click.command(cls=NerpipeCommand)
@@ -25,8 +25,12 @@ from .options import FILES, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, 
                    "errors in their sentences and, for scored JSONL predictions, calibration and --min-score thresholds "
                    "(json: an \"errors\" object).")
 @click.option("--top", type=click.IntRange(0), help="With --errors: how many of the most frequent errors to show  [default: 10]")
+@MAP
+@MAP_DROP_OTHERS
+@click.option("--map-to", type=click.Choice(["both", "gold", "pred"]), default="both", show_default=True,
+              help="Which side's labels --map reads.")
 @SEP
-def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep):
+def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, label_map, map_drop_others, map_to, sep):
     """Entity-level precision, recall and F1, identical to conlleval.
 
     With GOLD and PRED, compare the tag columns of two CoNLL files holding the same
@@ -48,7 +52,9 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep)
       nerpipe score --format conlleval output.txt
       nerpipe tag gold.jsonl | nerpipe score --errors --top 20
       nerpipe score --format html pred.conll > errors.html
+      nerpipe score --map ontonotes-conll --map-to pred test.conll spacy.jsonl
     """
+    from ..labelmap import parse_label_map
     from ..pairing import score_files
     from ..schemes import Scheme
     from ..views import SCORE_NEEDS_ERRORS
@@ -57,8 +63,11 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, sep)
     if top is not None and not errors:
         raise click.UsageError("--top goes with --errors (or --format html)")
     hint_if_typing([gold, pred])
+    if map_to != "both" and not label_map:
+        raise click.UsageError("--map-to says which side --map reads; give --map")
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
-                         gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top)
+                         gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top,
+                         label_map=parse_label_map(label_map, map_drop_others), map_to=map_to)
     for warning in result.warnings():
         note(f"warning: {warning}")
     if fmt == "auto":

@@ -12,6 +12,8 @@ from .options import (
     ALIGN,
     DEVICE,
     FILES,
+    MAP,
+    MAP_DROP_OTHERS,
     ON_ERROR,
     SEP,
     THREADS,
@@ -46,7 +48,9 @@ from .options import (
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
 @ON_ERROR
 @ALIGN
-@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why.")
+@MAP
+@MAP_DROP_OTHERS
+@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why (and how many entities --map changed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
               help="CPU worker processes (one thread each); output order is kept.")
@@ -54,7 +58,7 @@ from .options import (
 @DEVICE
 @THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
-        verbose, quiet, workers, sep, device, threads):
+        label_map, map_drop_others, verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -83,6 +87,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         raise click.UsageError("--workers run one torch thread each; --threads is for one process (drop one of them)")
     from ..checkpoints import check_model, load_model
     from ..inference import TagOptions, resolve_labels, tag_files, tag_files_parallel
+    from ..labelmap import parse_label_map
     from ..progress import tag_progress
 
     tagger = load_model(model, torch_device, batch_size=batch_size) if workers == 1 else None  # else one per worker
@@ -92,6 +97,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"])
         for text in notes:
             note(text)
+    mapping = parse_label_map(label_map, map_drop_others)
     paths = list(files) or ["-"]
     if not quiet:
         hint_if_typing(paths)
@@ -101,11 +107,13 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
-            on_block=on_block, on_note=lambda text: note(f"warning: {text}"))
+            on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping)
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
         for chunk in chunks:
             sys.stdout.write(chunk)
             sys.stdout.flush()
+    if verbose and mapping is not None and workers == 1:  # (workers count in their own processes)
+        note(mapping.report())
 
 
 def _teller(verbose: bool):

@@ -9,7 +9,7 @@ import click
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
 from ..training.config import DEFAULTS as TRAINING
-from .options import DEVICE, FILES, SEP, THREADS, NerpipeCommand, given, setup_torch
+from .options import DEVICE, FILES, MAP, MAP_DROP_OTHERS, SEP, THREADS, NerpipeCommand, given, setup_torch
 
 
 @click.command(cls=NerpipeCommand)
@@ -78,6 +78,8 @@ from .options import DEVICE, FILES, SEP, THREADS, NerpipeCommand, given, setup_t
 @click.option("--token-col", type=int, default=TRAINING.token_col, show_default=True,
               help="Token column (negative counts from the end).")
 @click.option("--tag-col", type=int, default=TRAINING.tag_col, show_default=True, help="Tag column (negative counts from the end).")
+@MAP
+@MAP_DROP_OTHERS
 @SEP
 @DEVICE
 @THREADS

@@ -248,6 +248,14 @@ def _hinted(records: Iterator[Any], hint: str) -> Iterator[Any]:
         raise NerpipeError(f"{err.message} ({hint})", err.path, err.line) from None
 
 
+def map_annotation(ann: Annotation, label_map) -> Annotation:
+    """``ann`` with its labels read through ``label_map`` (a :class:`~nerpipe.labelmap.LabelMap`);
+    dropped spans go with their scores."""
+    kept = [(start, end, new, k) for k, (start, end, label) in enumerate(ann.spans) if (new := label_map(label)) is not None]
+    scores = [ann.scores[k] for *_, k in kept] if ann.scores is not None else None
+    return Annotation([(start, end, new) for start, end, new, _ in kept], scores)
+
+
 def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset[str] | None = None) -> Annotation:
     """Only the spans scoring at least ``min_score`` and with one of ``labels`` (None: any).
 

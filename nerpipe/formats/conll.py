@@ -250,9 +250,13 @@ class ConllWriter(Writer):
 
     def _sentence(self, item: Sentence, annotations) -> str:
         if annotations is None:
-            if self.scheme is None or item.tags is None:
+            if item.tags is None:
                 return format_sentence(item)
-            return format_sentence(item, convert_tags(item.tags, self.scheme), replace_col=self.tag_col % len(item.rows[0]))
+            column = self.tag_col % len(item.rows[0])
+            if self.scheme is None and all(row[column] == tag for row, tag in zip(item.rows, item.tags)):
+                return format_sentence(item)  # as read (tags not rewritten, e.g. by a label map)
+            tags = convert_tags(item.tags, self.scheme) if self.scheme is not None else list(item.tags)
+            return format_sentence(item, tags, replace_col=column)
         tags = spans_to_tags(annotations[0].spans, len(item.tokens), self.scheme or Scheme.IOB2)
         ncols = len(item.rows[0])
         replace = None if self.replace_col is None else self.replace_col % ncols

@@ -46,6 +46,8 @@ class TrainConfig:
     lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
     sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
+    label_map: tuple[str, ...] = ()  # --map specs: the data's labels are read through them (see labelmap.py)
+    map_drop_others: bool = False
     sep: str = "auto"
     token_col: int = 0
     tag_col: int = -1
@@ -59,6 +61,7 @@ class TrainConfig:
             if getattr(self, name) < 0:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
         object.__setattr__(self, "case_variants", tuple(self.case_variants))
+        object.__setattr__(self, "label_map", tuple(self.label_map))
 
     def to_dict(self) -> dict:
         return asdict(self)

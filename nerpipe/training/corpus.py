@@ -49,7 +49,10 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
 
     ``role`` ("training", "dev") names the data in error messages.
     """
+    from ..labelmap import parse_label_map
+
     options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col)
+    label_map = parse_label_map(config.label_map, config.map_drop_others)
     sentences = []
     for path in paths:
         fmt, items, _ = read_records(path, "auto", options, annotated=True)
@@ -60,6 +63,8 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     raise NerpipeError(f"{role} data needs {what}", where, line)
                 if fmt == "conll":
                     check_tags(tags, where, line)
+                if label_map is not None:
+                    tags = label_map.tags(tags)
                 if tokens:
                     sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
     if not sentences:

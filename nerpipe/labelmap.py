@@ -1,0 +1,107 @@
+"""Label maps: one tool's entity names as another's (``--map PERSON=PER``), no torch.
+
+A map is read from any mix of ``A=B`` rules (``A=`` drops ``A``), TSV files of such
+pairs (``A<TAB>B``, an empty ``B`` dropping ``A``; ``#`` starts a comment line) and the
+names of built-in presets. A label the map does not name stays as it is, or with
+``drop_others`` is dropped. It applies to spans and to tags alike, and counts how many
+entities each rule changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .errors import NerpipeError, UsageError
+from .schemes import split_tag, tags_to_spans
+
+_DROPPED = ("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
+PRESETS: dict[str, dict[str, str | None]] = {
+    # OntoNotes 5 (spaCy's English pipelines) to CoNLL-2003: numbers and times are no CoNLL entities
+    "ontonotes-conll": {
+        "PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC", "ORG": "ORG",
+        **dict.fromkeys(("NORP", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "PRODUCT"), "MISC"),
+        **dict.fromkeys(_DROPPED, None),
+    },
+}
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    rules: Mapping[str, str | None]  # label -> new label, or None: dropped
+    drop_others: bool = False  # a label no rule names is dropped (else kept as it is)
+    counts: Counter = field(default_factory=Counter, compare=False)  # (old, new or None) -> entities changed
+
+    def new(self, label: str) -> str | None:
+        """What ``label`` becomes (None: dropped)."""
+        return self.rules[label] if label in self.rules else (None if self.drop_others else label)
+
+    def __call__(self, label: str) -> str | None:
+        """:meth:`new`, counting the change."""
+        new = self.new(label)
+        if new != label:
+            self.counts[label, new] += 1
+        return new
+
+    def spans(self, spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """``spans`` with their labels mapped; dropped ones left out."""
+        out = []
+        for start, end, label in spans:
+            new = self(label)
+            if new is not None:
+                out.append((start, end, new))
+        return out
+
+    def tags(self, tags: Sequence[str]) -> list[str]:
+        """``tags`` with their labels mapped, prefixes as they are; a dropped label's tags are ``O``."""
+        for _, _, label in tags_to_spans(tags):  # counted by entity, not by token
+            self(label)
+        out = []
+        for tag in tags:
+            new = None if tag == "O" else self.new(split_tag(tag)[1])
+            out.append("O" if new is None else f"{split_tag(tag)[0]}-{new}")
+        return out
+
+    def report(self) -> str:
+        """How many entities each rule changed, for a line on stderr."""
+        changed = ", ".join(f"{old} -> {new or '(dropped)'}: {n}" for (old, new), n in sorted(self.counts.items()))
+        return f"label map: {changed or 'no entity changed'}"
+
+
+def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap | None:
+    """The map of ``specs`` (each ``A=B``, a TSV file or a preset name); None for no specs."""
+    if not specs:
+        if drop_others:
+            raise UsageError("--map-drop-others drops the labels no --map rule names; give --map")
+        return None
+    rules: dict[str, str | None] = {}
+    for spec in specs:
+        if spec in PRESETS:
+            rules.update(PRESETS[spec])
+        elif "=" in spec and not os.path.exists(spec):
+            old, _, new = spec.partition("=")
+            if not old.strip():
+                raise UsageError(f"--map {spec!r}: expected OLD=NEW (NEW empty: drop OLD), a TSV file or one of "
+                                 f"{', '.join(PRESETS)}")
+            rules[old.strip()] = new.strip() or None
+        elif os.path.isfile(spec):
+            rules.update(_read_tsv(spec))
+        else:
+            raise UsageError(f"--map {spec!r}: expected OLD=NEW, a TSV file of pairs or one of {', '.join(PRESETS)}")
+    return LabelMap(rules, drop_others)
+
+
+def _read_tsv(path: str) -> dict[str, str | None]:
+    rules: dict[str, str | None] = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            text = line.rstrip("\r\n")
+            if not text.strip() or text.startswith("#"):
+                continue
+            parts = text.split("\t")
+            if len(parts) != 2 or not parts[0].strip():
+                raise NerpipeError("expected OLD<TAB>NEW (NEW empty: drop OLD)", path, lineno)
+            rules[parts[0].strip()] = parts[1].strip() or None
+    return rules

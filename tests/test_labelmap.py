@@ -1,0 +1,86 @@
+"""--map: reading one tool's entity labels as another's."""
+
+import json
+
+import pytest
+from conftest import TINY, run_cli
+
+from nerpipe.errors import NerpipeError, UsageError
+from nerpipe.labelmap import PRESETS, parse_label_map
+
+GOLD = "Ann B-PER\nmet O\nParis B-LOC\nin O\nMay O\n"
+ONTONOTES = "Ann B-PERSON\nmet O\nParis B-GPE\nin O\nMay B-DATE\n"  # as spaCy's English pipelines name them
+
+
+def test_rules_files_and_presets(tmp_path):
+    (tmp_path / "m.tsv").write_text("# ours\tconll\nPERSON\tPER\nDATE\t\n")
+    label_map = parse_label_map(["GPE=LOC", str(tmp_path / "m.tsv")])
+    assert label_map.spans([(0, 1, "PERSON"), (2, 3, "GPE"), (4, 5, "DATE"), (6, 7, "ORG")]) == [
+        (0, 1, "PER"), (2, 3, "LOC"), (6, 7, "ORG")]
+    assert label_map.report() == "label map: DATE -> (dropped): 1, GPE -> LOC: 1, PERSON -> PER: 1"
+    strict = parse_label_map(["ontonotes-conll"], drop_others=True)
+    assert strict.tags(["B-PERSON", "I-PERSON", "B-DATE", "I-DATE", "B-XYZ", "S-GPE"]) == ["B-PER", "I-PER", "O", "O", "O", "S-LOC"]
+    assert strict.counts[("PERSON", "PER")] == 1  # entities, not tokens
+    assert set(PRESETS["ontonotes-conll"].values()) == {"PER", "LOC", "ORG", "MISC", None}
+
+
+def test_bad_maps_are_located_errors(tmp_path):
+    (tmp_path / "bad.tsv").write_text("PERSON\tPER\nGPE LOC\n")
+    with pytest.raises(NerpipeError, match="bad.tsv:2: expected OLD<TAB>NEW"):
+        parse_label_map([str(tmp_path / "bad.tsv")])
+    with pytest.raises(UsageError, match="expected OLD=NEW, a TSV file"):
+        parse_label_map(["no-such-preset"])
+    with pytest.raises(UsageError, match="give --map"):
+        parse_label_map([], drop_others=True)
+
+
+def test_score_spacy_names_against_conll_names(tmp_path):
+    (tmp_path / "gold.conll").write_text(GOLD)
+    (tmp_path / "pred.conll").write_text(ONTONOTES)
+    unmapped = run_cli(["score", "--format", "json", str(tmp_path / "gold.conll"), str(tmp_path / "pred.conll")])
+    assert json.loads(unmapped.stdout)["f1"] == 0.0 and "--map ontonotes-conll" in unmapped.stderr
+    mapped = run_cli(["score", "--format", "json", "--map", "ontonotes-conll", "--map-to", "pred",
+                      str(tmp_path / "gold.conll"), str(tmp_path / "pred.conll")])
+    data = json.loads(mapped.stdout)
+    assert (data["support"], data["predicted"], data["correct"]) == (2, 2, 2)  # DATE dropped, not counted as spurious
+    assert run_cli(["score", "--map-to", "gold", str(tmp_path / "gold.conll")]).exit_code == 2
+
+
+def test_score_maps_jsonl_spans_and_keeps_scores_in_step():
+    record = {"text": "Ann met Paris in May", "spans": [{"start": 0, "end": 3, "label": "PER"}],
+              "predicted_spans": [{"start": 0, "end": 3, "label": "PERSON", "score": 0.9},
+                                  {"start": 17, "end": 20, "label": "DATE", "score": 0.5}]}
+    result = run_cli(["score", "--errors", "--format", "json", "--map", "ontonotes-conll", "--map-to", "pred"],
+                     input=json.dumps(record) + "\n")
+    data = json.loads(result.stdout)
+    assert (data["support"], data["predicted"], data["correct"]) == (1, 1, 1)
+
+
+def test_tag_maps_its_predictions_and_says_how_many():
+    result = run_cli(["tag", "-f", "tsv", "--map", "PER=PERSON", "--map", "LOC=", "-v", "examples/doc.txt"])
+    labels = {line.split("\t")[4] for line in result.stdout.splitlines()[1:]}
+    assert "PERSON" in labels and "PER" not in labels and "LOC" not in labels
+    assert "label map: LOC -> (dropped): 6, PER -> PERSON: 3" in result.stderr
+
+
+def test_convert_maps_conll_and_jsonl_gold():
+    result = run_cli(["convert", "--to", "conll", "--map", "ontonotes-conll"], input=ONTONOTES)
+    assert result.stdout == GOLD
+    unchanged = run_cli(["convert", "--to", "conll"], input=GOLD)
+    assert unchanged.stdout == GOLD
+    as_jsonl = run_cli(["convert", "--to", "jsonl"], input=ONTONOTES).stdout
+    mapped = json.loads(run_cli(["convert", "--to", "jsonl", "--map", "ontonotes-conll"], input=as_jsonl).stdout)
+    assert [(s["start"], s["end"], s["label"]) for s in mapped["spans"]] == [(0, 3, "PER"), (8, 13, "LOC")]
+
+
+@pytest.mark.slow
+def test_train_learns_the_mapped_labels(tmp_path):
+    import synthetic
+
+    data = synthetic.write(tmp_path / "t.conll", 40)
+    renamed = tmp_path / "renamed.conll"
+    renamed.write_text(open(data).read().replace("-PER", "-PERSON"))
+    result = run_cli(["train", str(renamed), "-o", str(tmp_path / "m.pt"), "--epochs", "1", "--map", "PERSON=PER", *TINY])
+    assert result.exit_code == 0, result.stderr
+    info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
+    assert info["labels"] == ["LOC", "ORG", "PER"]
