@@ -23,6 +23,7 @@ def convert_files(
     on_error: OnError | None = None,
     align: str = "strict",
     label_map: LabelMap | None = None,
+    redact_char: str | None = None,
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
@@ -33,7 +34,7 @@ def convert_files(
         raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
     read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align)
     # one writer for every input: a page's legend shows all their types
-    writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col))
+    writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col, redact_char=redact_char))
     yield writer.header()
     for path in paths:
         _, items, _ = read_records(path, source, read)

@@ -68,6 +68,7 @@ class TagOptions:
     on_block: Callable[[int], None] | None = None  # told the tokens of each block once it is written (progress)
     on_note: Callable[[str], None] | None = None  # told what in the input looks suspect (a line for stderr)
     label_map: LabelMap | None = None  # predicted labels are read through it (after --labels and --min-score)
+    redact_char: str | None = None  # redact output: black entities out with this character
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align)
@@ -80,7 +81,7 @@ class TagOptions:
         if self.label_map is not None:
             types = {new for label in types if (new := self.label_map.new(label)) is not None}
         return WriteOptions(scheme=scheme, replace_col=self.replace_col, token_col=self.token_col, keep_gold=self.replace_col is None,
-                            scores=self.scores, labels=tuple(sorted(types)))
+                            scores=self.scores, labels=tuple(sorted(types)), redact_char=self.redact_char)
 
 
 def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[frozenset[str], list[str]]:

@@ -7,7 +7,19 @@ import sys
 import click
 
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
-from .options import ALIGN, FILES, MAP, MAP_DROP_OTHERS, ON_ERROR, SCHEMES, SEP, NerpipeCommand, hint_if_typing, on_error_handler
+from .options import (
+    ALIGN,
+    FILES,
+    MAP,
+    MAP_DROP_OTHERS,
+    ON_ERROR,
+    REDACT_CHAR,
+    SCHEMES,
+    SEP,
+    NerpipeCommand,
+    hint_if_typing,
+    on_error_handler,
+)
 
 
 @click.command(cls=NerpipeCommand)
@@ -21,10 +33,11 @@ from .options import ALIGN, FILES, MAP, MAP_DROP_OTHERS, ON_ERROR, SCHEMES, SEP,
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="CoNLL tag column (negative counts from the end).")
 @MAP
 @MAP_DROP_OTHERS
+@REDACT_CHAR
 @ALIGN
 @ON_ERROR
 @SEP
-def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, align, on_error, sep):
+def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, redact_char, align, on_error, sep):
     """Convert between CoNLL and JSONL spans, or between tag schemes.
 
     CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
@@ -42,11 +55,14 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     """
     from ..convert import convert_files
     from ..labelmap import parse_label_map
+
+    if redact_char is not None and (to != "redact" or len(redact_char) != 1):
+        raise click.UsageError("--redact-char takes one character and goes with --to redact")
     from ..schemes import Scheme
 
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
                                tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
-                               label_map=parse_label_map(label_map, map_drop_others)):
+                               label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char):
         sys.stdout.write(chunk)

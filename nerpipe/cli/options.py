@@ -26,6 +26,9 @@ MAP = click.option("--map", "label_map", multiple=True, default=(), metavar="OLD
                    help="Read labels through a map (repeatable): OLD=NEW (NEW empty: drop OLD), a TSV file of such pairs, "
                         "or ontonotes-conll (PERSON->PER; GPE, LOC, FAC->LOC; NORP, EVENT, ... ->MISC; numbers and dates "
                         "dropped). Labels it does not name stay as they are.")
+REDACT_CHAR = click.option("--redact-char", metavar="C",
+                           help="redact: replace each entity by C repeated to its length (offsets and layout hold) "
+                                "instead of [LABEL].")
 MAP_DROP_OTHERS = click.option("--map-drop-others", is_flag=True, default=False, help="Drop the labels no --map rule names.")
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")

@@ -15,6 +15,7 @@ from .options import (
     MAP,
     MAP_DROP_OTHERS,
     ON_ERROR,
+    REDACT_CHAR,
     SEP,
     THREADS,
     NerpipeCommand,
@@ -50,6 +51,7 @@ from .options import (
 @ALIGN
 @MAP
 @MAP_DROP_OTHERS
+@REDACT_CHAR
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why (and how many entities --map changed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
@@ -58,7 +60,7 @@ from .options import (
 @DEVICE
 @THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
-        label_map, map_drop_others, verbose, quiet, workers, sep, device, threads):
+        label_map, map_drop_others, redact_char, verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -75,7 +77,12 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
       nerpipe tag --model model.pt test.conll | nerpipe score
       nerpipe tag -f html doc.txt > doc.html
       nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
+      nerpipe tag -f redact --labels PER letter.txt > letter.redacted.txt
     """
+    if redact_char is not None and fmt != "redact":
+        raise click.UsageError("--redact-char goes with -f redact")
+    if redact_char is not None and len(redact_char) != 1:
+        raise click.UsageError(f"--redact-char: expected one character, got {redact_char!r}")
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
     if scores and fmt == "conll":  # (with CoNLL output by default, the library says so once it knows)
@@ -107,7 +114,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
-            on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping)
+            on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char)
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
         for chunk in chunks:
             sys.stdout.write(chunk)

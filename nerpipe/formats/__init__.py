@@ -22,7 +22,7 @@ from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sente
 from .doc import ALIGN_MODES, Doc, align_spans, make_doc
 from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
 from .source import BOM, LineSource, OnError, display_name, read_lines, strip_eol
-from .text import parse_lines, parse_paragraphs
+from .text import parse_lines, parse_paragraphs, parse_text
 from .writer import SCORE_DECIMALS, Writer
 
 
@@ -51,6 +51,7 @@ class WriteOptions:
     keep_gold: bool = True  # JSONL: predictions beside gold spans ("predicted_spans"), not over them
     scores: bool = False  # pretty: show each entity's score
     labels: tuple[str, ...] | None = None  # the entity types the output can hold (html's legend); None: unknown
+    redact_char: str | None = None  # redact: black entities out with this character (None: with [LABEL])
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,12 @@ def _doccano(o: WriteOptions) -> Writer:
     return DoccanoWriter()
 
 
+def _redact(o: WriteOptions) -> Writer:
+    from .redact import RedactWriter
+
+    return RedactWriter(o.redact_char)
+
+
 def _tsv(o: WriteOptions) -> Writer:
     from .tsv import TsvWriter
 
@@ -111,7 +118,7 @@ FORMATS: dict[str, Format] = {
                "jsonl", annotated=True, by_offsets=True),
         Format("doccano", "doccano's sequence-labelling JSONL: text and \"label\": [[start, end, \"LABEL\"]] (or \"entities\")",
                _doccano_parse, _doccano, "doccano", annotated=True, by_offsets=True),
-        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_paragraphs(lines, name),
+        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_text(lines, name),
                default_output="jsonl"),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
                lambda lines, name, o: parse_lines(lines, name), default_output="jsonl"),
@@ -121,6 +128,8 @@ FORMATS: dict[str, Format] = {
                writer=_html),
         Format("tsv", "one entity per line: source, line, start, end, label, score, text (with a header line)",
                writer=_tsv),
+        Format("redact", "the text with each entity replaced by [LABEL] (or --redact-char repeated), the rest as it was",
+               writer=_redact),
     )
 }
 INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.parse is not None)

@@ -36,9 +36,13 @@ class Sentence:
     tag_col: int = -1  # the column the tags were read from
 
 
+GAP = "gap"  # a Marker of plain text: what follows its last paragraph, written back by -f redact alone
+
+
 @dataclass(frozen=True)
 class Marker:
-    """A line that is not a token: ``blank``, ``comment`` or ``docstart``."""
+    """A line that is not a token: ``blank``, ``comment`` or ``docstart``; or the end of a
+    plain text after its last paragraph (``gap``)."""
 
     kind: str
     text: str  # raw line, line end included
@@ -235,7 +239,7 @@ class ConllWriter(Writer):
 
     def write(self, item, annotations) -> str:
         if isinstance(item, Marker):
-            return item.text
+            return "" if item.kind == GAP else item.text
         if isinstance(item, Sentence):
             return self._sentence(item, annotations)
         if "conll" in item.record:

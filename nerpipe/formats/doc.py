@@ -27,6 +27,9 @@ class Doc:
     path: str = "-"
     line: int = 0
     spans: tuple[Span, ...] | None = None  # annotated spans (token positions), when the record had them
+    # plain text: the input's characters since the previous record (line ends, blank lines), so the
+    # text can be written back as it was (-f redact); None for records of other formats
+    before: str | None = field(default=None, compare=False)
     sentences: tuple[tuple[str, ...], ...] = field(init=False, repr=False)  # token texts per sentence
 
     def __post_init__(self) -> None:
@@ -54,7 +57,7 @@ class Doc:
 
 def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens: Sequence[tuple[int, int]] | None = None,
              char_spans: Sequence[tuple[int, int, str]] | None = None, token_spans: Sequence[Span] | None = None,
-             align: str = "strict", split: bool = True, breaks: Sequence[int] = ()) -> Doc:
+             align: str = "strict", split: bool = True, breaks: Sequence[int] = (), before: str | None = None) -> Doc:
     """Tokenise (unless ``tokens``), align ``char_spans`` to tokens, split into sentences.
 
     ``breaks``: token positions where a sentence must start (e.g. line starts of a list).
@@ -69,7 +72,7 @@ def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens:
                 a, b = _describe(text, offsets, (s1, e1, l1)), _describe(text, offsets, (s2, e2, l2))
                 raise NerpipeError(f"span {b} overlaps span {a}; NER spans may not overlap", path, line)
     lengths = _sentence_lengths(text, offsets, spans or [], breaks) if split else ([len(offsets)] if offsets else [])
-    return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None)
+    return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None, before)
 
 
 def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import NerpipeError
 from ..schemes import tags_to_spans
 from ..tokenize import joined_offsets
-from .conll import Marker, Sentence
+from .conll import GAP, Marker, Sentence
 from .doc import Doc, annotation_spans, make_doc
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
@@ -158,7 +158,8 @@ class JsonlWriter(Writer):
 
     def write(self, item, annotations) -> str:
         if isinstance(item, Marker):
-            self.before.append(item.text)
+            if item.kind != GAP:
+                self.before.append(item.text)
             return ""
         if isinstance(item, Sentence):
             doc, self.before = sentence_to_doc(item, self.before), []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ..tokenize import tokenize
+from .conll import GAP, Marker
 from .doc import Doc, make_doc
 from .source import BOM, strip_eol
 
@@ -25,29 +26,45 @@ def is_list(lines: list[str]) -> bool:
 
 
 def parse_paragraphs(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
+    """The paragraphs of plain text, a record each."""
+    return (item for item in parse_text(numbered, name) if isinstance(item, Doc))
+
+
+def parse_text(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc | Marker]:
+    """Paragraphs as records; each keeps the characters before it (``Doc.before``), and
+    what follows the last one comes as a ``gap`` :class:`Marker`, so that the input can
+    be written back as it was (only ``-f redact`` does)."""
     offset = 0
     lines: list[str] = []
+    gap = ""  # characters since the last paragraph's text: its line end, blank lines
     start_line = start_offset = 0
     for lineno, raw in numbered:
         if raw is None:
             continue  # undecodable, already reported
         if lineno == 1 and raw.startswith(BOM):
-            raw = raw[1:]
+            gap, raw = BOM, raw[1:]
         if raw.strip() == "":
             if lines:
-                yield _paragraph(lines, name, start_line, start_offset)
+                doc, gap = _paragraph(lines, name, start_line, start_offset, gap)
+                yield doc
                 lines = []
+            gap += raw
         else:
             if not lines:
                 start_line, start_offset = lineno, offset
             lines.append(raw)
         offset += len(raw)
     if lines:
-        yield _paragraph(lines, name, start_line, start_offset)
+        doc, gap = _paragraph(lines, name, start_line, start_offset, gap)
+        yield doc
+    if gap:
+        yield Marker(GAP, gap, name, 0)
 
 
-def _paragraph(lines: list[str], name: str, line: int, offset: int) -> Doc:
-    text = strip_eol("".join(lines))[0]
+def _paragraph(lines: list[str], name: str, line: int, offset: int, before: str = "") -> tuple[Doc, str]:
+    """The paragraph's record, and its line end (what starts the next gap)."""
+    raw = "".join(lines)
+    text = strip_eol(raw)[0]
     record = {"meta": {"file": name, "line": line, "offset": offset}}
     tokens = tokenize(text)
     breaks: list[int] = []
@@ -62,7 +79,7 @@ def _paragraph(lines: list[str], name: str, line: int, offset: int) -> Doc:
             while k < len(tokens) and tokens[k][0] < start:
                 k += 1
             breaks.append(k)
-    return make_doc(text, record, name, line, tokens, breaks=breaks)
+    return make_doc(text, record, name, line, tokens, breaks=breaks, before=before), raw[len(text):]
 
 
 def parse_lines(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
