@@ -24,6 +24,7 @@ def convert_files(
     align: str = "strict",
     label_map: LabelMap | None = None,
     redact_char: str | None = None,
+    label_names: Sequence[str] | None = None,
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
@@ -32,9 +33,11 @@ def convert_files(
     """
     if scheme is not None and target != "conll":
         raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
-    read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align)
+    names = tuple(label_names) if label_names is not None else None
+    read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align, label_names=names)
     # one writer for every input: a page's legend shows all their types
-    writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col, redact_char=redact_char))
+    writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col, redact_char=redact_char,
+                                              label_names=names))
     yield writer.header()
     for path in paths:
         _, items, _ = read_records(path, source, read)

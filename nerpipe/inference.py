@@ -69,9 +69,11 @@ class TagOptions:
     on_note: Callable[[str], None] | None = None  # told what in the input looks suspect (a line for stderr)
     label_map: LabelMap | None = None  # predicted labels are read through it (after --labels and --min-score)
     redact_char: str | None = None  # redact output: black entities out with this character
+    label_names: tuple[str, ...] | None = None  # hf input and output: integer ner_tags' names
 
     def read_options(self) -> ReadOptions:
-        return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align)
+        return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align,
+                           label_names=self.label_names)
 
     def write_options(self, scheme: Scheme | None, model_tags: Sequence[str] = ()) -> WriteOptions:
         """``model_tags``: the model's tags, whose types (those in ``labels``) a page's legend shows."""
@@ -81,7 +83,8 @@ class TagOptions:
         if self.label_map is not None:
             types = {new for label in types if (new := self.label_map.new(label)) is not None}
         return WriteOptions(scheme=scheme, replace_col=self.replace_col, token_col=self.token_col, keep_gold=self.replace_col is None,
-                            scores=self.scores, labels=tuple(sorted(types)), redact_char=self.redact_char)
+                            scores=self.scores, labels=tuple(sorted(types)), redact_char=self.redact_char,
+                            label_names=self.label_names)
 
 
 def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[frozenset[str], list[str]]:

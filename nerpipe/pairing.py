@@ -77,6 +77,7 @@ def score_files(
     top: int = 10,
     label_map: LabelMap | None = None,
     map_to: str = "both",
+    label_names: Sequence[str] | None = None,
 ) -> Score:
     """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
     JSONL (detected) is scored by character offsets instead.
@@ -99,7 +100,8 @@ def score_files(
     if pred is None and (gold_col != -1 or pred_col != -1):
         raise UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
                          "in conlleval's layout, gold and predicted tags in its last two columns")
-    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep=sep, tag_col=gold_col), annotated=True)
+    names = tuple(label_names) if label_names is not None else None
+    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep=sep, tag_col=gold_col, label_names=names), annotated=True)
     if FORMATS[fmt].by_offsets:
         given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
                                           ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
@@ -108,9 +110,9 @@ def score_files(
             raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; {kind} is scored by its spans' character offsets")
         pred_docs = None
         if pred is not None:
-            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep=sep), annotated=True)
+            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep=sep, label_names=names), annotated=True)
             if not FORMATS[pred_fmt].by_offsets and pred != "-":  # not sniffed as such (empty, broken): as the gold
-                pred_fmt, pred_docs, _ = read_records(pred, fmt, _ReadOptions(sep=sep))
+                pred_fmt, pred_docs, _ = read_records(pred, fmt, _ReadOptions(sep=sep, label_names=names))
             if not FORMATS[pred_fmt].by_offsets:
                 raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "
                                    "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))

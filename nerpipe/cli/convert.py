@@ -10,6 +10,7 @@ from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
 from .options import (
     ALIGN,
     FILES,
+    LABEL_NAMES,
     MAP,
     MAP_DROP_OTHERS,
     ON_ERROR,
@@ -34,10 +35,12 @@ from .options import (
 @MAP
 @MAP_DROP_OTHERS
 @REDACT_CHAR
+@LABEL_NAMES
 @ALIGN
 @ON_ERROR
 @SEP
-def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, redact_char, align, on_error, sep):
+def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, redact_char, label_names, align, on_error,
+            sep):
     """Convert between CoNLL and JSONL spans, or between tag schemes.
 
     CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
@@ -64,5 +67,5 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     hint_if_typing(paths)
     for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
                                tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
-                               label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char):
+                               label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char, label_names=label_names):
         sys.stdout.write(chunk)

@@ -4,6 +4,7 @@ around reading and writing (no torch: `nerpipe --help` stays fast)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -26,6 +27,23 @@ MAP = click.option("--map", "label_map", multiple=True, default=(), metavar="OLD
                    help="Read labels through a map (repeatable): OLD=NEW (NEW empty: drop OLD), a TSV file of such pairs, "
                         "or ontonotes-conll (PERSON->PER; GPE, LOC, FAC->LOC; NORP, EVENT, ... ->MISC; numbers and dates "
                         "dropped). Labels it does not name stay as they are.")
+def _label_names(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    """``--label-names``: a comma-separated list, or a file of one name a line."""
+    if value is None:
+        return None
+    if os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+    else:
+        names = [name.strip() for name in value.split(",")]
+    if not names or not all(names):
+        raise click.BadParameter("expected tag names, e.g. O,B-PER,I-PER (or a file of one name a line)")
+    return tuple(names)
+
+
+LABEL_NAMES = click.option("--label-names", callback=_label_names, default=None, metavar="LIST|FILE",
+                           help="hf: the tag name of each integer ner_tag, in order (the dataset's ClassLabel names), "
+                                "comma-separated or a file of one a line; hf output then writes integers.")
 REDACT_CHAR = click.option("--redact-char", metavar="C",
                            help="redact: replace each entity by C repeated to its length (offsets and layout hold) "
                                 "instead of [LABEL].")

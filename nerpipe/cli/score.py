@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..views import SCORE_VIEWS
-from .options import FILES, MAP, MAP_DROP_OTHERS, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
+from .options import FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
 
 
 @click.command(cls=NerpipeCommand)
@@ -29,8 +29,9 @@ from .options import FILES, MAP, MAP_DROP_OTHERS, SCHEMES, SEP, NerpipeCommand, 
 @MAP_DROP_OTHERS
 @click.option("--map-to", type=click.Choice(["both", "gold", "pred"]), default="both", show_default=True,
               help="Which side's labels --map reads.")
+@LABEL_NAMES
 @SEP
-def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, label_map, map_drop_others, map_to, sep):
+def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, label_map, map_drop_others, map_to, label_names, sep):
     """Entity-level precision, recall and F1, identical to conlleval.
 
     With GOLD and PRED, compare the tag columns of two CoNLL files holding the same
@@ -67,7 +68,8 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, labe
         raise click.UsageError("--map-to says which side --map reads; give --map")
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
                          gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top,
-                         label_map=parse_label_map(label_map, map_drop_others), map_to=map_to)
+                         label_map=parse_label_map(label_map, map_drop_others), map_to=map_to,
+                         label_names=label_names)
     for warning in result.warnings():
         note(f"warning: {warning}")
     if fmt == "auto":

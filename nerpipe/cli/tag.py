@@ -12,6 +12,7 @@ from .options import (
     ALIGN,
     DEVICE,
     FILES,
+    LABEL_NAMES,
     MAP,
     MAP_DROP_OTHERS,
     ON_ERROR,
@@ -52,6 +53,7 @@ from .options import (
 @MAP
 @MAP_DROP_OTHERS
 @REDACT_CHAR
+@LABEL_NAMES
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why (and how many entities --map changed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
@@ -60,7 +62,7 @@ from .options import (
 @DEVICE
 @THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
-        label_map, map_drop_others, redact_char, verbose, quiet, workers, sep, device, threads):
+        label_map, map_drop_others, redact_char, label_names, verbose, quiet, workers, sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -114,7 +116,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
-            on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char)
+            on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
+            label_names=label_names)
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
         for chunk in chunks:
             sys.stdout.write(chunk)

@@ -9,7 +9,7 @@ import click
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
 from ..training.config import DEFAULTS as TRAINING
-from .options import DEVICE, FILES, MAP, MAP_DROP_OTHERS, SEP, THREADS, NerpipeCommand, given, setup_torch
+from .options import DEVICE, FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SEP, THREADS, NerpipeCommand, given, setup_torch
 
 
 @click.command(cls=NerpipeCommand)
@@ -80,6 +80,7 @@ from .options import DEVICE, FILES, MAP, MAP_DROP_OTHERS, SEP, THREADS, NerpipeC
 @click.option("--tag-col", type=int, default=TRAINING.tag_col, show_default=True, help="Tag column (negative counts from the end).")
 @MAP
 @MAP_DROP_OTHERS
+@LABEL_NAMES
 @SEP
 @DEVICE
 @THREADS

@@ -40,6 +40,7 @@ class ReadOptions:
     tag_col: int = -1
     on_error: OnError | None = None
     align: str = "strict"  # JSONL character spans: strict, expand or contract
+    label_names: tuple[str, ...] | None = None  # hf: the tag of each integer ner_tag
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +53,7 @@ class WriteOptions:
     scores: bool = False  # pretty: show each entity's score
     labels: tuple[str, ...] | None = None  # the entity types the output can hold (html's legend); None: unknown
     redact_char: str | None = None  # redact: black entities out with this character (None: with [LABEL])
+    label_names: tuple[str, ...] | None = None  # hf: write ner_tags as indexes into these
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,18 @@ def _doccano(o: WriteOptions) -> Writer:
     return DoccanoWriter()
 
 
+def _hf_parse(lines, name, o: ReadOptions):
+    from .hf import parse_hf
+
+    return parse_hf(lines, name, o.label_names, o.on_error)
+
+
+def _hf(o: WriteOptions) -> Writer:
+    from .hf import HfWriter
+
+    return HfWriter(o.label_names)
+
+
 def _redact(o: WriteOptions) -> Writer:
     from .redact import RedactWriter
 
@@ -118,6 +132,8 @@ FORMATS: dict[str, Format] = {
                "jsonl", annotated=True, by_offsets=True),
         Format("doccano", "doccano's sequence-labelling JSONL: text and \"label\": [[start, end, \"LABEL\"]] (or \"entities\")",
                _doccano_parse, _doccano, "doccano", annotated=True, by_offsets=True),
+        Format("hf", "Hugging Face token classification as JSON lines: \"tokens\" and \"ner_tags\" (names, or integers with "
+                     "--label-names)", _hf_parse, _hf, "hf", annotated=True, by_offsets=True),
         Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_text(lines, name),
                default_output="jsonl"),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
@@ -174,8 +190,11 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
         from .doccano import is_doccano
 
         try:
-            if is_doccano(json.loads(first)):
+            record = json.loads(first)
+            if is_doccano(record):
                 return "doccano", 'the first line is a JSON object with doccano\'s "label" or "entities"'
+            if isinstance(record, dict) and "tokens" in record and "ner_tags" in record and "text" not in record:
+                return "hf", 'the first line is a JSON object with "tokens" and "ner_tags" (Hugging Face)'
         except json.JSONDecodeError:
             pass  # the JSONL reader says where
         return "jsonl", "the first line is a JSON object"

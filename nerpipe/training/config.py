@@ -48,6 +48,7 @@ class TrainConfig:
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
     label_map: tuple[str, ...] = ()  # --map specs: the data's labels are read through them (see labelmap.py)
     map_drop_others: bool = False
+    label_names: tuple[str, ...] | None = None  # hf data: the tag names of integer ner_tags
     sep: str = "auto"
     token_col: int = 0
     tag_col: int = -1

@@ -51,7 +51,7 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     """
     from ..labelmap import parse_label_map
 
-    options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col)
+    options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col, label_names=config.label_names)
     label_map = parse_label_map(config.label_map, config.map_drop_others)
     sentences = []
     for path in paths:
