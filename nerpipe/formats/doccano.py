@@ -23,8 +23,8 @@ from typing import Any
 from ..errors import NerpipeError
 from .conll import Marker, Sentence
 from .doc import Doc, annotation_spans, make_doc
-from .jsonl import sentence_to_doc
-from .source import BOM, OnError
+from .jsonl import json_lines, load_json, sentence_to_doc
+from .source import OnError
 from .writer import Writer
 
 # what nerpipe's JSONL adds to a record: not doccano's, so not written back
@@ -43,25 +43,11 @@ def is_doccano(record: Any) -> bool:
 
 def parse_doccano(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
                   align: str = "strict") -> Iterator[Doc]:
-    for lineno, raw in lines:
-        if raw is None:
-            continue  # undecodable, already reported
-        text = raw.strip().lstrip(BOM)
-        if not text:
-            continue
-        try:
-            yield parse_doccano_record(text, name, lineno, align)
-        except NerpipeError as err:
-            if on_error is None:
-                raise
-            on_error(err)
+    return json_lines(lines, name, lambda text, lineno: parse_doccano_record(text, name, lineno, align), on_error)
 
 
 def parse_doccano_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+    record = load_json(text, name, lineno)
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise NerpipeError('expected a JSON object with a "text" string (doccano)', name, lineno)
     return make_doc(record["text"], record, name, lineno, None, _entities(record, name, lineno), None, align)

@@ -24,8 +24,8 @@ from ..schemes import Scheme, check_tags, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
 from .conll import Marker, Sentence
 from .doc import Doc, annotation_spans
-from .jsonl import sentence_to_doc
-from .source import BOM, OnError
+from .jsonl import json_lines, load_json, sentence_to_doc
+from .source import OnError
 from .writer import Writer
 
 EXAMPLE = '{"id": "0", "tokens": ["Angela", "Merkel", "visited", "Paris", "."], "ner_tags": ["B-PER", "I-PER", "O", "B-LOC", "O"]}\n'
@@ -33,25 +33,11 @@ EXAMPLE = '{"id": "0", "tokens": ["Angela", "Merkel", "visited", "Paris", "."], 
 
 def parse_hf(lines: Iterable[tuple[int, str | None]], name: str, label_names: Sequence[str] | None = None,
              on_error: OnError | None = None) -> Iterator[Doc]:
-    for lineno, raw in lines:
-        if raw is None:
-            continue  # undecodable, already reported
-        text = raw.strip().lstrip(BOM)
-        if not text:
-            continue
-        try:
-            yield parse_hf_record(text, name, lineno, label_names)
-        except NerpipeError as err:
-            if on_error is None:
-                raise
-            on_error(err)
+    return json_lines(lines, name, lambda text, lineno: parse_hf_record(text, name, lineno, label_names), on_error)
 
 
 def parse_hf_record(text: str, name: str, lineno: int, label_names: Sequence[str] | None = None) -> Doc:
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+    record = load_json(text, name, lineno)
     tokens = record.get("tokens") if isinstance(record, dict) else None
     if not isinstance(tokens, list) or not all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in tokens):
         raise NerpipeError('expected a JSON object with "tokens", a list of tokens without spaces (Hugging Face)', name, lineno)

@@ -14,7 +14,7 @@ before the sentence).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import NerpipeError
@@ -28,6 +28,13 @@ from .writer import SCORE_DECIMALS, Writer
 
 def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
                 align: str = "strict") -> Iterator[Doc]:
+    return json_lines(lines, name, lambda text, lineno: parse_record(text, name, lineno, align), on_error)
+
+
+def json_lines(lines: Iterable[tuple[int, str | None]], name: str, parse: Callable[[str, int], Doc],
+               on_error: OnError | None = None) -> Iterator[Doc]:
+    """``parse(text, lineno)`` of each non-blank line (a JSON lines format's records);
+    a bad one raises, or with ``on_error`` is reported and skipped."""
     for lineno, raw in lines:
         if raw is None:
             continue  # undecodable, already reported
@@ -35,18 +42,22 @@ def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: On
         if not text:
             continue
         try:
-            yield parse_record(text, name, lineno, align)
+            yield parse(text, lineno)
         except NerpipeError as err:
             if on_error is None:
                 raise
             on_error(err)
 
 
-def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
+def load_json(text: str, name: str, lineno: int) -> Any:
     try:
-        record = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+
+
+def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
+    record = load_json(text, name, lineno)
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise NerpipeError('expected a JSON object with a "text" string', name, lineno)
     if "spans" not in record:
