@@ -148,11 +148,16 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
-        if options.scores and out == "conll":
-            raise UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
+        check_output(out, options.scores)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
         yield out, group_items(items, sentences_of, block_tokens, source.idle)
+
+
+def check_output(fmt: str, scores: bool) -> None:
+    """Refuse what output format ``fmt`` could not honour: ``--scores`` where scores have no place."""
+    if scores and fmt == "conll":
+        raise UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
 
 
 def _noting_scored_gold(items: Iterable, note: Callable[[str], None]) -> Iterator:

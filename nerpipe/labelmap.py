@@ -60,8 +60,9 @@ class LabelMap:
             self(label)
         out = []
         for tag in tags:
-            new = None if tag == "O" else self.new(split_tag(tag)[1])
-            out.append("O" if new is None else f"{split_tag(tag)[0]}-{new}")
+            prefix, label = split_tag(tag) if tag != "O" else ("O", "")
+            new = self.new(label) if tag != "O" else None
+            out.append("O" if new is None else f"{prefix}-{new}")
         return out
 
     def report(self) -> str:

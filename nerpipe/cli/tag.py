@@ -87,17 +87,18 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         raise click.UsageError(f"--redact-char: expected one character, got {redact_char!r}")
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
-    if scores and fmt == "conll":  # (with CoNLL output by default, the library says so once it knows)
-        raise click.UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
     torch_device = setup_torch(device, threads)
     if workers > 1 and torch_device.type != "cpu":
         raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
     if workers > 1 and threads != 1:
         raise click.UsageError("--workers run one torch thread each; --threads is for one process (drop one of them)")
     from ..checkpoints import check_model, load_model
-    from ..inference import TagOptions, resolve_labels, tag_files, tag_files_parallel
+    from ..inference import TagOptions, check_output, resolve_labels, tag_files, tag_files_parallel
     from ..labelmap import parse_label_map
     from ..progress import tag_progress
+
+    if fmt is not None:  # before the model loads and input is awaited (a default format is checked once known)
+        check_output(fmt, scores)
 
     tagger = load_model(model, torch_device, batch_size=batch_size) if workers == 1 else None  # else one per worker
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection

@@ -233,16 +233,21 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
 
+    def _with_dev(self, entry: dict, shipped: BiLSTMCRF | None) -> tuple[dict, float]:
+        """``entry`` with rank 0's dev figures for ``shipped`` (None on other ranks), and the
+        F1 early stopping follows: decided once, on rank 0's score, and sent to every rank."""
+        f1 = 0.0
+        if shipped is not None:
+            dev, f1 = self.evaluate_dev(shipped)
+            entry.update(dev)
+        return self.dist.broadcast((entry, f1))
+
     def score_start(self, output: Path, log) -> None:
         """``--init-model``: the starting model's dev F1, before any step, is the one to
         beat, and the starting model is what ``output`` holds until a round beats it (an
         adapted model that scores worse on the user's own dev data is never kept)."""
-        entry, f1 = {"epoch": 0, "steps": 0}, 0.0
         shipped = self.shipped() if self.dist.main else None  # only rank 0 evaluates and writes
-        if shipped is not None:
-            dev, f1 = self.evaluate_dev(shipped)
-            entry.update(dev)
-        entry, f1 = self.dist.broadcast((entry, f1))
+        entry, f1 = self._with_dev({"epoch": 0, "steps": 0}, shipped)
         self.progress.count(entry, f1)
         if shipped is not None:
             self.save(output, shipped, log, entry, best=True)
@@ -275,14 +280,8 @@ class Trainer:
                 self.score_start(output, log)
             while progress.epoch < plan.max_epochs and (self.dev_data is None or progress.bad_rounds < cfg.patience):
                 entry = self.train_round(started)
-                f1 = None
                 shipped = self.shipped() if main else None
-                if self.dev_data is not None:
-                    if shipped is not None:
-                        dev, f1 = self.evaluate_dev(shipped)
-                        entry.update(dev)
-                    # early stopping is decided once, on rank 0's score
-                    entry, f1 = self.dist.broadcast((entry, f1))
+                entry, f1 = self._with_dev(entry, shipped) if self.dev_data is not None else (entry, None)
                 best = progress.count(entry, f1)
                 if shipped is not None:
                     self.save(output, shipped, log, entry, best)
