@@ -175,3 +175,13 @@ def test_convert_reads_prose_as_text_as_tag_does(tmp_path):
     result = run_cli(["convert", "--to", "jsonl", str(tmp_path / "p.txt")])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["text"].startswith("Angela Merkel met")
+
+
+def test_a_json_array_is_said_to_be_one_not_tagged_as_prose():
+    # Label Studio exports a JSON array of tasks; read as text, its JSON was tagged as prose
+    export = ('[{"id": 1, "data": {"text": "Angela Merkel met Macron."}, "annotations": [{"result": [{"value": '
+              '{"start": 0, "end": 13, "labels": ["PER"]}, "type": "labels"}]}]}]\n')
+    for command in (["tag"], ["score"], ["convert", "--to", "jsonl"]):
+        result = run_cli(command, input=export)
+        assert result.exit_code == 1 and "<stdin>:1: this is a JSON array, not JSON lines" in result.stderr, command
+    assert run_cli(["tag", "-f", "tsv"], input="[1] A footnote about Paris.\n").exit_code == 0  # prose that opens with [

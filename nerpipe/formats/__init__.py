@@ -232,7 +232,13 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
         head.append(item)
         if len(head) >= peek or (len(head) >= 1 and source.idle()):
             break
-    found, why = detect_format([text for _, text in head if text is not None])
+    texts = [text for _, text in head if text is not None]
+    first = next((t.lstrip(BOM).strip() for t in texts if t.strip()), "")
+    if first == "[" or (first.startswith("[") and first[1:].lstrip().startswith("{")):
+        # a JSON array (Label Studio's export, a tool's JSON dump) would otherwise be tagged as prose
+        raise NerpipeError("this is a JSON array, not JSON lines: nerpipe reads one JSON object a line (jq -c '.[]' FILE "
+                           "gives that); Label Studio's JSON export is not read yet", display_name(path), 1)
+    found, why = detect_format(texts)
     suffix = path.removesuffix(".gz").rpartition(".")[2].lower()
     if found in ("text", "lines") and suffix in CONLL_SUFFIXES:
         found, why = "conll", f"the file is named *.{suffix} ({why[0].lower() + why[1:]})"
