@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 
 from .errors import UsageError
-from .formats import Doc, ReadOptions, Sentence, WriteOptions, make_writer, read_records
+from .formats import Doc, Joiner, ReadOptions, Sentence, WriteOptions, make_writer, read_records
 from .formats.source import OnError
 from .labelmap import LabelMap
 from .schemes import Scheme, check_tags
@@ -25,6 +25,11 @@ def convert_files(
     label_map: LabelMap | None = None,
     redact_char: str | None = None,
     label_names: Sequence[str] | None = None,
+    annotation: str = "latest",
+    data_key: str | None = None,
+    directory: str | None = None,
+    ls_config: str | None = None,
+    conllu_key: str = "NER",
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
@@ -34,11 +39,14 @@ def convert_files(
     if scheme is not None and target != "conll":
         raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
     names = tuple(label_names) if label_names is not None else None
-    read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align, label_names=names)
+    read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align, label_names=names,
+                       annotation=annotation, data_key=data_key, conllu_key=conllu_key)
     # one writer for every input: a page's legend shows all their types
     writer = make_writer(target, WriteOptions(scheme=scheme, token_col=token_col, tag_col=tag_col, redact_char=redact_char,
-                                              label_names=names))
+                                              label_names=names, directory=directory, data_key=data_key, config=ls_config,
+                                              conllu_key=conllu_key))
     yield writer.header()
+    join = Joiner(writer.separator)
     for path in paths:
         _, items, _ = read_records(path, source, read)
         for item in items:
@@ -48,6 +56,6 @@ def convert_files(
                     item = dataclasses.replace(item, tags=tuple(label_map.tags(item.tags)))
             elif isinstance(item, Doc) and item.spans is not None and label_map is not None:
                 item = dataclasses.replace(item, spans=tuple(label_map.spans(item.spans)))
-            yield writer.write(item, None)
-        yield writer.close()
+            yield join([writer.write(item, None)])
+        yield join([writer.close()])
     yield writer.footer()

@@ -17,6 +17,7 @@ from .errors import NerpipeError, UsageError
 from .formats import (
     FORMATS,
     Annotation,
+    Joiner,
     ReadOptions,
     WriteOptions,
     filter_annotation,
@@ -70,10 +71,16 @@ class TagOptions:
     label_map: LabelMap | None = None  # predicted labels are read through it (after --labels and --min-score)
     redact_char: str | None = None  # redact output: black entities out with this character
     label_names: tuple[str, ...] | None = None  # hf input and output: integer ner_tags' names
+    annotation: str = "latest"  # labelstudio input: which annotation of a task is its gold
+    data_key: str | None = None  # labelstudio: the task's data field holding the text
+    directory: str | None = None  # brat output: the directory the files go into
+    ls_config: str | None = None  # labelstudio output: write a labeling config here at the end
+    conllu_key: str = "NER"  # conllu: the MISC entry of the entity tag
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align,
-                           label_names=self.label_names)
+                           label_names=self.label_names, annotation=self.annotation, data_key=self.data_key,
+                           conllu_key=self.conllu_key)
 
     def write_options(self, scheme: Scheme | None, model_tags: Sequence[str] = ()) -> WriteOptions:
         """``model_tags``: the model's tags, whose types (those in ``labels``) a page's legend shows."""
@@ -84,7 +91,8 @@ class TagOptions:
             types = {new for label in types if (new := self.label_map.new(label)) is not None}
         return WriteOptions(scheme=scheme, replace_col=self.replace_col, token_col=self.token_col, keep_gold=self.replace_col is None,
                             scores=self.scores, labels=tuple(sorted(types)), redact_char=self.redact_char,
-                            label_names=self.label_names)
+                            label_names=self.label_names, directory=self.directory, data_key=self.data_key,
+                            config=self.ls_config, conllu_key=self.conllu_key)
 
 
 def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[frozenset[str], list[str]]:
@@ -129,16 +137,17 @@ def tag_block(tagger: Tagger, block: list, scores: bool = False) -> list[tuple[o
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
     write_options = options.write_options(tagger.scheme, tagger.vocab.tags)
-    writer = None
+    writer, join = None, Joiner()
     for out, blocks in read_blocks(paths, options, block_tokens):
         first, writer = writer is None, make_writer(out, write_options)
         if first:
+            join = Joiner(writer.separator)
             yield writer.header()  # once, whatever the number of inputs
         for block in blocks:
-            yield render_block(tagger, writer, block, out, options)
+            yield join(render_block(tagger, writer, block, out, options))
             if options.on_block:
                 options.on_block(count_tokens(block))
-        yield writer.close()
+        yield join([writer.close()])
     if writer is not None:
         yield writer.footer()
 
@@ -178,8 +187,9 @@ def count_tokens(block: list) -> int:
     return sum(len(s) for item in block for s in sentences_of(item))
 
 
-def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> str:
-    """Tag one block of records and write them with ``writer``."""
+def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> list[str]:
+    """Tag one block of records and write them with ``writer``: a piece of text per record
+    (a :class:`~nerpipe.formats.writer.Joiner` puts them together)."""
     tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0)
     chunks = []
     for item, preds in tagged:
@@ -187,7 +197,7 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
         if options.label_map is not None:
             annotations = [map_annotation(ann, options.label_map) for ann in annotations]
         chunks.append(writer.write(item, annotations))
-    return "".join(chunks)
+    return chunks
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -207,11 +217,11 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
-def _render_in_worker(out: str, block: list, options: TagOptions) -> str:
+def _render_in_worker(out: str, block: list, options: TagOptions) -> list[str]:
     assert _WORKER_TAGGER is not None
     # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
     writer = make_writer(out, options.write_options(_WORKER_TAGGER.scheme))
-    return render_block(_WORKER_TAGGER, writer, block, out, options) + writer.close()
+    return [*render_block(_WORKER_TAGGER, writer, block, out, options), writer.close()]
 
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
@@ -238,16 +248,18 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
 
     def done() -> str:
         future, tokens = pending.popleft()
-        text = future.result()
+        text = join(future.result())
         if options.on_block:
             options.on_block(tokens)
         return text
 
     framing = None  # the writer of the output's header and footer, written here (workers write the records)
+    join = Joiner()
     try:
         for out, blocks in read_blocks(paths, options, block_tokens):
             if framing is None:
                 framing = make_writer(out, write_options)
+                join = Joiner(framing.separator)
                 yield framing.header()
             for block in blocks:
                 pending.append((pool.submit(_render_in_worker, out, block, plain), count_tokens(block)))

@@ -177,11 +177,16 @@ def test_convert_reads_prose_as_text_as_tag_does(tmp_path):
     assert json.loads(result.stdout)["text"].startswith("Angela Merkel met")
 
 
-def test_a_json_array_is_said_to_be_one_not_tagged_as_prose():
-    # Label Studio exports a JSON array of tasks; read as text, its JSON was tagged as prose
+def test_a_json_array_is_read_as_label_studio_tasks_and_other_arrays_are_said_to_be_arrays():
+    # read as text, a JSON array was once tagged as prose
     export = ('[{"id": 1, "data": {"text": "Angela Merkel met Macron."}, "annotations": [{"result": [{"value": '
               '{"start": 0, "end": 13, "labels": ["PER"]}, "type": "labels"}]}]}]\n')
+    converted = run_cli(["convert", "--to", "jsonl"], input=export)
+    assert converted.exit_code == 0, converted.stderr
+    assert [(s["start"], s["end"], s["label"]) for s in json.loads(converted.stdout)["spans"]] == [(0, 13, "PER")]
+    records = '[{"text": "Angela Merkel met Macron.", "spans": []}]\n'
     for command in (["tag"], ["score"], ["convert", "--to", "jsonl"]):
-        result = run_cli(command, input=export)
-        assert result.exit_code == 1 and "<stdin>:1: this is a JSON array, not JSON lines" in result.stderr, command
+        result = run_cli(command, input=records)
+        assert result.exit_code == 1 and "<stdin>:1: expected a Label Studio task" in result.stderr, command
+        assert "jq -c '.[]'" in result.stderr
     assert run_cli(["tag", "-f", "tsv"], input="[1] A footnote about Paris.\n").exit_code == 0  # prose that opens with [

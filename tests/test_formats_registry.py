@@ -25,7 +25,7 @@ def test_cli_choices_come_from_the_registry():
     assert choices["input_format"] == ["auto", *INPUT_FORMATS]
     assert choices["fmt"] == list(OUTPUT_FORMATS)
     assert choices["to"] == list(OUTPUT_FORMATS)
-    assert set(INPUT_FORMATS) == {"conll", "jsonl", "doccano", "hf", "text", "lines"}
+    assert set(INPUT_FORMATS) == {"conll", "jsonl", "doccano", "labelstudio", "brat", "conllu", "hf", "text", "lines"}
     for name, f in FORMATS.items():
         assert f.name == name and f.help and (f.parse or f.writer)
 

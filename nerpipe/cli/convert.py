@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
 from .options import (
     ALIGN,
+    ANNOTATION,
+    CONLLU_KEY,
+    DATA_KEY,
     FILES,
     LABEL_NAMES,
+    LS_CONFIG,
     MAP,
     MAP_DROP_OTHERS,
     ON_ERROR,
+    OUTPUT,
     REDACT_CHAR,
     SCHEMES,
     SEP,
     NerpipeCommand,
     hint_if_typing,
     on_error_handler,
+    output_stream,
 )
 
 
@@ -39,8 +43,13 @@ from .options import (
 @ALIGN
 @ON_ERROR
 @SEP
+@OUTPUT
+@ANNOTATION
+@DATA_KEY
+@LS_CONFIG
+@CONLLU_KEY
 def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_others, redact_char, label_names, align, on_error,
-            sep):
+            sep, output, annotation, data_key, ls_config, conllu_key):
     """Convert between CoNLL and JSONL spans, or between tag schemes.
 
     CoNLL to CoNLL with --scheme rewrites the tag column in place and keeps every
@@ -55,17 +64,24 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
       nerpipe convert --to jsonl train.conll | head -1
       nerpipe convert --from jsonl --to conll spans.jsonl
       nerpipe convert --to conll --map ontonotes-conll ontonotes.jsonl
+      nerpipe convert --to brat -o corpus/ train.conll
+      nerpipe convert --to conll export.json   # Label Studio's export
     """
     from ..convert import convert_files
     from ..labelmap import parse_label_map
 
     if redact_char is not None and (to != "redact" or len(redact_char) != 1):
         raise click.UsageError("--redact-char takes one character and goes with --to redact")
+    if ls_config is not None and to != "labelstudio":
+        raise click.UsageError("--config writes Label Studio's labeling config: it goes with --to labelstudio")
     from ..schemes import Scheme
 
     paths = list(files) or ["-"]
     hint_if_typing(paths)
-    for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
-                               tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
-                               label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char, label_names=label_names):
-        sys.stdout.write(chunk)
+    with output_stream(output, to) as out:
+        for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
+                                   tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
+                                   label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char,
+                                   label_names=label_names, annotation=annotation, data_key=data_key, directory=output,
+                                   ls_config=ls_config, conllu_key=conllu_key):
+            out.write(chunk)

@@ -14,7 +14,7 @@ from ..errors import NerpipeError, UsageError
 from ..formats import ALIGN_MODES
 from ..schemes import SCHEME_NAMES
 
-FILES = click.Path(exists=True, dir_okay=False, allow_dash=True)
+FILES = click.Path(exists=True, allow_dash=True)  # a directory: a brat collection
 ALIGN = click.option("--align", type=click.Choice(ALIGN_MODES), default="strict", show_default=True,
                      help="JSONL character spans that miss token boundaries: an error (strict), widened to the tokens they "
                           "touch (expand) or narrowed to the tokens inside them (contract).")
@@ -47,6 +47,20 @@ LABEL_NAMES = click.option("--label-names", callback=_label_names, default=None,
 REDACT_CHAR = click.option("--redact-char", metavar="C",
                            help="redact: replace each entity by C repeated to its length (offsets and layout hold) "
                                 "instead of [LABEL].")
+OUTPUT = click.option("-o", "--output", type=click.Path(), default=None,
+                      help="Write into this file instead of standard output; for brat output, the directory (new or empty) "
+                           "that gets a .txt and a .ann per record.")
+ANNOTATION = click.option("--annotation", type=click.Choice(["latest", "first", "prediction"]), default="latest",
+                          show_default=True, help="labelstudio input: which of a task's annotations to read (the latest or "
+                                                  "the first not cancelled, or the latest prediction).")
+DATA_KEY = click.option("--data-key", metavar="KEY",
+                        help="labelstudio: the task's data field that holds the text (read: text, or the only string; "
+                             "written: as read, else text).")
+LS_CONFIG = click.option("--config", "ls_config", type=click.Path(dir_okay=False), default=None,
+                         help="labelstudio output: also write a labeling config for its labels to this file (the project's "
+                              "Labeling Interface, Code).")
+CONLLU_KEY = click.option("--conllu-key", default="NER", show_default=True, metavar="KEY",
+                          help="conllu: the MISC entry that holds the entity tag (KEY=B-PER), read and written.")
 MAP_DROP_OTHERS = click.option("--map-drop-others", is_flag=True, default=False, help="Drop the labels no --map rule names.")
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
@@ -113,3 +127,26 @@ def setup_torch(device: str, threads: int):
 
     torch.set_num_threads(threads)
     return resolve_device(device)
+
+
+@contextlib.contextmanager
+def output_stream(path: str | None, fmt: str | None) -> Iterator:
+    """Where the output text goes: standard output, or the file of ``-o``. For a format
+    written as a directory of files, ``-o`` is that directory (made ready, nothing in it
+    overwritten) and the stream is standard output, which then gets nothing."""
+    from ..formats import FORMATS, prepare_directory
+
+    if fmt is not None and FORMATS[fmt].directory:
+        if path is None:
+            raise click.UsageError(f"{fmt} output is a directory of files: give it with -o DIR")
+        prepare_directory(path)
+        yield sys.stdout
+    elif path is None or path == "-":
+        yield sys.stdout
+    else:
+        try:
+            f = open(path, "w", encoding="utf-8", newline="")
+        except OSError as err:
+            raise click.UsageError(f"-o {path}: {err.strerror}") from None
+        with f:
+            yield f

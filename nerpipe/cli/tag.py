@@ -10,12 +10,17 @@ import click
 from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
 from .options import (
     ALIGN,
+    ANNOTATION,
+    CONLLU_KEY,
+    DATA_KEY,
     DEVICE,
     FILES,
     LABEL_NAMES,
+    LS_CONFIG,
     MAP,
     MAP_DROP_OTHERS,
     ON_ERROR,
+    OUTPUT,
     REDACT_CHAR,
     SEP,
     THREADS,
@@ -23,6 +28,7 @@ from .options import (
     hint_if_typing,
     note,
     on_error_handler,
+    output_stream,
     setup_torch,
     stdout_is_terminal,
 )
@@ -54,6 +60,11 @@ from .options import (
 @MAP_DROP_OTHERS
 @REDACT_CHAR
 @LABEL_NAMES
+@OUTPUT
+@ANNOTATION
+@DATA_KEY
+@LS_CONFIG
+@CONLLU_KEY
 @click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why (and how many entities --map changed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
@@ -62,7 +73,8 @@ from .options import (
 @DEVICE
 @THREADS
 def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
-        label_map, map_drop_others, redact_char, label_names, verbose, quiet, workers, sep, device, threads):
+        label_map, map_drop_others, redact_char, label_names, output, annotation, data_key, ls_config, conllu_key, verbose, quiet, workers,
+        sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
 
     Plain text is split into paragraphs (blank lines), sentences and CoNLL-2003
@@ -85,6 +97,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         raise click.UsageError("--redact-char goes with -f redact")
     if redact_char is not None and len(redact_char) != 1:
         raise click.UsageError(f"--redact-char: expected one character, got {redact_char!r}")
+    if ls_config is not None and fmt != "labelstudio":
+        raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
     torch_device = setup_torch(device, threads)
@@ -111,18 +125,20 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     paths = list(files) or ["-"]
     if not quiet:
         hint_if_typing(paths)
+    to_screen = output is None and stdout_is_terminal()
     # output that goes to the screen shows its own progress
-    with tag_progress(not quiet and sys.stderr.isatty() and not stdout_is_terminal()) as on_block:
+    with tag_progress(not quiet and sys.stderr.isatty() and not to_screen) as on_block, output_stream(output, fmt) as out:
         options = TagOptions(
-            input_format=input_format, output_format="pretty" if fmt is None and stdout_is_terminal() else fmt,
+            input_format=input_format, output_format="pretty" if fmt is None and to_screen else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
-            label_names=label_names)
+            label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
+            conllu_key=conllu_key)
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
         for chunk in chunks:
-            sys.stdout.write(chunk)
-            sys.stdout.flush()
+            out.write(chunk)
+            out.flush()
     if verbose and mapping is not None and workers == 1:  # (workers count in their own processes)
         note(mapping.report())
 

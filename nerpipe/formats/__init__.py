@@ -11,19 +11,33 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..errors import NerpipeError
-from ..schemes import Scheme, spans_to_tags
-from .conll import DOCSTART, SEPARATORS, ConllReader, ConllWriter, Marker, Sentence, format_sentence, read_conll, sentences_only
-from .doc import ALIGN_MODES, Doc, align_spans, make_doc
-from .jsonl import JsonlWriter, doc_to_json, parse_jsonl, parse_record, sentence_to_doc
+from ..errors import NerpipeError, UsageError
+from ..schemes import Scheme
+from . import brat, conllu, doccano, hf, labelstudio
+from .conll import (
+    DOCSTART,
+    SEPARATORS,
+    ConllReader,
+    ConllWriter,
+    Marker,
+    Sentence,
+    format_sentence,
+    read_conll,
+    sentence_to_doc,
+    sentences_only,
+)
+from .doc import ALIGN_MODES, Doc, Record, align_spans, make_doc
+from .jsonl import JsonlWriter, as_doc, doc_to_json, parse_jsonl, parse_record
 from .source import BOM, LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs, parse_text
-from .writer import SCORE_DECIMALS, Writer
+from .writer import SCORE_DECIMALS, Joiner, Writer
 
 
 class Annotation(NamedTuple):
@@ -41,6 +55,9 @@ class ReadOptions:
     on_error: OnError | None = None
     align: str = "strict"  # JSONL character spans: strict, expand or contract
     label_names: tuple[str, ...] | None = None  # hf: the tag of each integer ner_tag
+    annotation: str = "latest"  # labelstudio: which of a task's annotations to read (latest, first, prediction)
+    data_key: str | None = None  # labelstudio: the task's data field holding the text (None: text, or its only string)
+    conllu_key: str = "NER"  # conllu: the MISC entry holding the entity tag
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +71,10 @@ class WriteOptions:
     labels: tuple[str, ...] | None = None  # the entity types the output can hold (html's legend); None: unknown
     redact_char: str | None = None  # redact: black entities out with this character (None: with [LABEL])
     label_names: tuple[str, ...] | None = None  # hf: write ner_tags as indexes into these
+    directory: str | None = None  # brat: the directory the files go to
+    data_key: str | None = None  # labelstudio: the task's data field for the text (None: as read, or text)
+    config: str | None = None  # labelstudio: write a labeling config for the labels to this file at the end
+    conllu_key: str = "NER"  # conllu: the MISC entry the entity tag goes into
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,16 @@ class Format:
     default_output: str | None = None  # what tag writes for this input when no -f is given (in a pipe)
     annotated: bool = False  # can hold gold entities (train, score and convert read them)
     by_offsets: bool = False  # entities are character offsets into a record's text (scored as such)
+    # a reader of files rather than of one stream's lines (brat's .txt/.ann pairs); parse is then None
+    read: Callable[[str, ReadOptions], Iterator[Any]] | None = None
+    directory: bool = False  # written as files into a directory (-o DIR), not as one stream
+    # a small input in this format, with gold entities (the tests read and write it): the text of a
+    # stream, or a directory's files by name
+    example: str | dict[str, str] | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.parse is not None or self.read is not None
 
 
 def _conll_parse(lines, name, options: ReadOptions):
@@ -87,27 +118,23 @@ def _html(o: WriteOptions) -> Writer:
 
 
 def _doccano_parse(lines, name, o: ReadOptions):
-    from .doccano import parse_doccano
-
-    return parse_doccano(lines, name, o.on_error, o.align)
-
-
-def _doccano(o: WriteOptions) -> Writer:
-    from .doccano import DoccanoWriter
-
-    return DoccanoWriter()
+    return doccano.parse_doccano(lines, name, o.on_error, o.align)
 
 
 def _hf_parse(lines, name, o: ReadOptions):
-    from .hf import parse_hf
-
-    return parse_hf(lines, name, o.label_names, o.on_error)
+    return hf.parse_hf(lines, name, o.label_names, o.on_error)
 
 
-def _hf(o: WriteOptions) -> Writer:
-    from .hf import HfWriter
+def _labelstudio_parse(lines, name, o: ReadOptions):
+    return labelstudio.parse_labelstudio(lines, name, o.annotation, o.data_key, o.on_error, o.align)
 
-    return HfWriter(o.label_names)
+
+def _conllu_parse(lines, name, o: ReadOptions):
+    return conllu.parse_conllu(lines, name, o.conllu_key, o.on_error, o.align)
+
+
+def _brat_read(path: str, o: ReadOptions):
+    return brat.read_brat(path, o.on_error, o.align)
 
 
 def _redact(o: WriteOptions) -> Writer:
@@ -122,18 +149,34 @@ def _tsv(o: WriteOptions) -> Writer:
     return TsvWriter()
 
 
+_CONLL_EXAMPLE = "-DOCSTART- O\n\nAngela B-PER\nMerkel I-PER\nmet O\nEmmanuel B-PER\nMacron I-PER\nin O\nParis B-LOC\n. O\n"
+_JSONL_EXAMPLE = ('{"text": "Angela Merkel met Emmanuel Macron in Paris.", "spans": [{"start": 0, "end": 13, "label": "PER"}, '
+                  '{"start": 18, "end": 33, "label": "PER"}, {"start": 37, "end": 42, "label": "LOC"}]}\n')
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("conll", "CoNLL columns: a token per line, blank lines between sentences", _conll_parse,
-               lambda o: ConllWriter(o.scheme, o.replace_col, o.token_col, o.tag_col), "conll", annotated=True),
+               lambda o: ConllWriter(o.scheme, o.replace_col, o.token_col, o.tag_col), "conll", annotated=True,
+               example=_CONLL_EXAMPLE),
         Format("jsonl", "JSON lines with text, tokens and character-offset spans (spaCy/Prodigy)",
                lambda lines, name, o: parse_jsonl(lines, name, o.on_error, o.align), lambda o: JsonlWriter(o.keep_gold),
-               "jsonl", annotated=True, by_offsets=True),
+               "jsonl", annotated=True, by_offsets=True, example=_JSONL_EXAMPLE),
         Format("doccano", "doccano's sequence-labelling JSONL: text and \"label\": [[start, end, \"LABEL\"]] (or \"entities\")",
-               _doccano_parse, _doccano, "doccano", annotated=True, by_offsets=True),
+               _doccano_parse, lambda o: doccano.DoccanoWriter(), "doccano", annotated=True, by_offsets=True,
+               example=doccano.EXAMPLE),
+        Format("labelstudio", "Label Studio tasks (a JSON array): its export read, pre-annotations (\"predictions\") written",
+               _labelstudio_parse, lambda o: labelstudio.LabelStudioWriter(o.data_key, o.labels, o.config), "labelstudio",
+               annotated=True, by_offsets=True, example=labelstudio.EXAMPLE),
+        Format("brat", "brat standoff: a directory (or a pair) of .txt files and their .ann annotations; written with -o DIR",
+               writer=lambda o: brat.BratWriter(o.directory), default_output="jsonl", annotated=True, by_offsets=True,
+               read=_brat_read, directory=True, example=brat.EXAMPLE),
+        Format("conllu", "CoNLL-U (Universal Dependencies), the entity tag in MISC (NER=B-PER); every other line and "
+                         "column kept", _conllu_parse, lambda o: conllu.ConlluWriter(o.conllu_key, o.scheme), "conllu",
+               annotated=True, by_offsets=True, example=conllu.EXAMPLE),
         Format("hf", "Hugging Face token classification as JSON lines: \"tokens\" and \"ner_tags\" (names, or integers with "
-                     "--label-names)", _hf_parse, _hf, "hf", annotated=True, by_offsets=True),
+                     "--label-names)", _hf_parse, lambda o: hf.HfWriter(o.label_names), "hf", annotated=True, by_offsets=True,
+               example=hf.EXAMPLE),
         Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_text(lines, name),
                default_output="jsonl"),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
@@ -148,30 +191,18 @@ FORMATS: dict[str, Format] = {
                writer=_redact),
     )
 }
-INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.parse is not None)
+INPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.readable)
 OUTPUT_FORMATS = tuple(name for name, f in FORMATS.items() if f.writer is not None)
 
 
-def sentences_of(item) -> list[Sequence[str]]:
+def sentences_of(item: Record) -> list[Sequence[str]]:
     """The token lists of a record to tag (none for a marker line)."""
-    if isinstance(item, Sentence):
-        return [item.tokens]
-    if isinstance(item, Doc):
-        return list(item.sentences)
-    return []
+    return item.token_lists()
 
 
-def gold_of(item) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+def gold_of(item: Record) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
     """``(tokens, tags, path, line)`` per sentence of a record; tags None when it has none."""
-    if isinstance(item, Sentence):
-        return [(item.tokens, item.tags, item.path, item.line)]
-    if isinstance(item, Doc):
-        if item.spans is None:
-            return [(tokens, None, item.path, item.line) for tokens in item.sentences]
-        per = item.sentence_spans()
-        return [(tokens, spans_to_tags(per[i], len(tokens), Scheme.IOB2), item.path, item.line)
-                for i, tokens in enumerate(item.sentences)]
-    return []
+    return item.gold()
 
 
 CONLL_SUFFIXES = frozenset({"conll", "conll03", "iob", "iob1", "iob2", "bio", "bioes", "iobes"})  # names that mean CoNLL columns
@@ -187,17 +218,20 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
         return "text", "the input is empty"
     first = body[0].lstrip()
     if first.startswith("{"):
-        from .doccano import is_doccano
-
         try:
             record = json.loads(first)
-            if is_doccano(record):
+            if labelstudio.is_task(record):
+                return "labelstudio", 'the first line is a JSON object with "data" (a Label Studio task)'
+            if doccano.is_doccano(record):
                 return "doccano", 'the first line is a JSON object with doccano\'s "label" or "entities"'
             if isinstance(record, dict) and "tokens" in record and "ner_tags" in record and "text" not in record:
                 return "hf", 'the first line is a JSON object with "tokens" and "ner_tags" (Hugging Face)'
         except json.JSONDecodeError:
             pass  # the JSONL reader says where
         return "jsonl", "the first line is a JSON object"
+    words = [b for b in body if not b.startswith("#")]
+    if words and len(words[0].split("\t")) == 10 and re.match(r"1(-\d+)?\t", words[0]):
+        return "conllu", "the first word line has CoNLL-U's ten tab-separated columns, from ID 1"
     if first.split()[0] == DOCSTART:
         return "conll", "the first line is -DOCSTART-"
     block = [b for b in body if not b.startswith("#")][:20]
@@ -235,12 +269,13 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
     texts = [text for _, text in head if text is not None]
     first = next((t.lstrip(BOM).strip() for t in texts if t.strip()), "")
     if first == "[" or (first.startswith("[") and first[1:].lstrip().startswith("{")):
-        # a JSON array (Label Studio's export, a tool's JSON dump) would otherwise be tagged as prose
-        raise NerpipeError("this is a JSON array, not JSON lines: nerpipe reads one JSON object a line (jq -c '.[]' FILE "
-                           "gives that); Label Studio's JSON export is not read yet", display_name(path), 1)
+        # (its reader says so when the array holds something else than tasks)
+        return "labelstudio", "a JSON array (Label Studio's export)", itertools.chain(head, lines), source
     found, why = detect_format(texts)
     suffix = path.removesuffix(".gz").rpartition(".")[2].lower()
-    if found in ("text", "lines") and suffix in CONLL_SUFFIXES:
+    if suffix == "conllu" and found != "conllu":
+        found, why = "conllu", "the file is named *.conllu"
+    elif found in ("text", "lines") and suffix in CONLL_SUFFIXES:
         found, why = "conll", f"the file is named *.{suffix} ({why[0].lower() + why[1:]})"
     return found, why, itertools.chain(head, lines), source
 
@@ -252,6 +287,15 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
     ``annotated``: the input must hold annotations (train, score), so auto means JSONL
     when the first line is a JSON object and CoNLL otherwise, never plain text.
     """
+    reader = FORMATS[fmt].read if fmt != "auto" else None
+    if fmt == "auto" and (os.path.isdir(path) or path.endswith(".ann")):
+        fmt, reader = "brat", FORMATS["brat"].read
+        if on_format:
+            on_format(display_name(path), fmt, "a directory" if os.path.isdir(path) else "a .ann file (brat)")
+    elif os.path.isdir(path) and reader is None:
+        raise NerpipeError(f"this is a directory; only -i brat reads one (-i {fmt} reads a file)", path)
+    if reader is not None:
+        return fmt, reader(path, options), _NO_SOURCE
     found, why, lines, source = open_input(path, fmt, on_error=options.on_error)
     looks = None
     if annotated and fmt == "auto" and not FORMATS[found].annotated:
@@ -265,6 +309,29 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
         records = _hinted(records, "it looks like plain text, which holds no annotations: this needs CoNLL (tokens and "
                                    "a tag column) or JSONL (records with spans)")
     return found, records, source
+
+
+class _NoSource:
+    """A reader of files has no stream that could pause."""
+
+    def idle(self) -> bool:
+        return False
+
+
+_NO_SOURCE: Any = _NoSource()
+
+
+def prepare_directory(path: str) -> None:
+    """Make ``path`` ready for a directory format's files: new, or empty (nothing there is overwritten)."""
+    from pathlib import Path
+
+    where = Path(path)
+    if where.exists() and not where.is_dir():
+        raise UsageError(f"-o {path}: this output is a directory of files, and {path} is a file")
+    if where.is_dir() and any(where.iterdir()):
+        raise UsageError(f"-o {path}: the directory is not empty (the output goes to a new or empty one, so nothing is "
+                         "overwritten)")
+    where.mkdir(parents=True, exist_ok=True)
 
 
 def make_writer(name: str, options: WriteOptions) -> Writer:
@@ -313,13 +380,16 @@ __all__ = [
     "ConllReader",
     "Doc",
     "Format",
+    "Joiner",
     "LineSource",
     "Marker",
     "ReadOptions",
+    "Record",
     "Sentence",
     "WriteOptions",
     "Writer",
     "align_spans",
+    "as_doc",
     "detect_format",
     "display_name",
     "doc_to_json",
@@ -332,6 +402,7 @@ __all__ = [
     "parse_lines",
     "parse_paragraphs",
     "parse_record",
+    "prepare_directory",
     "read_conll",
     "read_jsonl",
     "read_lines",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
+from ..tokenize import joined_offsets
+from .doc import Doc
 from .source import BOM, OnError, display_name, read_lines
 from .writer import Writer
 
@@ -35,6 +37,19 @@ class Sentence:
     sep: str  # "\t" or " ": what to put between columns when writing
     tag_col: int = -1  # the column the tags were read from
 
+    # the record protocol (formats/doc.py: Record)
+    def token_lists(self) -> list[Sequence[str]]:
+        return [self.tokens]
+
+    def gold(self) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+        return [(self.tokens, self.tags, self.path, self.line)]
+
+    def as_doc(self) -> Doc:
+        return sentence_to_doc(self)
+
+    def token_input_lines(self) -> Sequence[int]:
+        return range(self.line, self.line + len(self.tokens))  # a token a line
+
 
 GAP = "gap"  # a Marker of plain text: what follows its last paragraph, written back by -f redact alone
 
@@ -48,6 +63,19 @@ class Marker:
     text: str  # raw line, line end included
     path: str
     line: int
+
+    # the record protocol (formats/doc.py: Record): a line that is no record holds nothing
+    def token_lists(self) -> list[Sequence[str]]:
+        return []
+
+    def gold(self) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+        return []
+
+    def as_doc(self) -> None:
+        return None
+
+    def token_input_lines(self) -> Sequence[int]:
+        return ()
 
 
 class ConllReader:
@@ -160,6 +188,19 @@ class ConllReader:
             sep=sep,
             tag_col=self.tag_col,
         )
+
+
+def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
+    """A CoNLL sentence as a Doc whose text is its tokens joined by single spaces; its
+    lines (and the marker lines ``before`` it) travel in ``record["conll"]``."""
+    offsets = joined_offsets(sentence.tokens)
+    ncols = len(sentence.rows[0])
+    conll = {"lines": list(sentence.lines), "sep": sentence.sep, "tag_col": (sentence.tag_col % ncols) if sentence.tags else None,
+             "before": list(before)}
+    record = {"meta": {"file": sentence.path, "line": sentence.line}, "conll": conll}
+    spans = tags_to_spans(sentence.tags) if sentence.tags is not None else None
+    return Doc(" ".join(sentence.tokens), tuple(offsets), (len(offsets),), record, sentence.path, sentence.line,
+               tuple(spans) if spans is not None else None)
 
 
 def read_conll(paths: Sequence[str], sep: str = "auto", token_col: int = 0, tag_col: int = -1) -> Iterator[Sentence | Marker]:

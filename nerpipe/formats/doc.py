@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import NerpipeError
+from ..schemes import Scheme, spans_to_tags
 from ..tokenize import split_sentences, tokenize
 
 Span = tuple[int, int, str]  # token positions, end exclusive
@@ -30,6 +31,9 @@ class Doc:
     # plain text: the input's characters since the previous record (line ends, blank lines), so the
     # text can be written back as it was (-f redact); None for records of other formats
     before: str | None = field(default=None, compare=False)
+    # what the reader knows of the record beyond its fields, for its own writer to give it back
+    # (brat's other annotation lines, Label Studio's chosen annotation, CoNLL-U's lines); other writers ignore it
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
     sentences: tuple[tuple[str, ...], ...] = field(init=False, repr=False)  # token texts per sentence
 
     def __post_init__(self) -> None:
@@ -38,6 +42,33 @@ class Doc:
             out.append(tuple(self.text[s:e] for s, e in self.tokens[k : k + n]))
             k += n
         object.__setattr__(self, "sentences", tuple(out))
+
+    # the record protocol (Record, below)
+    def token_lists(self) -> list[Sequence[str]]:
+        return list(self.sentences)
+
+    def gold(self) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+        if self.spans is None:
+            return [(tokens, None, self.path, self.line) for tokens in self.sentences]
+        per = self.sentence_spans()
+        return [(tokens, spans_to_tags(per[i], len(tokens), Scheme.IOB2), self.path, self.line)
+                for i, tokens in enumerate(self.sentences)]
+
+    def as_doc(self) -> Doc:
+        return self
+
+    def token_input_lines(self) -> Sequence[int]:
+        """Plain text keeps its line ends, so a paragraph's n-th line is the n-th input line
+        from where it starts; a record of a JSON format (it has a ``text`` field) is one
+        input line, whatever its text holds."""
+        if "text" in self.record or "\n" not in self.text:
+            return [self.line] * len(self.tokens)
+        lines, line, cursor = [], self.line, 0
+        for start, _ in self.tokens:
+            line += self.text.count("\n", cursor, start)
+            cursor = start
+            lines.append(line)
+        return lines
 
     def sentence_spans(self) -> list[list[Span]]:
         """The annotated spans of each sentence, in sentence-relative positions."""
@@ -55,9 +86,31 @@ class Doc:
         return [(self.tokens[s][0], self.tokens[e - 1][1], label) for s, e, label in spans]
 
 
+class Record(Protocol):
+    """What every reader yields and every command and writer asks of it: a CoNLL
+    :class:`~nerpipe.formats.conll.Sentence`, a :class:`Doc`, or a
+    :class:`~nerpipe.formats.conll.Marker` (a line that is no record, which holds nothing)."""
+
+    path: str
+    line: int
+
+    def token_lists(self) -> list[Sequence[str]]:
+        """The token lists to tag, a sentence each."""
+
+    def gold(self) -> list[tuple[Sequence[str], Sequence[str] | None, str, int]]:
+        """``(tokens, tags, path, line)`` per sentence; tags (IOB2 for a Doc) None when it has none."""
+
+    def as_doc(self) -> Doc | None:
+        """The record as a Doc (a CoNLL sentence: its tokens joined by spaces); None for a marker."""
+
+    def token_input_lines(self) -> Sequence[int]:
+        """The input line where each token stands."""
+
+
 def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens: Sequence[tuple[int, int]] | None = None,
              char_spans: Sequence[tuple[int, int, str]] | None = None, token_spans: Sequence[Span] | None = None,
-             align: str = "strict", split: bool = True, breaks: Sequence[int] = (), before: str | None = None) -> Doc:
+             align: str = "strict", split: bool = True, breaks: Sequence[int] = (), before: str | None = None,
+             extra: Mapping[str, Any] | None = None) -> Doc:
     """Tokenise (unless ``tokens``), align ``char_spans`` to tokens, split into sentences.
 
     ``breaks``: token positions where a sentence must start (e.g. line starts of a list).
@@ -72,7 +125,8 @@ def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens:
                 a, b = _describe(text, offsets, (s1, e1, l1)), _describe(text, offsets, (s2, e2, l2))
                 raise NerpipeError(f"span {b} overlaps span {a}; NER spans may not overlap", path, line)
     lengths = _sentence_lengths(text, offsets, spans or [], breaks) if split else ([len(offsets)] if offsets else [])
-    return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None, before)
+    return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None, before,
+               extra or {})
 
 
 def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:

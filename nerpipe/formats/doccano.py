@@ -21,9 +21,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import NerpipeError
-from .conll import Marker, Sentence
 from .doc import Doc, annotation_spans, make_doc
-from .jsonl import json_lines, load_json, sentence_to_doc
+from .jsonl import as_doc, json_lines, load_json
 from .source import OnError
 from .writer import Writer
 
@@ -85,9 +84,9 @@ class DoccanoWriter(Writer):
     doccano has no place for them)."""
 
     def write(self, item, annotations) -> str:
-        if isinstance(item, Marker):
+        doc = as_doc(item)
+        if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines have no place in doccano
-        doc = sentence_to_doc(item) if isinstance(item, Sentence) else item
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         label = [[doc.tokens[s][0], doc.tokens[e - 1][1], name] for s, e, name in spans]
         record: dict[str, Any] = {}

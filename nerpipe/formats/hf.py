@@ -22,9 +22,8 @@ from typing import Any
 from ..errors import NerpipeError
 from ..schemes import Scheme, check_tags, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
-from .conll import Marker, Sentence
 from .doc import Doc, annotation_spans
-from .jsonl import json_lines, load_json, sentence_to_doc
+from .jsonl import as_doc, json_lines, load_json
 from .source import OnError
 from .writer import Writer
 
@@ -75,9 +74,9 @@ class HfWriter(Writer):
         self.index = {n: i for i, n in enumerate(self.label_names)} if self.label_names is not None else None
 
     def write(self, item, annotations) -> str:
-        if isinstance(item, Marker):
+        doc = as_doc(item)
+        if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines have no place here
-        doc = sentence_to_doc(item) if isinstance(item, Sentence) else item
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         tags: list[Any] = spans_to_tags(spans, len(doc.tokens), Scheme.IOB2)
         if self.index is not None:

@@ -18,9 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import NerpipeError
-from ..schemes import tags_to_spans
-from ..tokenize import joined_offsets
-from .conll import GAP, Marker, Sentence
+from .conll import GAP, Marker, Sentence, sentence_to_doc
 from .doc import Doc, annotation_spans, make_doc
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
@@ -143,17 +141,9 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
-    """A CoNLL sentence as a Doc whose text is its tokens joined by single spaces; its
-    lines (and the marker lines ``before`` it) travel in ``record["conll"]``."""
-    offsets = joined_offsets(sentence.tokens)
-    ncols = len(sentence.rows[0])
-    conll = {"lines": list(sentence.lines), "sep": sentence.sep, "tag_col": (sentence.tag_col % ncols) if sentence.tags else None,
-             "before": list(before)}
-    record = {"meta": {"file": sentence.path, "line": sentence.line}, "conll": conll}
-    spans = tags_to_spans(sentence.tags) if sentence.tags is not None else None
-    return Doc(" ".join(sentence.tokens), tuple(offsets), (len(offsets),), record, sentence.path, sentence.line,
-               tuple(spans) if spans is not None else None)
+def as_doc(item) -> Doc | None:
+    """A record as a :class:`Doc` (see :class:`~nerpipe.formats.doc.Record`)."""
+    return item.as_doc()
 
 
 class JsonlWriter(Writer):

@@ -9,9 +9,9 @@ is their tokens joined by spaces) give their text, a line each.
 
 from __future__ import annotations
 
-from .conll import GAP, Marker, Sentence
+from .conll import GAP
 from .doc import annotation_spans
-from .jsonl import sentence_to_doc
+from .jsonl import as_doc
 from .writer import Writer
 
 
@@ -22,9 +22,9 @@ class RedactWriter(Writer):
         self.char = char
 
     def write(self, item, annotations) -> str:
-        if isinstance(item, Marker):
+        doc = as_doc(item)
+        if doc is None:
             return item.text if item.kind == GAP else ""  # CoNLL's blank, comment and -DOCSTART- lines hold no text
-        doc = sentence_to_doc(item) if isinstance(item, Sentence) else item
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         out, cursor = [], 0
         for first, end, label in spans:

@@ -11,15 +11,21 @@ A writer turns records into text, a record at a time, so output streams:
   asked of one writer; with ``tag --workers`` the records are written by other
   writers in other processes, so they may only depend on the options.
 - ``wants_scores``: whether the annotations should carry scores (they cost time).
+- ``separator``: what goes between two records' text, never before the first or after
+  the last (a JSON array's comma). It is placed by a :class:`Joiner` that sees the
+  whole output, since with ``tag --workers`` no writer does.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 SCORE_DECIMALS = 4  # a score as JSONL and TSV write it; --min-score compares scores as written
 
 
 class Writer:
     wants_scores = False
+    separator = ""
 
     def write(self, item, annotations) -> str:
         raise NotImplementedError
@@ -32,3 +38,23 @@ class Writer:
 
     def footer(self) -> str:
         return ""
+
+
+class Joiner:
+    """Joins the pieces of one output (records' text, ``close()``'s) with a writer's
+    ``separator`` between every two that are not empty."""
+
+    def __init__(self, separator: str = ""):
+        self.separator = separator
+        self.started = False
+
+    def __call__(self, pieces: Iterable[str]) -> str:
+        out = []
+        for piece in pieces:
+            if not piece:
+                continue
+            if self.started:
+                out.append(self.separator)
+            out.append(piece)
+            self.started = True
+        return "".join(out)

@@ -1,0 +1,205 @@
+"""brat standoff: each document a ``.txt`` file with its annotations in a ``.ann`` beside it (no torch).
+
+An ``.ann`` line is one annotation, its fields separated by tabs::
+
+    T1	PER 0 13	Angela Merkel
+    T2	LOC 37 42	Paris
+    A1	Negated T2
+    R1	Located Arg1:T1 Arg2:T2
+    #1	AnnotatorNotes T1	the chancellor
+
+Text-bound annotations (``T``) become spans, offsets being characters of the ``.txt``.
+Every other line (attributes, relations, events, notes, normalisations), and the ``T``
+lines that are event triggers, travel with the record and are written back, so brat
+to brat through ``convert`` gives the same files; a span's new label (``--map``) is
+written into its own line. A discontinuous span (``T1	ORG 0 4;9 14``) and spans that
+overlap cannot be NER spans: each is a located error, or with ``--on-error skip``
+reported and left out (its line is still written back).
+
+Reading takes a directory (every ``.txt`` under it, with its ``.ann``, which may be
+missing for a document not yet annotated) or one file of a pair. Writing needs a
+directory (``-o DIR``, empty or new): one pair per record, named by the record's ``id``
+(a brat document's own name), else by its input and line (``doc-000012``). Predictions
+(``tag``) are written as ``T`` lines with their score in an ``AnnotatorNotes`` note.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import NerpipeError, UsageError
+from .doc import Doc, annotation_spans, make_doc
+from .jsonl import as_doc
+from .source import OnError
+from .writer import SCORE_DECIMALS, Writer
+
+_TEXT_BOUND = re.compile(r"T[^\t]*\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$")
+_TRIGGER = re.compile(r"E[^\t]*\t[^:\s]+:(T\S+)")
+EXAMPLE = {"doc.txt": "Angela Merkel met Emmanuel Macron in Paris.\n",
+           "doc.ann": "T1\tPER 0 13\tAngela Merkel\nT2\tPER 18 33\tEmmanuel Macron\nT3\tLOC 37 42\tParis\n"
+                      "R1\tMet Arg1:T1 Arg2:T2\n#1\tAnnotatorNotes T3\tthe capital\n"}
+
+
+def documents(path: str) -> list[tuple[Path, Path, str]]:
+    """``(txt, ann, name)`` of each document at ``path``: a directory, or one file of a pair."""
+    if path == "-":
+        raise UsageError("brat reads files: a directory, or a document's .txt or .ann (not standard input)")
+    where = Path(path)
+    if where.is_dir():
+        texts = sorted(where.rglob("*.txt"))
+        orphans = sorted(a for a in where.rglob("*.ann") if not a.with_suffix(".txt").exists())
+        if orphans:
+            raise NerpipeError(f"{orphans[0]} has no .txt beside it ({len(orphans)} such .ann files)", str(orphans[0]))
+        if not texts:
+            raise NerpipeError("no brat documents (.txt and .ann files) in this directory", path)
+        return [(t, t.with_suffix(".ann"), t.relative_to(where).with_suffix("").as_posix()) for t in texts]
+    if where.suffix not in (".txt", ".ann"):
+        raise NerpipeError("brat reads a directory, or a document's .txt or .ann", path)
+    txt = where.with_suffix(".txt")
+    if not txt.exists():
+        raise NerpipeError(f"no {txt.name} beside it (brat keeps the text there)", path)
+    return [(txt, where.with_suffix(".ann"), where.stem)]
+
+
+def read_brat(path: str, on_error: OnError | None = None, align: str = "strict") -> Iterator[Doc]:
+    for txt, ann, name in documents(path):
+        yield read_document(txt, ann, name, on_error, align)
+
+
+def read_document(txt: Path, ann: Path, name: str, on_error: OnError | None = None, align: str = "strict") -> Doc:
+    text = _read(txt)
+    lines = _read(ann).splitlines(keepends=True) if ann.exists() else None
+    spans, ids = [], []
+    for lineno, tid, span in _text_bound(lines or [], text, str(ann), on_error):
+        spans.append(span)
+        ids.append((tid, lineno))
+    order = sorted(range(len(spans)), key=lambda k: spans[k][:2])
+    spans, ids = [spans[k] for k in order], [ids[k] for k in order]
+    for (s1, e1, l1), (s2, e2, l2), (tid, lineno) in zip(spans, spans[1:], ids[1:]):
+        if s2 < e1:
+            raise NerpipeError(f"{tid} ({l2} {s2}-{e2}) overlaps another span ({l1} {s1}-{e1}); NER spans may not overlap",
+                               str(ann), lineno)
+    extra = {"brat": {"lines": lines or [], "ids": [tid for tid, _ in ids]}}
+    return make_doc(text, {"id": name}, str(ann if ann.exists() else txt), 1, None,
+                    spans if lines is not None else None, None, align, extra=extra)
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:  # offsets count "\r\n" as two characters, as brat does
+            return f.read()
+    except UnicodeDecodeError as err:
+        raise NerpipeError(f"not UTF-8 (byte {err.start}): brat files are UTF-8", str(path)) from None
+    except OSError as err:
+        raise NerpipeError(err.strerror or str(err), str(path)) from None
+
+
+def _text_bound(lines: list[str], text: str, name: str, on_error: OnError | None) -> Iterator[tuple[int, str, tuple]]:
+    """``(line number, id, (start, end, label))`` of each text-bound annotation that
+    is an entity (not an event trigger); a bad one raises, or is reported and skipped."""
+    triggers = {m.group(1) for line in lines if (m := _TRIGGER.match(line))}
+    for lineno, line in enumerate(lines, 1):
+        if not line.startswith("T"):
+            continue
+        tid = line.split("\t", 1)[0]
+        if tid in triggers:
+            continue
+        try:
+            yield lineno, tid, _entity(line.rstrip("\r\n"), tid, text, name, lineno)
+        except NerpipeError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+
+
+def _entity(line: str, tid: str, text: str, name: str, lineno: int) -> tuple[int, int, str]:
+    m = _TEXT_BOUND.match(line)
+    if m is None:
+        raise NerpipeError(f"expected 'ID<tab>TYPE START END<tab>TEXT', got {line[:80]!r}", name, lineno)
+    label, where, said = m.group(1), m.group(2), m.group(3)
+    if ";" in where:
+        raise NerpipeError(f"{tid} is discontinuous ({where}): a named entity is one stretch of text "
+                           "(--on-error skip leaves it out)", name, lineno)
+    start, end = map(int, where.split())
+    if not start < end <= len(text):
+        raise NerpipeError(f"{tid} has offsets {start}-{end} outside the text ({len(text)} characters)", name, lineno)
+    if said is not None and text[start:end].replace("\r\n", " ").replace("\n", " ") != said.replace("\n", " "):
+        raise NerpipeError(f"{tid} says it holds {said!r}, but the .txt has {text[start:end]!r} there (the wrong .txt, "
+                           "or offsets in another encoding?)", name, lineno)
+    return start, end, label
+
+
+class BratWriter(Writer):
+    wants_scores = True
+
+    def __init__(self, directory: str | None):
+        if directory is None:
+            raise UsageError("brat output is a directory of .txt and .ann files: give it with -o DIR")
+        self.directory = Path(directory)
+
+    def write(self, item, annotations) -> str:
+        doc = as_doc(item)
+        if doc is None:
+            return ""  # CoNLL's blank, comment and -DOCSTART- lines hold no text
+        name = _name(doc)
+        if annotations is None:
+            ann = _gold_lines(doc)
+        else:
+            spans, scores = annotation_spans(doc, annotations)
+            ann = _fresh_lines(doc, spans, scores)
+        self._create(name + ".txt", doc.text, doc)
+        self._create(name + ".ann", "".join(ann), doc)
+        return ""
+
+    def _create(self, name: str, content: str, doc: Doc) -> None:
+        path = self.directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="utf-8", newline="") as f:
+                f.write(content)
+        except FileExistsError:
+            raise NerpipeError(f"{path} is written already: two records are named {Path(name).stem!r} (give each "
+                               'record its own "id")', doc.path, doc.line) from None
+
+
+def _name(doc: Doc) -> str:
+    given = doc.record.get("id") if isinstance(doc.record, dict) else None
+    if isinstance(given, (str, int)) and not isinstance(given, bool) and str(given).strip():
+        parts = [p for p in str(given).replace("\\", "/").split("/") if p not in ("", ".", "..")]
+        if parts:
+            return "/".join(re.sub(r"[^\w.\-]", "_", p) for p in parts)
+    stem = os.path.basename(doc.path).split(".")[0].strip("<>") or "stdin"
+    return f"{stem}-{doc.line:06d}"
+
+
+def _gold_lines(doc: Doc) -> list[str]:
+    """A record's own spans: a brat document's lines as read, each entity's label as it is now."""
+    known: dict[str, Any] = dict(doc.extra.get("brat") or {})
+    spans = list(doc.spans or [])
+    if known and len(known["ids"]) == len(spans):
+        label = {tid: span[2] for tid, span in zip(known["ids"], spans)}
+        out = []
+        for line in known["lines"]:
+            tid = line.split("\t", 1)[0]
+            if tid in label and line.startswith("T"):
+                head, rest = line.split("\t", 1)
+                old, tail = rest.split(" ", 1)
+                if old != label[tid]:
+                    line = f"{head}\t{label[tid]} {tail}"
+            out.append(line)
+        return out
+    return _fresh_lines(doc, spans, None)
+
+
+def _fresh_lines(doc: Doc, spans, scores) -> list[str]:
+    out, notes = [], []
+    for k, (first, end, label) in enumerate(spans, 1):
+        start, stop = doc.tokens[first][0], doc.tokens[end - 1][1]
+        out.append(f"T{k}\t{label} {start} {stop}\t{doc.text[start:stop].replace(chr(10), ' ')}\n")
+        if scores is not None and scores[k - 1] is not None:
+            notes.append(f"#{k}\tAnnotatorNotes T{k}\tscore {scores[k - 1]:.{SCORE_DECIMALS}f}\n")
+    return out + notes

@@ -1,0 +1,121 @@
+"""Label Studio tasks: an export read (one annotation per task), pre-annotations written as a JSON array."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from conftest import run_cli
+
+from nerpipe.errors import NerpipeError
+from nerpipe.formats.labelstudio import labeling_config, parse_labelstudio
+
+
+def result(start, end, label, text=None):
+    value = {"start": start, "end": end, "labels": [label]}
+    if text is not None:
+        value["text"] = text
+    return {"id": f"r{start}", "from_name": "ner", "to_name": "body", "type": "labels", "value": value}
+
+
+TEXT = "Siemens hired Anna Berg in Munich."
+TASK = {"id": 4, "data": {"body": TEXT, "source": "hr"}, "meta": {"batch": 2},
+        "annotations": [
+            {"id": 1, "was_cancelled": False, "created_at": "2026-11-01T09:00:00Z", "updated_at": "2026-11-01T09:00:00Z",
+             "result": [result(0, 7, "ORG", "Siemens")]},
+            {"id": 2, "was_cancelled": False, "created_at": "2026-11-02T09:00:00Z", "updated_at": "2026-11-03T09:00:00Z",
+             "result": [result(0, 7, "ORG", "Siemens"), result(14, 23, "PER", "Anna Berg"),
+                        {"type": "choices", "from_name": "topic", "to_name": "body", "value": {"choices": ["jobs"]}}]},
+            {"id": 3, "was_cancelled": True, "created_at": "2026-11-04T09:00:00Z", "result": []}],
+        "predictions": [{"model_version": "old", "result": [result(27, 33, "LOC", "Munich")]}]}
+
+
+def read(text, **options):
+    return list(parse_labelstudio(list(enumerate(text.splitlines(keepends=True), 1)), "export.json", **options))
+
+
+def labels(doc):
+    return [(doc.text[s:e], label) for s, e, label in doc.char_spans(doc.spans or [])]
+
+
+def test_the_latest_live_annotation_is_read_or_the_one_asked_for():
+    export = json.dumps([TASK], indent=2)
+    assert labels(read(export)[0]) == [("Siemens", "ORG"), ("Anna Berg", "PER")]  # not the cancelled one
+    assert labels(read(export, annotation="first")[0]) == [("Siemens", "ORG")]
+    assert labels(read(export, annotation="prediction")[0]) == [("Munich", "LOC")]
+    untouched = dict(TASK, annotations=[])
+    assert read(json.dumps([untouched]))[0].spans is None  # not annotated: no gold
+    assert labels(read(json.dumps(TASK) + "\n" + json.dumps(TASK) + "\n")[1]) == labels(read(export)[0])  # JSON lines too
+
+
+def test_offsets_in_utf16_units_are_read_and_written_as_label_studio_counts():
+    text = "🚀 Launch by Acme in Oslo"
+    # Label Studio (JavaScript) counts the rocket as two units: Acme is 13-17 there, 12-16 in Python
+    task = {"data": {"text": text}, "annotations": [{"result": [
+        {"type": "labels", "value": {"start": 13, "end": 17, "text": "Acme", "labels": ["ORG"]}}]}]}
+    assert labels(read(json.dumps([task]))[0]) == [("Acme", "ORG")]
+    out = run_cli(["convert", "--to", "labelstudio"], input=json.dumps([task]))
+    assert json.loads(out.stdout)[0]["annotations"][0]["result"][0]["value"]["start"] == 13
+
+
+def test_convert_gives_a_task_back_with_every_field_and_result():
+    export = json.dumps([TASK, dict(TASK, id=5)])
+    out = run_cli(["convert", "--to", "labelstudio", "--map", "PER=PERSON"], input=export)
+    assert out.exit_code == 0, out.stderr
+    tasks = json.loads(out.stdout)
+    assert len(tasks) == 2 and out.stdout.count("\n") == 2  # a task a line, commas between
+    task = tasks[0]
+    assert task["data"] == TASK["data"] and task["meta"] == TASK["meta"] and task["predictions"] == TASK["predictions"]
+    chosen = task["annotations"][1]["result"]
+    assert [(r["value"]["labels"], r["from_name"], r["to_name"]) for r in chosen if r["type"] == "labels"] == [
+        (["ORG"], "ner", "body"), (["PERSON"], "ner", "body")]
+    assert {"type": "choices", "from_name": "topic", "to_name": "body", "value": {"choices": ["jobs"]}} in chosen
+    assert task["annotations"][0] == TASK["annotations"][0] and task["annotations"][2] == TASK["annotations"][2]
+
+
+def test_tag_writes_predictions_with_scores_a_data_key_and_a_config(tmp_path):
+    out = run_cli(["tag", "-f", "labelstudio", "--data-key", "content", "--config", str(tmp_path / "config.xml")],
+                  input="Angela Merkel visited Paris.\n\nNothing here.\n")
+    assert out.exit_code == 0, out.stderr
+    tasks = json.loads(out.stdout)
+    assert [t["data"]["content"] for t in tasks] == ["Angela Merkel visited Paris.", "Nothing here."]
+    prediction = tasks[0]["predictions"][0]
+    assert [(r["value"]["text"], r["value"]["labels"]) for r in prediction["result"]] == [
+        ("Angela Merkel", ["PER"]), ("Paris", ["LOC"])]
+    assert all(0 < r["score"] <= 1 for r in prediction["result"]) and 0 < prediction["score"] <= 1
+    assert tasks[1]["predictions"][0]["result"] == []
+    config = ET.parse(tmp_path / "config.xml").getroot()
+    assert [label.get("value") for label in config.iter("Label")] == ["LOC", "MISC", "ORG", "PER"]
+    assert config.find("Text").get("value") == "$content" and config.find("Labels").get("toName") == "text"
+    # read back: the predictions are what a person corrects
+    again = run_cli(["convert", "--to", "jsonl", "--annotation", "prediction", "--data-key", "content"], input=out.stdout)
+    assert [s["label"] for s in json.loads(again.stdout.splitlines()[0])["spans"]] == ["PER", "LOC"]
+
+
+def test_an_empty_output_is_an_empty_array():
+    assert run_cli(["convert", "--from", "jsonl", "--to", "labelstudio"], input="").stdout == "[]\n"
+
+
+def test_a_config_names_are_escaped():
+    assert ET.fromstring(labeling_config(['A"<&>', "PER"])).find("Labels")[0].get("value") == 'A"<&>'
+
+
+@pytest.mark.parametrize("export, said", [
+    ('[{"data": {"a": "x", "b": "y"}}]', 'no "text" field; say which holds the text with --data-key (one of a, b)'),
+    ('[{"data": {"text": "Anna"}, "annotations": [{"result": [{"type": "labels", "value": {"start": 0, "end": 4, '
+     '"labels": ["PER", "ORG"]}}]}]}]', "has 2 labels"),
+    ('[{"data": {"text": "Anna"}, "annotations": [{"result": [{"type": "labels", "value": {"start": 0, "end": 4, '
+     '"text": "Bert", "labels": ["PER"]}}]}]}]', "says it holds 'Bert'"),
+    ('[{"data": {"text": "Anna"}},\n {"data": {"text": "Bob"}}\n', "no closing ']'"),
+    ('[{"data": {"text": "Anna"}},\n {"data": \n', "invalid JSON"),
+])
+def test_bad_tasks_are_located_errors(export, said):
+    with pytest.raises(NerpipeError, match="export.json:[123]: .*" + said.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        read(export)
+
+
+@pytest.mark.slow
+def test_with_workers_the_array_stays_one_json_value():
+    text = "".join(f"Angela Merkel visited Paris on day {i}.\n\n" for i in range(300))
+    out = run_cli(["tag", "-f", "labelstudio", "-j", "2"], input=text)
+    assert out.exit_code == 0, out.stderr
+    assert len(json.loads(out.stdout)) == 300
