@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NerpipeError, UsageError
-from .formats import FORMATS, ConllReader, Sentence, display_name, read_records, sentences_only
+from .formats import FORMATS, Sentence, display_name, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tags
 from .scoring import Score, score_items
@@ -118,11 +118,23 @@ def score_files(
                                    "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))
         score = score_jsonl(gold_items, pred_docs, analyzer, gold_map, pred_map)
     else:
+        pred_fmt = None
+        if pred is not None:
+            pred_fmt, pred_items, _ = read_records(pred, "auto", _ReadOptions(sep=sep, tag_col=pred_col, label_names=names),
+                                                   annotated=True)
+        if pred_fmt is not None and FORMATS[pred_fmt].by_offsets:
+            # predictions with offsets (spaCy's, a tool's JSON) on the gold's tokens joined by spaces
+            if strict or scheme is not None or pred_col != -1:
+                raise UsageError(f"--strict, --scheme and --pred-col are for CoNLL tag columns; {pred_fmt} predictions are "
+                                 "scored by their spans' character offsets")
+            score = score_jsonl((s.as_doc() for s in sentences_only(gold_items)), pred_items, analyzer, gold_map, pred_map)
+            if analyzer is not None:
+                score.errors = analyzer.result(top)
+            return score
         if pred is None:
             items = _from_one(sentences_only(gold_items))
         else:
-            pred_sents = sentences_only(ConllReader(sep, 0, pred_col).read([pred]))
-            items = _from_two(sentences_only(gold_items), pred_sents)
+            items = _from_two(sentences_only(gold_items), sentences_only(pred_items))
         if gold_map or pred_map:
             items = ((gold_map.tags(g) if gold_map else g, pred_map.tags(p) if pred_map else p, s) for g, p, s in items)
         score = score_items(items, strict, scheme, analyzer)
@@ -204,8 +216,11 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             p = next(pred_it, None)
             if p is None:
                 raise NerpipeError("the predicted file ends here, but the gold file has more records", g.path, g.line)
-            if p.text != g.text:
-                raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r})", g.path, g.line)
+            if p.text != g.text and p.text.rstrip() != g.text.rstrip():  # (offsets agree whatever spaces end a text)
+                hint = (" (a CoNLL sentence reads as its tokens joined by single spaces: give the other tool those tokens, "
+                        "e.g. spaCy's Doc(nlp.vocab, words=tokens))") if "conll" in g.record else ""
+                raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r}){hint}",
+                                   g.path, g.line)
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
         gold_spans = g.char_spans(g.spans)

@@ -91,7 +91,16 @@ def test_one_item_per_line_is_never_glued(tiny_model):
     out = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"], input="Oslo\nLima\nAcme\n").stdout
     assert out == "Oslo B-LOC\n\nLima B-LOC\n\nAcme B-ORG\n\n"
     lines = run_cli(["tag", "-m", str(tiny_model), "--threads", "1", "-i", "lines"], input="Anna Berg\n\nOslo\n").stdout
-    assert [json.loads(l)["meta"]["line"] for l in lines.splitlines()] == [1, 3]
+    assert [json.loads(l)["meta"]["line"] for l in lines.splitlines()] == [1, 2, 3]
+
+
+def test_lines_gives_one_record_per_input_line_blank_ones_included():
+    # so that paste and Spark's RDD.pipe line up (5 lines in once gave 3 records out)
+    text = "Angela Merkel\n\nParis\n   \n\n"
+    out = run_cli(["tag", "-i", "lines", "-f", "jsonl"], input=text).stdout.splitlines()
+    assert [json.loads(line)["text"] for line in out] == ["Angela Merkel", "", "Paris", "   ", ""]
+    assert [json.loads(line)["spans"] for line in out][1] == []
+    assert run_cli(["tag", "-i", "lines", "-f", "redact"], input=text).stdout == "[PER]\n\n[LOC]\n   \n\n"
 
 
 @pytest.mark.slow

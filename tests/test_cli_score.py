@@ -316,3 +316,23 @@ def test_tokens_where_tags_should_be_say_what_one_input_holds():
 def test_plain_text_where_annotations_are_needed_is_said_to_be_plain_text(command, tmp_path):
     result = run_cli([*command[:1], "examples/doc.txt", *command[1:]])
     assert result.exit_code == 1 and "it looks like plain text, which holds no annotations" in result.stderr
+
+
+def test_spacy_json_against_conll_gold_through_a_label_map(tmp_path):
+    # spaCy's Doc.to_json() of the gold tokens: "ents" are its entities (once dropped without a word)
+    (tmp_path / "gold.conll").write_text("Angela B-PER\nMerkel I-PER\nvisited O\nParis B-LOC\n. O\n")
+    tokens = [{"id": 0, "start": 0, "end": 6}, {"id": 1, "start": 7, "end": 13}, {"id": 2, "start": 14, "end": 21},
+              {"id": 3, "start": 22, "end": 27}, {"id": 4, "start": 28, "end": 29}]
+    doc = {"text": "Angela Merkel visited Paris . ", "ents": [{"start": 0, "end": 13, "label": "PERSON"},
+                                                          {"start": 22, "end": 27, "label": "GPE"}], "tokens": tokens}
+    (tmp_path / "spacy.jsonl").write_text(json.dumps(doc) + "\n")
+    args = ["score", "--format", "json", str(tmp_path / "gold.conll"), str(tmp_path / "spacy.jsonl")]
+    mapped = run_cli([*args, "--map", "ontonotes-conll", "--map-to", "pred"])
+    assert mapped.exit_code == 0, mapped.stderr
+    assert json.loads(mapped.stdout)["f1"] == 1.0
+    assert json.loads(run_cli(args).stdout)["f1"] == 0.0  # PERSON is not PER without the map
+    doc["text"] = "Angela Merkel visited Paris."  # spaCy run on the raw text: another text, said so
+    del doc["tokens"]
+    (tmp_path / "spacy.jsonl").write_text(json.dumps(doc) + "\n")
+    parted = run_cli(args)
+    assert parted.exit_code == 1 and "the texts differ" in parted.stderr and "joined by single spaces" in parted.stderr

@@ -3,7 +3,8 @@
 A record needs only ``text``; ``tokens`` (strings or ``{"start", "end"}`` objects) are
 used as given, else nerpipe tokenises the text. ``spans`` are gold annotations: by
 ``token_start``/``token_end`` (inclusive) or by character ``start``/``end``, aligned to
-the tokens (strictly, or snapped with ``--align``). Output keeps every other field.
+the tokens (strictly, or snapped with ``--align``). A record without ``spans`` that has
+``ents`` (spaCy's ``Doc.to_json()``) has those as its gold. Output keeps every other field.
 
 Records converted from CoNLL carry a ``conll`` object so that converting back gives
 the same bytes: ``lines`` (the token lines as read, line ends included), ``sep``,
@@ -69,6 +70,8 @@ def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Do
     char_spans, token_spans = None, None
     if record.get("spans") is not None:
         token_spans, char_spans = _json_spans(record["spans"], tokens, name, lineno)
+    elif isinstance(record.get("ents"), list):  # spaCy's Doc.to_json(): its entities are gold, not dropped
+        token_spans, char_spans = _json_spans(record["ents"], tokens, name, lineno)
     # a record converted from CoNLL is one sentence, as it was there
     return make_doc(body, record, name, lineno, tokens, char_spans, token_spans, align, split="conll" not in record)
 

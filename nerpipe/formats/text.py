@@ -83,14 +83,16 @@ def _paragraph(lines: list[str], name: str, line: int, offset: int, before: str 
 
 
 def parse_lines(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
-    """One record per non-empty line (a document, a title, a name)."""
+    """One record per line (a document, a title, a name), an empty line an empty record,
+    so the output lines up with the input (``paste``, Spark's ``RDD.pipe``). A line that
+    could not be decoded (reported already, with ``--on-error skip``) is an empty record too."""
     offset = 0
     for lineno, raw in numbered:
         if raw is None:
+            yield make_doc("", {"meta": {"file": name, "line": lineno, "offset": offset}}, name, lineno)
             continue
         if lineno == 1 and raw.startswith(BOM):
             raw = raw[1:]
         text = strip_eol(raw)[0]
-        if text.strip():
-            yield make_doc(text, {"meta": {"file": name, "line": lineno, "offset": offset}}, name, lineno)
+        yield make_doc(text, {"meta": {"file": name, "line": lineno, "offset": offset}}, name, lineno)
         offset += len(raw)
