@@ -91,3 +91,33 @@ def marginals(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tenso
         betas[t] = torch.where((t < lengths - 1).unsqueeze(1), nxt, betas[seq_len - 1])
     joint = torch.stack(alphas, 1) * torch.stack(betas, 1)  # (batch, seq_len, num_tags)
     return (joint / joint.sum(dim=2, keepdim=True).clamp_min(1e-300)).to(emissions.dtype)
+
+
+def sequence_log_prob(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor,
+                      path: Tensor) -> Tensor:
+    """log P(path | sentence) of each sequence under the chain: the path's score less the
+    log-sum over every path (forward algorithm, in log space).
+
+    Shapes as in :func:`viterbi`; ``path`` (batch, seq_len) tag ids (past a sequence's end
+    ignored). Returns (batch,).
+    """
+    seq_len = emissions.shape[1]
+    lengths = mask.sum(1)
+    alpha = start + emissions[:, 0]  # (batch, num_tags)
+    for t in range(1, seq_len):
+        nxt = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+        alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
+    log_z = torch.logsumexp(alpha + end, dim=1)
+    real = mask.to(emissions.dtype)
+    score = start[path[:, 0]] + (emissions.gather(2, path.unsqueeze(2)).squeeze(2) * real).sum(1)
+    if seq_len > 1:
+        score = score + (transitions[path[:, :-1], path[:, 1:]] * real[:, 1:]).sum(1)
+    last = path.gather(1, (lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
+    return score + end[last] - log_z
+
+
+def token_entropy(probs: Tensor, mask: Tensor) -> Tensor:
+    """The entropy (nats) of each token's tag distribution, 0 past a sequence's end:
+    (batch, seq_len, num_tags) marginals -> (batch, seq_len)."""
+    p = probs.double().clamp_min(1e-300)
+    return (-(p * p.log()).sum(2) * mask).to(probs.dtype)

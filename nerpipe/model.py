@@ -19,7 +19,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
-from .decoding import marginals, transition_penalties, viterbi
+from .decoding import marginals, sequence_log_prob, token_entropy, transition_penalties, viterbi
 from .model_config import ModelConfig  # re-exported: nerpipe.model.ModelConfig
 from .schemes import Scheme
 from .vocab import CASINGS, SENTENCE_CASES, Vocab
@@ -257,6 +257,19 @@ class BiLSTMCRF(nn.Module):
             return path, None
         probs = marginals(emissions, batch.mask, transitions, start, end)
         return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
+
+
+    @torch.inference_mode()
+    def predict_uncertain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:meth:`predict` with scores, and how unsure the model is: the best tag ids and
+        their marginal probabilities (batch, seq_len), each token's tag entropy (batch,
+        seq_len) and each sentence's log P(best path) (batch,)."""
+        _check_batch(batch)
+        emissions, transitions, start, end = self._chain(self.emissions(batch, cache))
+        path = viterbi(emissions, batch.mask, transitions, start, end)
+        probs = marginals(emissions, batch.mask, transitions, start, end)
+        log_prob = sequence_log_prob(emissions.double(), batch.mask, transitions.double(), start.double(), end.double(), path)
+        return path, probs.gather(2, path.unsqueeze(2)).squeeze(2), token_entropy(probs, batch.mask), log_prob
 
 
 def _check_batch(batch: Batch) -> None:

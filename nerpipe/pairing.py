@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NerpipeError, UsageError
-from .formats import FORMATS, Sentence, display_name, read_records, sentences_only
+from .formats import FORMATS, Sentence, declined, display_name, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
 from .schemes import Scheme, check_tags
 from .scoring import Score, score_items
@@ -207,6 +207,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
         from .analysis import Example
     score = Score(mode="character offsets")
     scored_gold = False
+    skipped = 0
     gold_it = iter(gold)
     pred_it = iter(pred) if pred is not None else None
     for g in gold_it:
@@ -221,6 +222,9 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
                         "e.g. spaCy's Doc(nlp.vocab, words=tokens))") if "conll" in g.record else ""
                 raise NerpipeError(f"the files part here: the texts differ ({p.path}:{p.line} has {p.text[:40]!r}){hint}",
                                    g.path, g.line)
+        if declined(g):
+            skipped += 1
+            continue
         if g.spans is None:
             raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
         gold_spans = g.char_spans(g.spans)
@@ -243,6 +247,8 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
         extra = next(pred_it, None)
         if extra is not None:
             raise NerpipeError("the gold file ends, but the predicted file has more records", extra.path, extra.line)
+    if skipped:
+        score.notes.append(f'{skipped} gold records answered "reject" or "ignore" (nerpipe annotate) are left out')
     return score
 
 

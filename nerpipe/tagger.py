@@ -37,6 +37,8 @@ class Prediction:
     tags: list[str]  # one per token, in the tagger's output scheme
     spans: list[tuple[int, int, str]]  # (first token, end token exclusive, label)
     scores: list[float] | None  # one per span (the lowest marginal probability of its tags), when asked for
+    entropy: float | None = None  # the sum over tokens of each one's tag entropy (nats), when asked for
+    log_prob: float | None = None  # log P(these tags | the sentence), when asked for
 
 
 class Entity(NamedTuple):
@@ -89,8 +91,11 @@ class Tagger:
         """The entity types the model predicts, in its tag order."""
         return tuple(labels_of_tags(self.vocab.tags))
 
-    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False) -> list[Prediction]:
+    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False, uncertainty: bool = False) -> list[Prediction]:
         """Predictions for ``sentences`` (each a list of token strings; empty ones allowed), in order.
+
+        ``uncertainty``: also how unsure the model is of each sentence (``entropy``,
+        ``log_prob``; :mod:`nerpipe.selection` ranks by them); scores come with it.
 
         Raises TypeError when ``sentences`` is not a list of token lists (a string, or a
         list of strings where a list of lists belongs) and ValueError for an empty token.
@@ -105,10 +110,10 @@ class Tagger:
         order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
         for i, s in enumerate(sentences):
             if not s:
-                results[i] = Prediction([], [], [] if scores else None)
+                results[i] = Prediction([], [], [] if scores or uncertainty else None, *((0.0, 0.0) if uncertainty else ()))
         for k in range(0, len(order), self.batch_size):
             chunk = order[k : k + self.batch_size]
-            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores)):
+            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty)):
                 results[i] = pred
         return results  # type: ignore[return-value]
 
@@ -135,13 +140,19 @@ class Tagger:
                 out.append(Entity(start, stop, label, score, text[start:stop]))
         return out
 
-    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool) -> list[Prediction]:
+    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False) -> list[Prediction]:
+        entropy = log_prob = None
         with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
             if self.cache is not None:
                 self.cache.make_room(sum(map(len, sentences)))
             try:
                 batch = make_batch(sentences, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
-                path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
+                probs: torch.Tensor | None
+                if uncertainty:
+                    path, probs, token_entropy, sentence_log_prob = self.network.predict_uncertain(batch, cache=self.cache)
+                    entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
+                else:
+                    path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
             except BaseException:
                 if self.cache is not None:
                     self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
@@ -154,7 +165,8 @@ class Tagger:
             n = len(tokens)
             spans = parts_to_spans([parts[k] for k in best_tags[row][:n]])
             span_scores = [min(marginals[row][s:e]) for s, e, _ in spans] if marginals is not None else None
-            out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores))
+            out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores,
+                                  entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None))
         return out
 
 

@@ -195,3 +195,44 @@ def read_png(data: bytes) -> Image:
         rows.append(bytes(line) if bpp == 3 else bytes(v for i, v in enumerate(line) if i % 4 != 3))
         previous = line
     return Image(width, height, rows)
+
+
+# --------------------------------------------------------------------------- driving a page
+
+_NO_DRIVER = ("no chromedriver and selenium to drive a browser (Debian: apt-get install chromium chromium-driver; "
+              "selenium comes with pip install -e '.[test]')")
+
+
+def find_driver() -> str | None:
+    """The path of chromedriver, when it and selenium are there; else None."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return None
+    return shutil.which("chromedriver") if find_browser() else None
+
+
+def requires_driver(test):
+    """As :func:`requires_browser`, for tests that drive a page with the keyboard and mouse."""
+    if find_driver() is not None:
+        return test
+    if os.environ.get("NERPIPE_REQUIRE_BROWSER"):
+        @functools.wraps(test)
+        def missing(*args, **kwargs):
+            pytest.fail(f"{_NO_DRIVER}, and NERPIPE_REQUIRE_BROWSER is set")
+        return missing
+    return pytest.mark.skip(reason=_NO_DRIVER)(test)
+
+
+def webdriver(width: int = 1100, height: int = 800):
+    """A headless Chromium under selenium, driven through the system's chromedriver (no
+    download: Selenium Manager is not asked)."""
+    from selenium import webdriver as selenium_webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = selenium_webdriver.ChromeOptions()
+    options.binary_location = find_browser()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                 "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return selenium_webdriver.Chrome(service=Service(executable_path=find_driver()), options=options)

@@ -3,7 +3,7 @@ import itertools
 import pytest
 import torch
 
-from nerpipe.decoding import FORBIDDEN, marginals, transition_penalties, viterbi
+from nerpipe.decoding import FORBIDDEN, marginals, sequence_log_prob, token_entropy, transition_penalties, viterbi
 from nerpipe.schemes import Scheme, is_transition_allowed, scheme_tags
 
 
@@ -38,6 +38,27 @@ def test_viterbi_and_marginals_match_brute_force(seed):
             for tag in range(k):
                 expected = torch.logsumexp(torch.stack([s for p, s in scores.items() if p[t] == tag]), 0) - z
                 assert probs[b, t, tag].item() == pytest.approx(expected.exp().item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sequence_log_prob_and_entropy_match_brute_force(seed):
+    g = torch.Generator().manual_seed(seed)
+    k, lengths = 3, [4, 2, 1]
+    emissions = torch.randn(len(lengths), max(lengths), k, generator=g, dtype=torch.float64)
+    transitions, start, end = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((k, k), (k,), (k,)))
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    paths = torch.randint(0, k, (len(lengths), max(lengths)), generator=g)  # any path, not only the best
+    log_probs = sequence_log_prob(emissions, mask, transitions, start, end, paths)
+    entropy = token_entropy(marginals(emissions, mask, transitions, start, end), mask)
+    for b, n in enumerate(lengths):
+        _, scores = brute_force(emissions[b, :n], transitions, start, end)
+        z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+        assert log_probs[b].item() == pytest.approx((scores[tuple(paths[b, :n].tolist())] - z).item(), abs=1e-9)
+        for t in range(n):
+            p = torch.stack([torch.logsumexp(torch.stack([s for q, s in scores.items() if q[t] == tag]), 0) - z
+                             for tag in range(k)]).exp()
+            assert entropy[b, t].item() == pytest.approx(-(p * p.log()).sum().item(), abs=1e-6)
+        assert entropy[b, n:].abs().sum().item() == 0
 
 
 @pytest.mark.parametrize("scheme", list(Scheme))

@@ -15,13 +15,15 @@ import click
 
 from .. import __version__
 from ..errors import NerpipeError, UsageError
+from .annotate import annotate
 from .convert import convert
 from .info import info
 from .score import score
+from .select import select_command
 from .tag import tag
 from .train import train
 
-COMMANDS = [score, convert, train, tag, info]  # (--help lists them alphabetically)
+COMMANDS = [score, convert, train, tag, select_command, annotate, info]  # (--help lists them alphabetically)
 
 
 class NerpipeGroup(click.Group):

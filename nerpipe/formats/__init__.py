@@ -34,7 +34,7 @@ from .conll import (
     sentences_only,
 )
 from .doc import ALIGN_MODES, Doc, Record, align_spans, make_doc
-from .jsonl import JsonlWriter, as_doc, doc_to_json, parse_jsonl, parse_record
+from .jsonl import JsonlWriter, as_doc, declined, doc_to_json, parse_jsonl, parse_record
 from .source import BOM, LineSource, OnError, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs, parse_text
 from .writer import SCORE_DECIMALS, Joiner, Writer
@@ -390,6 +390,7 @@ __all__ = [
     "Writer",
     "align_spans",
     "as_doc",
+    "declined",
     "detect_format",
     "display_name",
     "doc_to_json",

@@ -144,6 +144,14 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def declined(item) -> bool:
+    """Whether a record is one a person rejected or skipped (``"answer": "reject"`` or
+    ``"ignore"``, as ``nerpipe annotate`` and Prodigy write them): not gold, so train and
+    score leave it out."""
+    record = getattr(item, "record", None)
+    return isinstance(record, dict) and record.get("answer") in ("reject", "ignore")
+
+
 def as_doc(item) -> Doc | None:
     """A record as a :class:`Doc` (see :class:`~nerpipe.formats.doc.Record`)."""
     return item.as_doc()

@@ -10,7 +10,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..errors import NerpipeError
-from ..formats import ReadOptions, display_name, gold_of, read_records
+from ..formats import ReadOptions, declined, display_name, gold_of, read_records
 from ..schemes import check_tags, tags_to_spans
 from .config import TrainConfig
 
@@ -30,10 +30,11 @@ class Corpus:
     sentences: tuple[GoldSentence, ...]
     paths: tuple[str, ...]
     tokens: int  # in all sentences
+    declined: int = 0  # records left out: answered reject or ignore in nerpipe annotate
 
     @classmethod
-    def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str]) -> Corpus:
-        return cls(tuple(sentences), tuple(paths), sum(len(s.tokens) for s in sentences))
+    def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str], declined: int = 0) -> Corpus:
+        return cls(tuple(sentences), tuple(paths), sum(len(s.tokens) for s in sentences), declined)
 
     def digest(self) -> str:
         """SHA-256 of the sentences in order, tokens and tags: what a run learns from,
@@ -54,9 +55,13 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col, label_names=config.label_names)
     label_map = parse_label_map(config.label_map, config.map_drop_others)
     sentences = []
+    left_out = 0
     for path in paths:
         fmt, items, _ = read_records(path, "auto", options, annotated=True)
         for item in items:
+            if declined(item):
+                left_out += 1
+                continue
             for tokens, tags, where, line in gold_of(item):
                 if tags is None:
                     what = "a tag column, found only tokens" if fmt == "conll" else '"spans" (gold entities), found none'
@@ -69,7 +74,7 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
-    return Corpus.of(sentences, paths)
+    return Corpus.of(sentences, paths, left_out)
 
 
 def fingerprint(path: str) -> dict:

@@ -49,6 +49,9 @@ def train(
     try:
         train_data = read_corpus(train_paths, config, "training")
         dev_data = read_corpus(dev_paths, config, "dev") if dev_paths else None
+        for data, role in ((train_data, "training"), (dev_data, "dev")):
+            if data is not None and data.declined:
+                reporter.message(f"{data.declined} {role} records answered reject or ignore (nerpipe annotate) are left out")
         trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
         reporter.message(
             f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "

@@ -1,0 +1,162 @@
+"""Simulated annotation on WikiANN English: does `nerpipe select` choose better than chance?
+
+    python benchmarks/bench_active.py [--sizes 100 200 400 800 1600] [--seeds 1 2] [--starts default scratch]
+                                      [--strategies entropy random] [--out DIR] [--plot PNG] [-- TRAIN OPTIONS]
+
+WikiANN's train.txt (the ``en:`` prefix stripped) is the pool and its gold tags the
+annotator. For each start (the embedded model fine-tuned with ``--init-model default``,
+or a new model with GloVe vectors) and seed:
+
+1. the first batch (the first size) is a random sample of the pool (the seed's);
+2. a model is trained on what is annotated so far (`nerpipe train`, defaults, one
+   thread, early stopping on the first 1,000 sentences of WikiANN's dev.txt) and
+   scored (conlleval) on the same 1,000 dev sentences, MISC predictions counted as O
+   (WikiANN has no MISC);
+3. `nerpipe select` (the strategy; ``--exclude`` what is annotated) chooses the next
+   sentences up to the next size, with the model just trained; their gold tags are added;
+   for ``random`` the choice is `select --strategy random` with the seed.
+
+It prints the learning curves as a table (mean over seeds, and each seed) and writes
+them to ``--out``/curves.json and a PNG plot (``--plot``, with matplotlib if it is
+installed). The target: uncertainty sampling reaches random's dev F1 at the largest size
+with at most half as many sentences. Trainings run one after another with --threads 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WIKIANN = ROOT.parent / "shared" / "data" / "wikiann-en"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_adapt import f1, nerpipe, sentences, write  # noqa: E402  (the same conventions as bench_adapt)
+
+TRAIN_ARGS: list[str] = []  # extra `nerpipe train` options (after --)
+
+
+def train(train_file: str, dev_file: str, out: str, start: str) -> None:
+    extra = ["--init-model", "default"] if start == "default" else ["--embeddings", "glove-6b-50d"]
+    nerpipe("train", train_file, "--dev", dev_file, "-o", out, "--threads", "1", *extra, *TRAIN_ARGS)
+
+
+def choose(model: str, pool_file: str, annotated_file: str, n: int, strategy: str, seed: int) -> list[str]:
+    """The gold blocks of the ``n`` pool sentences ``nerpipe select`` chooses."""
+    out = nerpipe("select", "-n", str(n), "--strategy", strategy, "--seed", str(seed), "--threads", "1",
+                  "--model", model, "--exclude", annotated_file, "-f", "jsonl", pool_file)
+    return ["".join(json.loads(line)["conll"]["lines"]).rstrip("\n") for line in out.splitlines()]
+
+
+def curve(pool: list[str], dev_file: str, sizes: list[int], start: str, strategy: str, seed: int, tmp: Path,
+          first: dict[int, tuple[str, float]]) -> list[dict]:
+    """Dev F1 at each size for one start, strategy and seed. ``first``: the models of the
+    shared random first batch, by seed (trained once for both strategies)."""
+    annotated = random.Random(seed).sample(pool, sizes[0])
+    pool_file = write(tmp / "pool.conll", pool)
+    points = []
+    for k, size in enumerate(sizes):
+        assert len(annotated) == size, (len(annotated), size)
+        annotated_file = write(tmp / f"annotated-{start}-{strategy}-{seed}-{size}.conll", annotated)
+        model = str(tmp / f"model-{start}-{strategy}-{seed}-{size}.pt")
+        began = time.time()
+        if k == 0 and seed in first:
+            model, score = first[seed]
+        else:
+            train(annotated_file, dev_file, model, start)
+            score = f1(model, dev_file, drop_misc=True)
+            if k == 0:
+                first[seed] = (model, score)
+        points.append({"size": size, "f1": score, "seconds": round(time.time() - began, 1)})
+        print(f"  {start:8} {strategy:8} seed {seed}  {size:5} sentences  dev F1 {score:6.2f}", flush=True)
+        if k + 1 < len(sizes):
+            annotated += choose(model, pool_file, annotated_file, sizes[k + 1] - size, strategy, seed)
+    return points
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400, 800, 1600])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--starts", nargs="+", default=["default", "scratch"], choices=["default", "scratch"])
+    parser.add_argument("--strategies", nargs="+", default=["entropy", "random"], choices=["entropy", "sequence", "random"])
+    parser.add_argument("--dev-sentences", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=Path("active-runs"))
+    parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG here (needs matplotlib)")
+    parser.add_argument("train_args", nargs="*", help="extra `nerpipe train` options (after --), for every training")
+    args = parser.parse_args()
+    TRAIN_ARGS[:] = args.train_args
+    pool = sentences(WIKIANN / "train.txt")
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, dict[int, list[dict]]]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        dev_file = write(tmp / "dev.conll", sentences(WIKIANN / "dev.txt")[: args.dev_sentences])
+        for start in args.starts:
+            first: dict[int, tuple[str, float]] = {}
+            for strategy in args.strategies:
+                for seed in args.seeds:
+                    points = curve(pool, dev_file, args.sizes, start, strategy, seed, tmp, first)
+                    results.setdefault(start, {}).setdefault(strategy, {})[seed] = points
+                    (args.out / "curves.json").write_text(json.dumps(results, indent=1))
+    report(results, args.sizes)
+    if args.plot is not None:
+        plot(results, args.plot)
+
+
+def mean_curve(runs: dict[int, list[dict]]) -> list[float]:
+    return [sum(run[k]["f1"] for run in runs.values()) / len(runs) for k in range(len(next(iter(runs.values()))))]
+
+
+def report(results: dict, sizes: list[int]) -> None:
+    print("\nWikiANN dev (first 1,000 sentences), conlleval F1, mean over seeds (each seed in brackets)\n")
+    print("| start | strategy | " + " | ".join(str(s) for s in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    for start, by_strategy in results.items():
+        for strategy, runs in by_strategy.items():
+            means = mean_curve(runs)
+            cells = [f"{m:.2f} ({' / '.join(format(run[k]['f1'], '.1f') for run in runs.values())})" for k, m in enumerate(means)]
+            print(f"| {start} | {strategy} | " + " | ".join(cells) + " |")
+        random_curve = mean_curve(by_strategy["random"]) if "random" in by_strategy else None
+        for strategy, runs in by_strategy.items():
+            if strategy == "random" or random_curve is None:
+                continue
+            target = random_curve[-1]
+            reached = next((size for size, value in zip(sizes, mean_curve(runs)) if value >= target), None)
+            print(f"{start}: {strategy} reaches random's {sizes[-1]}-sentence F1 ({target:.2f}) with "
+                  + (f"{reached} sentences" if reached else "none of the sizes tried"))
+
+
+def plot(results: dict, path: Path) -> None:
+    import importlib
+
+    try:  # not a dependency of nerpipe (nor of its tests): imported by name
+        importlib.import_module("matplotlib").use("Agg")
+        plt = importlib.import_module("matplotlib.pyplot")
+    except ImportError:
+        print("(no matplotlib: pip install matplotlib for the plot)")
+        return
+    figure, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
+    for ax, (start, by_strategy) in zip(axes[0], results.items()):
+        for strategy, runs in by_strategy.items():
+            sizes = [p["size"] for p in next(iter(runs.values()))]
+            ax.plot(sizes, mean_curve(runs), marker="o", label=strategy)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.set_xlabel("annotated sentences")
+        ax.set_ylabel("WikiANN dev F1")
+        ax.set_title("from the embedded model" if start == "default" else "from scratch (GloVe)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""``nerpipe select``: the records of a pool most worth annotating next."""
+
+from __future__ import annotations
+
+import click
+
+from ..formats import INPUT_FORMATS, OUTPUT_FORMATS
+from .options import (
+    ALIGN,
+    ANNOTATION,
+    DATA_KEY,
+    DEVICE,
+    FILES,
+    LS_CONFIG,
+    ON_ERROR,
+    OUTPUT,
+    SEP,
+    THREADS,
+    NerpipeCommand,
+    hint_if_typing,
+    on_error_handler,
+    output_stream,
+    setup_torch,
+)
+
+
+@click.command(cls=NerpipeCommand, name="select")
+@click.argument("files", type=FILES, nargs=-1)
+@click.option("-n", "n", type=click.IntRange(1), required=True, help="How many records to choose.")
+@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
+@click.option("--strategy", type=click.Choice(["entropy", "sequence", "random"]), default="entropy", show_default=True,
+              help="entropy: mean tag entropy of the tokens (CRF marginals); sequence: -log P(best tags) per token; "
+                   "random: a uniform sample, the baseline.")
+@click.option("--exclude", type=FILES, multiple=True,
+              help="Skip records whose text (near-duplicates too) is in this file: those already annotated (repeatable, any format).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The random strategy's seed.")
+@click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
+              help="The pool's format (as tag reads it).")
+@click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="jsonl", show_default=True,
+              help="Output format; labelstudio, doccano and brat give pre-annotations to those tools.")
+@click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
+@OUTPUT
+@LS_CONFIG
+@ANNOTATION
+@DATA_KEY
+@ON_ERROR
+@ALIGN
+@SEP
+@DEVICE
+@THREADS
+def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, batch_size, output, ls_config, annotation,
+                   data_key, on_error, align, sep, device, threads):
+    """Choose the N records of a pool the model is least sure of, to annotate next.
+
+    The pool (files or stdin, any input format) streams through the model; memory
+    holds N records however large it is. Near-duplicates count once, and records
+    already annotated (--exclude) are skipped. The chosen records come out most
+    uncertain first, with the model's entities as pre-annotations and their
+    uncertainty in "meta".
+
+    \b
+    Examples:
+      nerpipe select -n 200 pool.txt > batch.jsonl
+      nerpipe select -n 200 --exclude gold.jsonl -f labelstudio --config config.xml pool.txt > tasks.json
+      nerpipe select -n 200 --strategy random --seed 1 pool.txt > baseline.jsonl
+    """
+    from ..checkpoints import load_model
+    from ..formats import ReadOptions, WriteOptions
+    from ..selection import select_files
+
+    if ls_config is not None and fmt != "labelstudio":
+        raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
+    tagger = load_model(model, setup_torch(device, threads), batch_size=batch_size)
+    paths = list(files) or ["-"]
+    hint_if_typing(paths)
+    read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
+    write = WriteOptions(scheme=tagger.scheme, keep_gold=True, labels=tagger.labels, directory=output, data_key=data_key,
+                         config=ls_config)
+    with output_stream(output, fmt) as out:
+        for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write):
+            out.write(chunk)

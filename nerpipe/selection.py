@@ -1,0 +1,170 @@
+"""Which records to annotate next: the ones the model is least sure of (active learning).
+
+A pool of unlabelled records streams through the model a block at a time; each record
+gets an uncertainty, and a heap keeps the ``n`` most uncertain seen so far, so memory
+holds ``n`` records however large the pool. Strategies:
+
+- ``entropy``: the mean over the record's tokens of the entropy of each token's tag
+  distribution (the CRF's marginals): high where the model hesitates between tags.
+- ``sequence``: the negative log-probability of the best tag sequence, divided by the
+  number of tokens (least confidence, normalised by length so long records are not
+  preferred for being long).
+- ``random``: a uniform sample (seeded), the baseline; the pool is not tagged, only the
+  records chosen.
+
+Near-duplicates are skipped: two records whose texts agree once lower-cased, with digits
+as 0 and only letters and digits kept ("Shares rose 3%" and "shares rose 5 %") count as
+one, the more uncertain kept. Records whose text is in ``exclude`` (those already
+annotated) are skipped the same way, as are records without a token.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions, make_writer, read_records
+from .inference import BLOCK_TOKENS, group_items
+from .tagger import Prediction, Tagger
+
+STRATEGIES = ("entropy", "sequence", "random")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def near_duplicate_key(text: str) -> str:
+    """What two near-duplicate texts share: lower case, digits as 0, letters and digits only."""
+    return _NOT_WORD.sub(" ", re.sub(r"\d", "0", text.casefold())).strip()
+
+
+def uncertainty(predictions: Sequence[Prediction], strategy: str) -> float:
+    """How unsure the model is of a record, from its sentences' predictions (asked with ``uncertainty=True``)."""
+    tokens = sum(len(p.tags) for p in predictions)
+    if not tokens:
+        return 0.0
+    if strategy == "entropy":
+        return sum(p.entropy or 0.0 for p in predictions) / tokens
+    if strategy == "sequence":
+        return -sum(p.log_prob or 0.0 for p in predictions) / tokens
+    raise ValueError(f"expected a strategy of {', '.join(STRATEGIES)}, got {strategy!r}")
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A record chosen for annotation, with the model's predictions (one per sentence) and
+    its uncertainty (for ``random``: the draw that chose it)."""
+
+    record: Doc
+    predictions: list[Prediction]
+    uncertainty: float
+
+    def annotations(self) -> list[Annotation]:
+        return [Annotation(p.spans, p.scores) for p in self.predictions]
+
+    def with_meta(self, strategy: str) -> Doc:
+        """The record with its uncertainty in ``meta`` (the field nerpipe's readers keep)."""
+        record = dict(self.record.record)
+        meta = dict(record.get("meta") or {}) if isinstance(record.get("meta", {}), dict) else {"meta": record["meta"]}
+        meta.update({"strategy": strategy, "uncertainty": round(self.uncertainty, 6)})
+        record["meta"] = meta
+        return replace(self.record, record=record)
+
+
+def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "entropy", seed: int = 0,
+           exclude: Iterable[str] = (), block_tokens: int = BLOCK_TOKENS) -> list[Selected]:
+    """The ``n`` records of ``records`` the model is least sure of, most uncertain first.
+
+    ``exclude``: texts (of records already annotated) whose near-duplicates are skipped.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"expected a strategy of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if n < 1:
+        raise ValueError(f"expected n >= 1, got {n}")
+    skip = {near_duplicate_key(text) for text in exclude}
+    heap = _Heap(n)
+    docs = (doc for doc in (r.as_doc() for r in records) if doc is not None and doc.tokens)
+    if strategy == "random":
+        rng = random.Random(seed)
+        for doc in docs:
+            key = near_duplicate_key(doc.text)
+            if key not in skip:
+                heap.offer(rng.random(), key, doc, [])
+        chosen = heap.sorted()
+        predictions = iter(tagger.predict([s for _, doc, _ in chosen for s in doc.sentences], scores=True))
+        return [Selected(doc, [next(predictions) for _ in doc.sentences], value) for value, doc, _ in chosen]
+    for block in group_items(docs, lambda doc: doc.sentences, block_tokens):
+        predictions = iter(tagger.predict([s for doc in block for s in doc.sentences], uncertainty=True))
+        for doc in block:
+            own = [next(predictions) for _ in doc.sentences]
+            key = near_duplicate_key(doc.text)
+            if key not in skip:
+                heap.offer(uncertainty(own, strategy), key, doc, own)
+    return [Selected(doc, own, value) for value, doc, own in heap.sorted()]
+
+
+class _Heap:
+    """The ``n`` entries of highest value offered, one per key (the highest of its offers)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.entries: list[tuple[float, int, str]] = []  # a min-heap of (value, order, key): the lowest goes first
+        self.best: dict[str, tuple[float, int, Doc, list[Prediction]]] = {}  # key -> its live entry
+        self.count = 0
+
+    def offer(self, value: float, key: str, doc: Doc, predictions: list[Prediction]) -> None:
+        kept = self.best.get(key)
+        if kept is not None and kept[0] >= value:
+            return
+        if kept is None and len(self.best) >= self.n and value <= self._lowest():
+            return
+        self.count += 1
+        self.best[key] = (value, self.count, doc, predictions)
+        heapq.heappush(self.entries, (value, self.count, key))
+        while len(self.best) > self.n:
+            self._pop()
+
+    def _lowest(self) -> float:
+        self._drop_stale()
+        return self.entries[0][0]
+
+    def _pop(self) -> None:
+        self._drop_stale()
+        _, _, key = heapq.heappop(self.entries)
+        del self.best[key]
+
+    def _drop_stale(self) -> None:
+        while self.entries and self.best.get(self.entries[0][2], (None, None))[1] != self.entries[0][1]:
+            heapq.heappop(self.entries)
+
+    def sorted(self) -> list[tuple[float, Doc, list[Prediction]]]:
+        """Most valuable first; ties in the order offered."""
+        return [(v, doc, own) for v, order, doc, own in sorted(self.best.values(), key=lambda e: (-e[0], e[1]))]
+
+
+def texts_of(records: Iterable[Record]) -> Iterator[str]:
+    """The texts of records (for ``exclude``)."""
+    for record in records:
+        doc = record.as_doc()
+        if doc is not None:
+            yield doc.text
+
+
+def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "entropy",
+                 seed: int = 0, exclude: Sequence[str] = (), input_format: str = "auto",
+                 read: ReadOptions | None = None, write: WriteOptions | None = None) -> Iterator[str]:
+    """``select`` over input files, written in ``output_format``: the chosen records with
+    the model's predictions as their entities (pre-annotations) and their uncertainty
+    in ``meta``, most uncertain first."""
+    read = read or ReadOptions()
+    excluded = [text for path in exclude for text in texts_of(read_records(path, "auto", read)[1])]
+    records = (record for path in paths for record in read_records(path, input_format, read)[1])
+    chosen = select(records, tagger, n, strategy, seed, excluded)
+    writer = make_writer(output_format, write or WriteOptions(scheme=tagger.scheme))
+    join = Joiner(writer.separator)
+    yield writer.header()
+    for item in chosen:
+        yield join([writer.write(item.with_meta(strategy), item.annotations())])
+    yield join([writer.close()])
+    yield writer.footer()

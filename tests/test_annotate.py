@@ -1,0 +1,222 @@
+"""nerpipe annotate: the session's file (nothing lost, nothing twice), the server's guard,
+and the page driven in headless Chromium with the keyboard and the mouse."""
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser import requires_driver, webdriver
+
+from nerpipe.annotation import AnnotationServer, Session, prepare
+from nerpipe.errors import NerpipeError, UsageError
+
+RECORDS = [
+    {"text": "Angela Merkel met Emmanuel Macron in Paris.", "meta": {"id": "a"},
+     "spans": [{"start": 0, "end": 13, "label": "PER"}, {"start": 18, "end": 33, "label": "PER"},
+               {"start": 37, "end": 42, "label": "LOC"}]},
+    {"text": "Siemens hired Anna Berg in Munich .", "meta": {"id": "b"}, "spans": []},
+    {"text": "<script>alert(1)</script> & <b>Acme</b> Corp", "meta": {"id": "c"}, "spans": []},
+    {"text": "Oslo is cold.", "meta": {"id": "d"}, "spans": [{"start": 0, "end": 4, "label": "LOC"}]},
+]
+LABELS = ["PER", "ORG", "LOC", "MISC"]
+
+
+@pytest.fixture
+def batch(tmp_path):
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    return str(path)
+
+
+def decisions(path):
+    return {r["_index"]: (r["answer"], [(s["token_start"], s["token_end"] + 1, s["label"]) for s in r["spans"]], r)
+            for r in map(json.loads, Path(path).read_text().splitlines())}
+
+
+def test_decisions_are_appended_changes_rewritten_and_a_restart_continues(batch, tmp_path):
+    out = tmp_path / "gold.jsonl"
+    session = Session(prepare(batch), str(out), LABELS)
+    assert session.first_open() == 0 and session.record(0)["spans"] == [[0, 2, "PER"], [3, 5, "PER"], [6, 7, "LOC"]]
+    assert session.decide(0, "accept", [[0, 2, "PER"]])["next"] == 1
+    assert session.decide(1, "reject", [])["done"] == 2
+    session.decide(0, "accept", [[0, 2, "ORG"]])  # went back: the line is replaced, not added
+    assert len(out.read_text().splitlines()) == 2
+    with pytest.raises(UsageError, match="another nerpipe annotate"):
+        Session(prepare(batch), str(out), LABELS)  # one session a file
+    session.close()
+    again = Session(prepare(batch), str(out), LABELS)
+    assert again.progress() == {"done": 2, "left": 2, "total": 4} and again.first_open() == 2
+    assert again.record(0)["spans"] == [[0, 2, "ORG"]] and again.record(0)["answer"] == "accept"
+    got = decisions(out)
+    assert got[0][:2] == ("accept", [(0, 2, "ORG")]) and got[1][:2] == ("reject", [])
+    assert got[0][2]["meta"] == {"id": "a"} and got[0][2]["text"] == RECORDS[0]["text"]  # every field it came with
+    for bad in ([[0, 9, "PER"]], [[0, 2, "PER"], [1, 3, "LOC"]], [["a", 1, "PER"]]):
+        with pytest.raises(ValueError):
+            again.decide(3, "accept", bad)
+    with pytest.raises(ValueError):
+        again.decide(2, "maybe", [])
+    again.close()
+
+
+def test_a_file_of_another_input_or_cut_short_is_refused(batch, tmp_path):
+    out = tmp_path / "gold.jsonl"
+    session = Session(prepare(batch), str(out), LABELS)
+    session.decide(1, "accept", [])
+    session.close()
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"text": "Something else entirely.", "spans": []}) + "\n" + Path(batch).read_text())
+    with pytest.raises(NerpipeError, match="gold.jsonl:1: this line is record 1 of another input"):
+        Session(prepare(str(other)), str(out), LABELS)
+    out.write_text(out.read_text() + '{"text": "Oslo", "_ind')  # a kill -9 mid-write
+    with pytest.raises(NerpipeError, match="gold.jsonl:2: the last line is incomplete"):
+        Session(prepare(batch), str(out), LABELS)
+
+
+def test_only_the_token_bearing_url_on_this_host_is_served(batch, tmp_path):
+    server = AnnotationServer(Session(prepare(batch), str(tmp_path / "gold.jsonl"), LABELS))
+    server.serve_in_background()
+    try:
+        base = server.url.split("?")[0]
+
+        def status(url, headers=None):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as response:
+                    return response.status, dict(response.headers), response.read().decode()
+            except urllib.error.HTTPError as err:
+                return err.code, {}, ""
+
+        assert status(base)[0] == 403 and status(base + "api/record")[0] == 403
+        assert status(base + "?token=wrong")[0] == 403
+        port = server.server_address[1]
+        assert status(server.url, {"Host": f"evil.example:{port}"})[0] == 403  # DNS rebinding
+        code, headers, page = status(server.url)
+        assert code == 200 and "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "http://" not in page.replace(server.url, "") and "https://" not in page and "src=" not in page
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --------------------------------------------------------------------------- in the browser
+
+def start(batch, out):
+    session = Session(prepare(batch), str(out), LABELS)
+    server = AnnotationServer(session)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return session, server
+
+
+def stop(session, server):
+    server.shutdown()
+    server.server_close()
+    session.close()
+
+
+@requires_driver
+def test_keyboard_and_mouse_in_chromium(batch, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    out = tmp_path / "gold.jsonl"
+    session, server = start(batch, out)
+    driver = webdriver()
+    try:
+        wait = WebDriverWait(driver, 20)
+
+        def keys(*sequence):
+            chain = ActionChains(driver)
+            for key in sequence:
+                if isinstance(key, tuple):  # (modifier, key)
+                    chain.key_down(key[0]).send_keys(key[1]).key_up(key[0])
+                else:
+                    chain.send_keys(key)
+            chain.perform()
+
+        def showing(source_line):
+            wait.until(lambda d: d.find_element(By.ID, "source").text.endswith(f":{source_line}"))
+
+        def marks():
+            return [(m.get_attribute("data-label"), m.find_element(By.CSS_SELECTOR, ".tok").get_attribute("data-i"))
+                    for m in driver.find_elements(By.CSS_SELECTOR, "#text mark.entity")]
+
+        def token(i):
+            return driver.find_element(By.CSS_SELECTOR, f'#text .tok[data-i="{i}"]')
+
+        driver.get(server.url)
+        showing(1)
+        assert "0 done" in driver.find_element(By.ID, "progress").text
+        assert marks() == [("PER", "0"), ("PER", "3"), ("LOC", "6")]  # the input's pre-annotations
+        keys("2")  # the cursor starts in "Angela Merkel": relabel it ORG
+        keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.BACKSPACE)  # remove "Emmanuel Macron"
+        keys((Keys.SHIFT, Keys.ARROW_RIGHT), "4")  # select "Emmanuel Macron" again: MISC
+        assert marks() == [("ORG", "0"), ("MISC", "3"), ("LOC", "6")]
+        if os.environ.get("NERPIPE_ANNOTATE_SCREENSHOT"):
+            driver.save_screenshot(os.environ["NERPIPE_ANNOTATE_SCREENSHOT"])
+        keys(Keys.ENTER)
+        showing(2)
+        assert decisions(out)[0][:2] == ("accept", [(0, 2, "ORG"), (3, 5, "MISC"), (6, 7, "LOC")])
+
+        # the mouse: drag across "Anna Berg" and press 1; click "Siemens" and press 2
+        ActionChains(driver).click_and_hold(token(2)).move_to_element(token(3)).release().perform()
+        keys("1")
+        token(0).click()
+        keys("2", Keys.ENTER)
+        showing(3)
+        assert decisions(out)[1][:2] == ("accept", [(0, 1, "ORG"), (2, 4, "PER")])
+
+        # every character is text: nothing of the record runs or renders as markup
+        assert driver.find_element(By.ID, "text").text == RECORDS[2]["text"]
+        assert not driver.find_elements(By.CSS_SELECTOR, "#text script, #text b")
+        keys("x")
+        showing(4)
+
+        # go back two records and change one: its line is replaced
+        keys("[", "[")
+        showing(2)
+        assert driver.find_element(By.ID, "answer").text == "accepted" and marks() == [("ORG", "0"), ("PER", "2")]
+        label = driver.find_elements(By.CSS_SELECTOR, "#text mark.entity .label")[1]
+        label.click()  # a click on an entity's label removes it
+        keys(Keys.ENTER)
+        showing(4)
+        assert decisions(out)[1][:2] == ("accept", [(0, 1, "ORG")]) and len(out.read_text().splitlines()) == 3
+
+        # the server stops and starts again: the page continues where it was
+        stop(session, server)
+        session, server = start(batch, out)
+        driver.get(server.url)
+        showing(4)
+        assert "3 done \u00b7 1 left" in driver.find_element(By.ID, "progress").text
+        keys("s")
+        wait.until(lambda d: d.find_element(By.ID, "done").is_displayed())
+    finally:
+        driver.quit()
+        stop(session, server)
+    got = decisions(out)
+    assert sorted(got) == [0, 1, 2, 3] and len(out.read_text().splitlines()) == 4
+    assert [got[k][0] for k in range(4)] == ["accept", "accept", "reject", "ignore"]
+    assert got[3][1] == [(0, 1, "LOC")] and got[2][2]["meta"] == {"id": "c"}
+
+
+def test_rejected_and_skipped_records_are_left_out_of_training_and_scoring(batch, tmp_path):
+    from conftest import run_cli
+
+    from nerpipe.training.config import TrainConfig
+    from nerpipe.training.corpus import read_corpus
+
+    out = tmp_path / "gold.jsonl"
+    session = Session(prepare(batch), str(out), LABELS)
+    session.decide(0, "accept", [[0, 2, "PER"], [3, 5, "PER"]])
+    session.decide(1, "reject", [[0, 1, "LOC"]])
+    session.decide(3, "ignore", [[0, 1, "LOC"]])
+    session.close()
+    corpus = read_corpus([str(out)], TrainConfig(), "training")
+    assert len(corpus.sentences) == 1 and corpus.declined == 2
+    scored = run_cli(["score", "--format", "json", str(out), str(out)])
+    assert json.loads(scored.stdout)["support"] == 2
+    assert 'gold records answered "reject" or "ignore" (nerpipe annotate) are left out' in scored.stderr

@@ -1,0 +1,78 @@
+"""nerpipe select: the records the model is least sure of, near-duplicates and known texts skipped."""
+
+import json
+import random
+
+import pytest
+from conftest import run_cli
+
+from nerpipe.formats import make_doc
+from nerpipe.selection import _Heap, near_duplicate_key, select
+
+POOL = ["Angela Merkel visited Paris on Monday.",
+        "Zorblax Quenfrit met the Vardel Ossini at Plumbrook.",
+        "The weather was fine.",
+        "angela merkel visited paris on monday !",  # a near-duplicate of the first
+        "Kwame Brennt-Oyelaran of Hyrtsfold Quay spoke.",
+        ""]
+
+
+def docs(texts):
+    return [make_doc(t, {"text": t}, "pool", i + 1) for i, t in enumerate(texts)]
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    import nerpipe
+
+    return nerpipe.load_model()
+
+
+def test_near_duplicates_share_a_key():
+    assert near_duplicate_key("Shares rose 3% in May.") == near_duplicate_key("shares  rose 5 % in may")
+    assert near_duplicate_key("Shares rose in May.") != near_duplicate_key("Shares fell in May.")
+
+
+def test_the_heap_keeps_the_n_highest_one_per_key_in_bounded_memory():
+    rng = random.Random(0)
+    heap, offered = _Heap(5), {}
+    for _ in range(2000):
+        key, value = f"k{rng.randrange(300)}", rng.random()
+        offered[key] = max(offered.get(key, 0), value)
+        heap.offer(value, key, None, [])
+        assert len(heap.best) <= 5
+    assert [v for v, _, _ in heap.sorted()] == sorted(offered.values(), reverse=True)[:5]
+
+
+@pytest.mark.parametrize("strategy", ["entropy", "sequence"])
+def test_unsure_records_come_first_and_duplicates_once(tagger, strategy):
+    chosen = select(docs(POOL), tagger, 3, strategy)
+    texts = [c.record.text for c in chosen]
+    assert len(texts) == 3 and "The weather was fine." not in texts[:2]
+    assert [c.uncertainty for c in chosen] == sorted((c.uncertainty for c in chosen), reverse=True)
+    everything = select(docs(POOL), tagger, 10, strategy)
+    assert len(everything) == 4  # the duplicate and the empty record are not candidates
+    # of the two near-duplicates the more uncertain one stays (here the lower-cased one)
+    sure = next(c for c in everything if c.record.text.lower().startswith("angela"))
+    assert sure.uncertainty < max(c.uncertainty for c in everything)
+    assert [s[2] for p in sure.predictions for s in p.spans] == ["PER", "LOC"]  # pre-annotations
+
+
+def test_random_is_a_seeded_sample_and_exclude_skips_known_texts(tagger):
+    one = [c.record.text for c in select(docs(POOL), tagger, 2, "random", seed=3)]
+    assert one == [c.record.text for c in select(docs(POOL), tagger, 2, "random", seed=3)]
+    left = [c.record.text for c in select(docs(POOL), tagger, 10, "entropy", exclude=["ANGELA MERKEL visited Paris on Monday"])]
+    assert not any(t.lower().startswith("angela") for t in left) and len(left) == 3
+
+
+def test_the_command_writes_pre_annotations_with_their_uncertainty(tmp_path):
+    (tmp_path / "pool.txt").write_text("\n\n".join(POOL) + "\n")
+    (tmp_path / "gold.jsonl").write_text(json.dumps({"text": POOL[1], "spans": []}) + "\n")
+    out = run_cli(["select", "-n", "2", "--exclude", str(tmp_path / "gold.jsonl"), str(tmp_path / "pool.txt")])
+    assert out.exit_code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(records) == 2 and POOL[1] not in [r["text"] for r in records]
+    assert records[0]["meta"]["strategy"] == "entropy" and records[0]["meta"]["uncertainty"] >= records[1]["meta"]["uncertainty"]
+    assert all("score" in s for r in records for s in r["spans"])
+    tasks = run_cli(["select", "-n", "2", "-f", "labelstudio", str(tmp_path / "pool.txt")])
+    assert len(json.loads(tasks.stdout)) == 2 and "predictions" in json.loads(tasks.stdout)[0]
