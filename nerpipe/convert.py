@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .errors import UsageError
-from .formats import Doc, Joiner, ReadOptions, Sentence, WriteOptions, make_writer, read_records
+from .formats import FORMATS, Doc, Joiner, ReadOptions, Sentence, WriteOptions, make_writer, read_records
 from .formats.source import OnError
 from .labelmap import LabelMap
 from .schemes import Scheme, check_tags
@@ -30,13 +30,14 @@ def convert_files(
     directory: str | None = None,
     ls_config: str | None = None,
     conllu_key: str = "NER",
+    on_note: Callable[[str], None] | None = None,
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
     The records' own annotations are written: CoNLL tags as spans, JSONL spans as tags
     (in ``scheme``, default: the tags as read, IOB2 for JSONL).
     """
-    if scheme is not None and target != "conll":
+    if scheme is not None and target not in ("conll", "conllu"):
         raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
     names = tuple(label_names) if label_names is not None else None
     read = ReadOptions(sep=sep, token_col=token_col, tag_col=tag_col, on_error=on_error, align=align, label_names=names,
@@ -47,9 +48,18 @@ def convert_files(
                                               conllu_key=conllu_key))
     yield writer.header()
     join = Joiner(writer.separator)
+    unannotated = annotated = 0
     for path in paths:
-        _, items, _ = read_records(path, source, read)
+        fmt, items, _ = read_records(path, source, read)
         for item in items:
+            if isinstance(item, Doc) and FORMATS[fmt].annotated:
+                if item.spans is not None:
+                    annotated += 1
+                elif not writer.holds_unannotated:
+                    unannotated += 1  # written as gold it would say "no entities here"
+                    continue
+                else:
+                    unannotated += 1
             if isinstance(item, Sentence) and item.tags is not None:
                 check_tags(item.tags, item.path, item.line)
                 if label_map is not None:
@@ -59,3 +69,10 @@ def convert_files(
             yield join([writer.write(item, None)])
         yield join([writer.close()])
     yield writer.footer()
+    if unannotated and on_note is not None:
+        if not writer.holds_unannotated:
+            on_note(f"{unannotated} records have no annotation (not labelled yet): left out, since {target} would write "
+                    "them as gold without entities")
+        elif annotated and target == "conll":
+            on_note(f"{unannotated} records have no annotation (not labelled yet): written as tokens without a tag "
+                    "column, where train and score stop; label them or leave them out")

@@ -262,6 +262,8 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
                 join = Joiner(framing.separator)
                 yield framing.header()
             for block in blocks:
+                for item in block:
+                    framing.observe(item)
                 pending.append((pool.submit(_render_in_worker, out, block, plain), count_tokens(block)))
                 if len(pending) >= 2 * workers:
                     yield done()

@@ -110,9 +110,9 @@ def score_files(
             raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; {kind} is scored by its spans' character offsets")
         pred_docs = None
         if pred is not None:
-            pred_fmt, pred_docs, _ = read_records(pred, "auto", _ReadOptions(sep=sep, label_names=names), annotated=True)
+            pred_fmt, pred_docs, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, label_names=names), annotated=True)
             if not FORMATS[pred_fmt].by_offsets and pred != "-":  # not sniffed as such (empty, broken): as the gold
-                pred_fmt, pred_docs, _ = read_records(pred, fmt, _ReadOptions(sep=sep, label_names=names))
+                pred_fmt, pred_docs, _ = read_records(pred, fmt, _PRED_OPTIONS(sep=sep, label_names=names))
             if not FORMATS[pred_fmt].by_offsets:
                 raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "
                                    "offsets too (JSONL as nerpipe tag writes it, or doccano)", display_name(pred))
@@ -120,14 +120,16 @@ def score_files(
     else:
         pred_fmt = None
         if pred is not None:
-            pred_fmt, pred_items, _ = read_records(pred, "auto", _ReadOptions(sep=sep, tag_col=pred_col, label_names=names),
+            pred_fmt, pred_items, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, tag_col=pred_col, label_names=names),
                                                    annotated=True)
         if pred_fmt is not None and FORMATS[pred_fmt].by_offsets:
             # predictions with offsets (spaCy's, a tool's JSON) on the gold's tokens joined by spaces
             if strict or scheme is not None or pred_col != -1:
                 raise UsageError(f"--strict, --scheme and --pred-col are for CoNLL tag columns; {pred_fmt} predictions are "
                                  "scored by their spans' character offsets")
-            score = score_jsonl((s.as_doc() for s in sentences_only(gold_items)), pred_items, analyzer, gold_map, pred_map)
+            # (a record that only carries CoNLL's lines after the last sentence is no prediction)
+            pred_docs = (d for d in pred_items if d.text or "conll" not in d.record)
+            score = score_jsonl((s.as_doc() for s in sentences_only(gold_items)), pred_docs, analyzer, gold_map, pred_map)
             if analyzer is not None:
                 score.errors = analyzer.result(top)
             return score
@@ -143,6 +145,12 @@ def score_files(
     if pred is not None and gold_col == pred_col and _same_file(gold, pred):
         score.notes.append(f"{gold} is scored against itself (GOLD and PRED are one file, the same column)")
     return score
+
+
+def _PRED_OPTIONS(**given) -> _ReadOptions:
+    """How a prediction file is read: Label Studio tasks by their ``predictions`` (the
+    model's, as ``tag -f labelstudio`` writes them), not the people's annotations."""
+    return _ReadOptions(annotation="prediction", **given)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -164,6 +172,9 @@ def _predicted(doc, with_scores: bool = False, own: bool = False) -> tuple[list[
     also the gold one, so its ``spans`` are not predictions (that would score it
     against itself)."""
     spans = doc.record.get("predicted_spans")
+    known = doc.extra.get("labelstudio")
+    if spans is None and own and known and known.get("predicted") is not None:
+        return list(known["predicted"]), None  # a Label Studio task: its prediction against its annotation
     if spans is None:
         if own:
             raise NerpipeError(f'no "predicted_spans" in the record: {ONE_STREAM_NEEDS}', doc.path, doc.line)

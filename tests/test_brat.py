@@ -52,7 +52,7 @@ def test_brat_to_brat_gives_the_same_files_and_a_map_relabels_in_place(tmp_path)
     assert (tmp_path / "out/news.txt").read_bytes() == TEXT.encode()
     assert (tmp_path / "out/news.ann").read_text() == ANN  # relations, events, attributes, notes and ids as they were
     assert (tmp_path / "out/sub/empty.ann").read_text() == ""
-    assert (tmp_path / "out/new.ann").read_text() == ""
+    assert not (tmp_path / "out/new.ann").exists()  # not annotated: no .ann, as it came
     mapped = run_cli(["convert", "--to", "brat", "--map", "PER=PERSON", "-o", str(tmp_path / "mapped"), str(where)])
     assert mapped.exit_code == 0, mapped.stderr
     assert (tmp_path / "mapped/news.ann").read_text() == ANN.replace("\tPER ", "\tPERSON ")
@@ -84,7 +84,7 @@ def test_bad_annotations_are_located(tmp_path, ann, said):
 def test_what_cannot_be_read_or_written_is_said(tmp_path):
     assert "brat reads files" in run_cli(["convert", "--from", "brat", "--to", "jsonl"], input="x").stderr
     (tmp_path / "orphan.ann").write_text("")
-    assert "has no .txt beside it" in run_cli(["convert", "--to", "jsonl", str(tmp_path)]).stderr
+    assert "orphan.ann: no .txt beside it" in run_cli(["convert", "--to", "jsonl", str(tmp_path)]).stderr
     (tmp_path / "orphan.ann").unlink()
     (tmp_path / "a.jsonl").write_text('{"text": "Anna"}\n')
     no_dir = run_cli(["convert", "--to", "brat", str(tmp_path / "a.jsonl")])
@@ -111,3 +111,45 @@ def test_the_example_tagged_into_brat_has_predictions_with_scores(tmp_path):
     assert lines[3].startswith("#1\tAnnotatorNotes T1\tscore 0.")
     scored = run_cli(["score", str(where), str(tmp_path / "out"), "--format", "json"])
     assert json.loads(scored.stdout)["f1"] == 1.0
+
+
+def test_a_map_that_drops_a_type_takes_the_lines_that_refer_to_it_and_keeps_the_rest(tmp_path):
+    where = corpus(tmp_path / "c", {"news": (TEXT, ANN)})
+    dropped = run_cli(["convert", "--to", "brat", "--map", "LOC=", "-o", str(tmp_path / "out"), str(where)])
+    assert dropped.exit_code == 0, dropped.stderr
+    kept = [line for line in ANN.splitlines(keepends=True)
+            if not line.startswith(("T4\t", "R1\t", "#1\t", "N1\t"))]  # Paris, and what refers to it
+    assert (tmp_path / "out/news.ann").read_text() == "".join(kept)
+
+
+def test_skip_leaves_out_overlapping_and_misaligned_spans_at_their_own_lines(tmp_path):
+    ann = "T1\tLOC 0 8\tNew York\nT2\tLOC 4 13\tYork City\nT3\tPER 14 16\tis\n"
+    where = corpus(tmp_path / "c", {"d": ("New York City is big\n", ann.replace("14 16\tis", "15 17\ts "))})
+    result = run_cli(["convert", "--to", "jsonl", "--on-error", "skip", str(where)])
+    assert result.exit_code == 0, result.stderr
+    assert "d.ann:2: T2 (LOC) overlaps T1 (LOC, line 1)" in result.stderr
+    assert "d.ann:3: T3: span 15-17" in result.stderr and "token boundaries" in result.stderr
+    assert [s["label"] for s in json.loads(result.stdout)["spans"]] == ["LOC"]
+
+
+def test_line_breaks_in_a_span_read_back(tmp_path):
+    jsonl = json.dumps({"text": "New\r\nYork and Zoë\u2028Berg", "spans": [{"start": 0, "end": 9, "label": "LOC"},
+                                                                           {"start": 14, "end": 22, "label": "PER"}]})
+    (tmp_path / "in.jsonl").write_text(jsonl + "\n", encoding="utf-8")
+    assert run_cli(["convert", "--to", "brat", "-o", str(tmp_path / "o"), str(tmp_path / "in.jsonl")]).exit_code == 0
+    back = run_cli(["convert", "--to", "jsonl", str(tmp_path / "o")])
+    assert back.exit_code == 0, back.stderr
+    assert [s["label"] for s in json.loads(back.stdout)["spans"]] == ["LOC", "PER"]
+
+
+@pytest.mark.slow
+def test_train_reads_a_brat_collection(tmp_path):
+    from conftest import TINY
+
+    docs = {f"d{k}": ("Anna Berg flew to Oslo and Lima .\n", "T1\tPER 0 9\tAnna Berg\nT2\tLOC 18 22\tOslo\nT3\tLOC 27 31\tLima\n")
+            for k in range(4)}
+    where = corpus(tmp_path / "c", docs)
+    result = run_cli(["train", str(where), *TINY, "--epochs", "1", "-o", str(tmp_path / "m.pt")])
+    assert result.exit_code == 0, result.stderr
+    info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
+    assert info["labels"] == ["LOC", "PER"]

@@ -23,8 +23,11 @@ def test_conll_to_jsonl_and_back(data_dir):
 
 
 def test_jsonl_without_tokens_is_tokenised():
-    out = run_cli(["convert", "--to", "conll"], input='{"text": "Hi, U.S. friends!"}\n').stdout
+    out = run_cli(["convert", "--to", "conll"], input='{"text": "Hi, U.S. friends!", "spans": []}\n').stdout
     assert out == "Hi O\n, O\nU.S. O\nfriends O\n! O\n\n"
+    # a record without "spans" is not annotated: its tokens alone (untagged CoNLL), not gold without entities
+    bare = run_cli(["convert", "--to", "conll"], input='{"text": "Hi, U.S. friends!"}\n').stdout
+    assert bare == "Hi\n,\nU.S.\nfriends\n!\n\n"
 
 
 def test_bad_tag_fails():

@@ -199,3 +199,10 @@ def test_a_json_array_is_read_as_label_studio_tasks_and_other_arrays_are_said_to
         assert result.exit_code == 1 and "<stdin>:1: expected a Label Studio task" in result.stderr, command
         assert "jq -c '.[]'" in result.stderr
     assert run_cli(["tag", "-f", "tsv"], input="[1] A footnote about Paris.\n").exit_code == 0  # prose that opens with [
+
+
+def test_output_into_an_input_is_refused(tmp_path):
+    path = tmp_path / "same.jsonl"
+    path.write_text('{"text": "Anna"}\n')
+    result = run_cli(["convert", "--to", "jsonl", "-o", str(path), str(path)])
+    assert result.exit_code == 2 and "is an input too" in result.stderr and path.read_text() == '{"text": "Anna"}\n'

@@ -336,3 +336,12 @@ def test_spacy_json_against_conll_gold_through_a_label_map(tmp_path):
     (tmp_path / "spacy.jsonl").write_text(json.dumps(doc) + "\n")
     parted = run_cli(args)
     assert parted.exit_code == 1 and "the texts differ" in parted.stderr and "joined by single spaces" in parted.stderr
+
+
+def test_conll_gold_against_tag_jsonl_output_with_trailing_lines(tmp_path):
+    (tmp_path / "gold.conll").write_text("Angela B-PER\nMerkel I-PER\nvisited O\nParis B-LOC\n\n# the end\n\n")
+    tagged = run_cli(["tag", "-f", "jsonl", str(tmp_path / "gold.conll")]).stdout
+    (tmp_path / "pred.jsonl").write_text(tagged)
+    scored = run_cli(["score", "--format", "json", str(tmp_path / "gold.conll"), str(tmp_path / "pred.jsonl")])
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.stdout)["f1"] == 1.0

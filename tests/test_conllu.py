@@ -86,3 +86,10 @@ def test_bad_lines_are_located(bad, said):
 def test_auto_detects_it():
     out = run_cli(["tag", "-v", "-f", "tsv"], input=UD)
     assert "reading conllu" in out.stderr
+
+
+def test_tags_come_back_in_their_scheme_unless_another_is_asked_for():
+    iobes = UD.replace("NER=B-PER", "NER=S-PER").replace("NER=B-LOC", "NER=S-LOC")
+    assert run_cli(["convert", "--to", "conllu"], input=iobes).stdout_bytes.decode() == iobes
+    bilou = run_cli(["convert", "--to", "conllu", "--scheme", "bilou"], input=iobes).stdout_bytes.decode()
+    assert "NER=U-PER" in bilou and "NER=U-LOC" in bilou

@@ -100,7 +100,8 @@ def test_a_config_names_are_escaped():
 
 
 @pytest.mark.parametrize("export, said", [
-    ('[{"data": {"a": "x", "b": "y"}}]', 'no "text" field; say which holds the text with --data-key (one of a, b)'),
+    ('[{"data": {"a": "x", "b": "y"}}]', 'no "text" field; say which holds the text with --data-key (tag, convert, select, '
+                                        'annotate; one of a, b)'),
     ('[{"data": {"text": "Anna"}, "annotations": [{"result": [{"type": "labels", "value": {"start": 0, "end": 4, '
      '"labels": ["PER", "ORG"]}}]}]}]', "has 2 labels"),
     ('[{"data": {"text": "Anna"}, "annotations": [{"result": [{"type": "labels", "value": {"start": 0, "end": 4, '
@@ -119,3 +120,45 @@ def test_with_workers_the_array_stays_one_json_value():
     out = run_cli(["tag", "-f", "labelstudio", "-j", "2"], input=text)
     assert out.exit_code == 0, out.stderr
     assert len(json.loads(out.stdout)) == 300
+
+
+def test_predictions_are_scored_against_annotations(tmp_path):
+    task = {"data": {"text": "Siemens hired Anna Berg in Munich ."},
+            "annotations": [{"result": [result(0, 7, "ORG"), result(14, 23, "PER"), result(27, 33, "LOC")]}],
+            "predictions": [{"result": [result(0, 7, "ORG"), result(27, 33, "PER")]}]}
+    (tmp_path / "export.json").write_text(json.dumps([task], indent=2))
+    one = run_cli(["score", "--format", "json", str(tmp_path / "export.json")])  # its prediction against its annotation
+    assert one.exit_code == 0, one.stderr
+    assert (json.loads(one.stdout)["support"], json.loads(one.stdout)["correct"]) == (3, 1)
+    (tmp_path / "gold.conll").write_text("Siemens B-ORG\nhired O\nAnna B-PER\nBerg I-PER\nin O\nMunich B-LOC\n. O\n")
+    tagged = run_cli(["tag", "-f", "labelstudio", str(tmp_path / "gold.conll")]).stdout
+    (tmp_path / "pred.json").write_text(tagged)
+    for gold in ("gold.conll", "export.json"):  # a Label Studio PRED is read from its predictions, not annotations
+        two = run_cli(["score", "--format", "json", str(tmp_path / gold), str(tmp_path / "pred.json")])
+        assert two.exit_code == 0, two.stderr
+        assert json.loads(two.stdout)["predicted"] == 3
+
+
+def test_a_task_nobody_labelled_is_not_gold_without_entities(tmp_path):
+    export = json.dumps([TASK, {"id": 9, "data": {"text": "Not labelled yet."}, "annotations": []}])
+    hf = run_cli(["convert", "--to", "hf"], input=export)
+    assert hf.exit_code == 0 and len(hf.stdout.splitlines()) == 1
+    assert "1 records have no annotation (not labelled yet): left out" in hf.stderr
+    conll = run_cli(["convert", "--to", "conll"], input=export)
+    assert conll.stdout.endswith("Not\nlabelled\nyet\n.\n\n") and "written as tokens without a tag column" in conll.stderr
+    jsonl = [json.loads(line) for line in run_cli(["convert", "--to", "jsonl"], input=export).stdout.splitlines()]
+    assert "spans" in jsonl[0] and "spans" not in jsonl[1]  # written, as not annotated
+
+
+def test_lines_of_a_pretty_printed_export_are_its_own():
+    export = json.dumps([TASK, TASK, {"data": {"text": 3}}], indent=2)
+    docs = read(json.dumps([TASK, TASK], indent=2))
+    starts = [k + 1 for k, line in enumerate(export.splitlines()) if line == "  {"]
+    assert [d.line for d in docs] == starts[:2]
+    with pytest.raises(NerpipeError, match=f"export.json:{starts[2]}: "):
+        read(export)
+
+
+def test_an_empty_export_is_no_tasks():
+    out = run_cli(["tag", "-f", "jsonl"], input="[]\n")
+    assert out.exit_code == 0 and out.stdout == ""

@@ -22,6 +22,7 @@ from .options import (
     SEP,
     NerpipeCommand,
     hint_if_typing,
+    note,
     on_error_handler,
     output_stream,
 )
@@ -78,10 +79,10 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
 
     paths = list(files) or ["-"]
     hint_if_typing(paths)
-    with output_stream(output, to) as out:
+    with output_stream(output, to, paths) as out:
         for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
                                    tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
                                    label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char,
                                    label_names=label_names, annotation=annotation, data_key=data_key, directory=output,
-                                   ls_config=ls_config, conllu_key=conllu_key):
+                                   ls_config=ls_config, conllu_key=conllu_key, on_note=lambda t: note(f"warning: {t}")):
             out.write(chunk)

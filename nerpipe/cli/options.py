@@ -56,7 +56,16 @@ ANNOTATION = click.option("--annotation", type=click.Choice(["latest", "first", 
 DATA_KEY = click.option("--data-key", metavar="KEY",
                         help="labelstudio: the task's data field that holds the text (read: text, or the only string; "
                              "written: as read, else text).")
-LS_CONFIG = click.option("--config", "ls_config", type=click.Path(dir_okay=False), default=None,
+def _file_to_write(ctx, param, value: str | None) -> str | None:
+    """A file the run will write at its end: its folder must be there now, not after an hour's work."""
+    if value is not None:
+        folder = os.path.dirname(os.path.abspath(value))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise click.BadParameter(f"cannot write {value}: no folder {folder}, or not writable")
+    return value
+
+
+LS_CONFIG = click.option("--config", "ls_config", type=click.Path(dir_okay=False), default=None, callback=_file_to_write,
                          help="labelstudio output: also write a labeling config for its labels to this file (the project's "
                               "Labeling Interface, Code).")
 CONLLU_KEY = click.option("--conllu-key", default="NER", show_default=True, metavar="KEY",
@@ -130,12 +139,16 @@ def setup_torch(device: str, threads: int):
 
 
 @contextlib.contextmanager
-def output_stream(path: str | None, fmt: str | None) -> Iterator:
+def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | list[str] = ()) -> Iterator:
     """Where the output text goes: standard output, or the file of ``-o``. For a format
     written as a directory of files, ``-o`` is that directory (made ready, nothing in it
     overwritten) and the stream is standard output, which then gets nothing."""
     from ..formats import FORMATS, prepare_directory
 
+    if path is not None and path != "-" and os.path.exists(path):
+        for given in inputs:
+            if given != "-" and os.path.exists(given) and os.path.samefile(given, path):
+                raise click.UsageError(f"-o {path} is an input too: writing it would destroy what is being read")
     if fmt is not None and FORMATS[fmt].directory:
         if path is None:
             raise click.UsageError(f"{fmt} output is a directory of files: give it with -o DIR")

@@ -76,6 +76,6 @@ def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, 
     read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
     write = WriteOptions(scheme=tagger.scheme, keep_gold=True, labels=tagger.labels, directory=output, data_key=data_key,
                          config=ls_config)
-    with output_stream(output, fmt) as out:
+    with output_stream(output, fmt, paths) as out:
         for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write):
             out.write(chunk)

@@ -127,7 +127,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         hint_if_typing(paths)
     to_screen = output is None and stdout_is_terminal()
     # output that goes to the screen shows its own progress
-    with tag_progress(not quiet and sys.stderr.isatty() and not to_screen) as on_block, output_stream(output, fmt) as out:
+    with tag_progress(not quiet and sys.stderr.isatty() and not to_screen) as on_block, output_stream(output, fmt, paths) as out:
         options = TagOptions(
             input_format=input_format, output_format="pretty" if fmt is None and to_screen else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,

@@ -268,7 +268,7 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
             break
     texts = [text for _, text in head if text is not None]
     first = next((t.lstrip(BOM).strip() for t in texts if t.strip()), "")
-    if first == "[" or (first.startswith("[") and first[1:].lstrip().startswith("{")):
+    if first.startswith("[") and (first[1:].lstrip()[:1] in ("", "{", "]") or _json_array(first)):
         # (its reader says so when the array holds something else than tasks)
         return "labelstudio", "a JSON array (Label Studio's export)", itertools.chain(head, lines), source
     found, why = detect_format(texts)
@@ -278,6 +278,13 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
     elif found in ("text", "lines") and suffix in CONLL_SUFFIXES:
         found, why = "conll", f"the file is named *.{suffix} ({why[0].lower() + why[1:]})"
     return found, why, itertools.chain(head, lines), source
+
+
+def _json_array(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), list)
+    except ValueError:
+        return False
 
 
 def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,

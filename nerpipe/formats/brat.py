@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NerpipeError, UsageError
-from .doc import Doc, annotation_spans, make_doc
+from ..tokenize import tokenize
+from .doc import Doc, align_spans, annotation_spans, make_doc
 from .jsonl import as_doc
 from .source import OnError
 from .writer import SCORE_DECIMALS, Writer
@@ -53,7 +54,7 @@ def documents(path: str) -> list[tuple[Path, Path, str]]:
         texts = sorted(where.rglob("*.txt"))
         orphans = sorted(a for a in where.rglob("*.ann") if not a.with_suffix(".txt").exists())
         if orphans:
-            raise NerpipeError(f"{orphans[0]} has no .txt beside it ({len(orphans)} such .ann files)", str(orphans[0]))
+            raise NerpipeError(f"no .txt beside it ({len(orphans)} such .ann files here)", str(orphans[0]))
         if not texts:
             raise NerpipeError("no brat documents (.txt and .ann files) in this directory", path)
         return [(t, t.with_suffix(".ann"), t.relative_to(where).with_suffix("").as_posix()) for t in texts]
@@ -72,20 +73,45 @@ def read_brat(path: str, on_error: OnError | None = None, align: str = "strict")
 
 def read_document(txt: Path, ann: Path, name: str, on_error: OnError | None = None, align: str = "strict") -> Doc:
     text = _read(txt)
-    lines = _read(ann).splitlines(keepends=True) if ann.exists() else None
-    spans, ids = [], []
-    for lineno, tid, span in _text_bound(lines or [], text, str(ann), on_error):
-        spans.append(span)
-        ids.append((tid, lineno))
-    order = sorted(range(len(spans)), key=lambda k: spans[k][:2])
-    spans, ids = [spans[k] for k in order], [ids[k] for k in order]
-    for (s1, e1, l1), (s2, e2, l2), (tid, lineno) in zip(spans, spans[1:], ids[1:]):
-        if s2 < e1:
-            raise NerpipeError(f"{tid} ({l2} {s2}-{e2}) overlaps another span ({l1} {s1}-{e1}); NER spans may not overlap",
-                               str(ann), lineno)
-    extra = {"brat": {"lines": lines or [], "ids": [tid for tid, _ in ids]}}
-    return make_doc(text, {"id": name}, str(ann if ann.exists() else txt), 1, None,
-                    spans if lines is not None else None, None, align, extra=extra)
+    lines = _lines(_read(ann)) if ann.exists() else None
+    where = str(ann)
+    tokens = tokenize(text)
+    found: list[tuple[tuple[int, int, str], str, int]] = []  # (token span, id, line)
+    for lineno, tid, (start, end, label) in _text_bound(lines or [], text, where, on_error):
+        try:
+            found += [(span, tid, lineno) for span in align_spans(text, tokens, [(start, end, label)], align, where, lineno)]
+        except NerpipeError as err:
+            if on_error is None:
+                raise NerpipeError(f"{tid}: {err.message}", where, lineno) from None
+            on_error(NerpipeError(f"{tid}: {err.message}", where, lineno))
+    found.sort()
+    kept: list[tuple[tuple[int, int, str], str, int]] = []
+    for span, tid, lineno in found:
+        if kept and span[0] < kept[-1][0][1]:
+            other = kept[-1]
+            overlap = NerpipeError(f"{tid} ({span[2]}) overlaps {other[1]} ({other[0][2]}, line {other[2]}); named "
+                                   "entities may not overlap (--on-error skip leaves the later one out)", where, lineno)
+            if on_error is None:
+                raise overlap
+            on_error(overlap)
+            continue
+        kept.append((span, tid, lineno))
+    extra = {"brat": {"lines": lines or [], "ids": [tid for _, tid, _ in kept], "spans": [span for span, _, _ in kept]}}
+    return make_doc(text, {"id": name}, str(ann if ann.exists() else txt), 1, tokens, None,
+                    [span for span, _, _ in kept] if lines is not None else None, align, extra=extra)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines ending at "\n" only (an annotation's text may hold another line break)."""
+    return [line for line in re.split(r"(?<=\n)", text) if line]
+
+
+_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _flat(text: str) -> str:
+    """A span's text as an annotation line holds it: each line break a space."""
+    return _BREAKS.sub(" ", text)
 
 
 def _read(path: Path) -> str:
@@ -127,7 +153,7 @@ def _entity(line: str, tid: str, text: str, name: str, lineno: int) -> tuple[int
     start, end = map(int, where.split())
     if not start < end <= len(text):
         raise NerpipeError(f"{tid} has offsets {start}-{end} outside the text ({len(text)} characters)", name, lineno)
-    if said is not None and text[start:end].replace("\r\n", " ").replace("\n", " ") != said.replace("\n", " "):
+    if said is not None and _flat(text[start:end]) != _flat(said):
         raise NerpipeError(f"{tid} says it holds {said!r}, but the .txt has {text[start:end]!r} there (the wrong .txt, "
                            "or offsets in another encoding?)", name, lineno)
     return start, end, label
@@ -152,7 +178,8 @@ class BratWriter(Writer):
             spans, scores = annotation_spans(doc, annotations)
             ann = _fresh_lines(doc, spans, scores)
         self._create(name + ".txt", doc.text, doc)
-        self._create(name + ".ann", "".join(ann), doc)
+        if annotations is not None or doc.spans is not None:  # a document not annotated has no .ann
+            self._create(name + ".ann", "".join(ann), doc)
         return ""
 
     def _create(self, name: str, content: str, doc: Doc) -> None:
@@ -171,35 +198,55 @@ def _name(doc: Doc) -> str:
     if isinstance(given, (str, int)) and not isinstance(given, bool) and str(given).strip():
         parts = [p for p in str(given).replace("\\", "/").split("/") if p not in ("", ".", "..")]
         if parts:
-            return "/".join(re.sub(r"[^\w.\-]", "_", p) for p in parts)
+            return "/".join(_short(re.sub(r"[^\w.\-]", "_", p)) for p in parts)
     stem = os.path.basename(doc.path).split(".")[0].strip("<>") or "stdin"
     return f"{stem}-{doc.line:06d}"
 
 
 def _gold_lines(doc: Doc) -> list[str]:
-    """A record's own spans: a brat document's lines as read, each entity's label as it is now."""
+    """A record's own spans: a brat document's lines as read, each entity's label as it is
+    now; an entity no longer there (a --map that drops its type) goes, with the lines that
+    refer to it."""
     known: dict[str, Any] = dict(doc.extra.get("brat") or {})
-    spans = list(doc.spans or [])
-    if known and len(known["ids"]) == len(spans):
-        label = {tid: span[2] for tid, span in zip(known["ids"], spans)}
-        out = []
-        for line in known["lines"]:
-            tid = line.split("\t", 1)[0]
-            if tid in label and line.startswith("T"):
-                head, rest = line.split("\t", 1)
-                old, tail = rest.split(" ", 1)
-                if old != label[tid]:
-                    line = f"{head}\t{label[tid]} {tail}"
-            out.append(line)
-        return out
-    return _fresh_lines(doc, spans, None)
+    if not known:
+        return _fresh_lines(doc, list(doc.spans or []), None)
+    now = {(s, e): label for s, e, label in doc.spans or []}
+    label = {tid: now.get((s, e)) for tid, (s, e, _) in zip(known["ids"], known["spans"])}
+    gone = {tid for tid, new in label.items() if new is None}
+    out = []
+    for line in known["lines"]:
+        tid, _, rest = line.partition("\t")
+        if tid in gone or (gone and gone & set(re.findall(r"[A-Z#*]?[\w-]+", rest.split("\t")[0]))):
+            continue
+        if tid in label and line.startswith("T"):
+            old, tail = rest.split(" ", 1)
+            if old != label[tid]:
+                line = f"{tid}\t{label[tid]} {tail}"
+        out.append(line)
+    told = {(s, e) for s, e, _ in known["spans"]}
+    added = [span for span in doc.spans or [] if span[:2] not in told]
+    if added:  # (convert adds none; kept for a record whose spans changed otherwise)
+        used = max((int(t[1:]) for t in known["ids"] if t[1:].isdigit()), default=0)
+        for k, (first, end, name) in enumerate(added, used + 1):
+            start, stop = doc.tokens[first][0], doc.tokens[end - 1][1]
+            out.append(f"T{k}\t{name} {start} {stop}\t{_flat(doc.text[start:stop])}\n")
+    return out
 
 
 def _fresh_lines(doc: Doc, spans, scores) -> list[str]:
     out, notes = [], []
     for k, (first, end, label) in enumerate(spans, 1):
         start, stop = doc.tokens[first][0], doc.tokens[end - 1][1]
-        out.append(f"T{k}\t{label} {start} {stop}\t{doc.text[start:stop].replace(chr(10), ' ')}\n")
+        out.append(f"T{k}\t{label} {start} {stop}\t{_flat(doc.text[start:stop])}\n")
         if scores is not None and scores[k - 1] is not None:
             notes.append(f"#{k}\tAnnotatorNotes T{k}\tscore {scores[k - 1]:.{SCORE_DECIMALS}f}\n")
     return out + notes
+
+
+def _short(part: str) -> str:
+    """A file name part a file system takes (255 bytes): a long one cut, with a hash of it."""
+    if len(part.encode()) <= 120:
+        return part
+    import hashlib
+
+    return part[:80] + "-" + hashlib.sha256(part.encode()).hexdigest()[:12]

@@ -326,8 +326,9 @@ class ConllWriter(Writer):
         for i, tokens in enumerate(doc.sentences):
             n = len(tokens)
             columns = [list(tokens)]
-            if annotations is None or (gold is not None and self.replace_col is None):
-                columns.append(spans_to_tags(gold[i] if gold else [], n, self.scheme or Scheme.IOB2))
+            # a record not annotated (convert) is its tokens alone: untagged CoNLL, not gold without entities
+            if (annotations is None and gold is not None) or (gold is not None and self.replace_col is None):
+                columns.append(spans_to_tags(gold[i], n, self.scheme or Scheme.IOB2))
             if annotations is not None:
                 columns.append(spans_to_tags(annotations[i].spans, n, self.scheme or Scheme.IOB2))
             out.append("".join(" ".join(row) + "\n" for row in zip(*columns)) + "\n")

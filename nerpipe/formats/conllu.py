@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import NerpipeError
-from ..schemes import Scheme, check_tag, spans_to_tags, tags_to_spans
+from ..schemes import Scheme, check_tag, detect_scheme, spans_to_tags, tags_to_spans
 from .doc import Doc, annotation_spans, make_doc
 from .jsonl import as_doc
 from .source import BOM, OnError
@@ -116,11 +116,14 @@ def _sentence(block: list[tuple[int, str]], name: str, key: str, align: str) -> 
             cursor += len(parts[-1])
         text = "".join(parts)
     tagged = any(w[2] is not None for w in words)
-    spans = tags_to_spans([w[2] or "O" for w in words]) if tagged else None
+    tags = [w[2] or "O" for w in words]
+    spans = tags_to_spans(tags) if tagged else None
     record: dict[str, Any] = {"meta": {"file": name, "line": first}}
     if sent_id is not None:
         record["id"] = sent_id
-    extra = {"conllu": {"lines": [raw for _, raw in block], "words": [w[0] for w in words]}}
+    # the scheme the tags are in, so that the record's own tags are written back in it (IOB2 unless they say otherwise)
+    scheme = detect_scheme([tags]) if tagged else None
+    extra = {"conllu": {"lines": [raw for _, raw in block], "words": [w[0] for w in words], "scheme": scheme}}
     return make_doc(text, record, name, first, offsets, None, spans, align, split=False, extra=extra)
 
 
@@ -140,15 +143,16 @@ def _find(text: str, forms: Sequence[str]) -> list[tuple[int, int]] | None:
 class ConlluWriter(Writer):
     def __init__(self, key: str = KEY, scheme: Scheme | None = None):
         self.key = key
-        self.scheme = scheme or Scheme.IOB2
+        self.scheme = scheme  # None: a CoNLL-U record's own tags in their scheme, others in IOB2
 
     def write(self, item, annotations) -> str:
         doc = as_doc(item)
         if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
-        tags = spans_to_tags(spans, len(doc.tokens), self.scheme)
         known = doc.extra.get("conllu")
+        scheme = self.scheme or (known and annotations is None and known.get("scheme")) or Scheme.IOB2
+        tags = spans_to_tags(spans, len(doc.tokens), scheme)
         if known is not None:
             return self._rewrite(known["lines"], known["words"], tags, doc.spans is None and annotations is None,
                                  annotations is None)

@@ -83,6 +83,8 @@ class DoccanoWriter(Writer):
     """doccano JSONL: each record with its entities in ``label`` (scores are not kept:
     doccano has no place for them)."""
 
+    holds_unannotated = False  # every record written is gold
+
     def write(self, item, annotations) -> str:
         doc = as_doc(item)
         if doc is None:

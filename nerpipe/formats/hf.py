@@ -69,6 +69,8 @@ class HfWriter(Writer):
     """One record a line: the record's own fields, ``tokens`` and ``ner_tags`` (IOB2)
     from its entities (the model's with ``tag``, its own with ``convert``)."""
 
+    holds_unannotated = False  # every record written is gold
+
     def __init__(self, label_names: Sequence[str] | None = None):
         self.label_names = list(label_names) if label_names is not None else None
         self.index = {n: i for i, n in enumerate(self.label_names)} if self.label_names is not None else None

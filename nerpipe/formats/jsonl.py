@@ -68,7 +68,8 @@ def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Do
     body = record["text"]
     tokens = _record_tokens(body, record["tokens"], name, lineno) if "tokens" in record else None
     char_spans, token_spans = None, None
-    if record.get("spans") is not None:
+    spacy_groups = isinstance(record.get("spans"), dict) and isinstance(record.get("ents"), list)  # spaCy's span groups
+    if record.get("spans") is not None and not spacy_groups:
         token_spans, char_spans = _json_spans(record["spans"], tokens, name, lineno)
     elif isinstance(record.get("ents"), list):  # spaCy's Doc.to_json(): its entities are gold, not dropped
         token_spans, char_spans = _json_spans(record["ents"], tokens, name, lineno)
@@ -123,7 +124,7 @@ def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lin
     return by_token, by_char
 
 
-def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequence[float] | None = None,
+def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: Sequence[float] | None = None,
                 field: str = "spans") -> str:
     """One JSONL line in the spaCy/Prodigy convention (``token_end`` inclusive); the
     spans go into ``field`` (``spans``, or ``predicted_spans`` beside gold ones)."""
@@ -131,7 +132,7 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
     record["text"] = doc.text
     record["tokens"] = [{"text": doc.text[s:e], "start": s, "end": e, "id": i} for i, (s, e) in enumerate(doc.tokens)]
     out_spans = []
-    for k, (first, end, label) in enumerate(spans):
+    for k, (first, end, label) in enumerate(spans or ()):
         span: dict[str, Any] = {"start": doc.tokens[first][0], "end": doc.tokens[end - 1][1],
                                 "token_start": first, "token_end": end - 1, "label": label}
         if scores is not None:
@@ -140,7 +141,8 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]], scores: Sequenc
     if field != "spans" and doc.spans is not None:
         record["spans"] = [{"start": doc.tokens[s][0], "end": doc.tokens[e - 1][1], "token_start": s, "token_end": e - 1,
                             "label": label} for s, e, label in doc.spans]
-    record[field] = out_spans
+    if spans is not None:
+        record[field] = out_spans
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
@@ -178,7 +180,7 @@ class JsonlWriter(Writer):
         else:
             doc = item
         if annotations is None:
-            return doc_to_json(doc, doc.spans or [])
+            return doc_to_json(doc, doc.spans)  # (not annotated: no "spans")
         spans, known = annotation_spans(doc, annotations)
         scores = [1.0 if score is None else score for score in known]
         field = "predicted_spans" if self.keep_gold and doc.spans is not None else "spans"

@@ -35,7 +35,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from ..errors import NerpipeError
-from .doc import Doc, annotation_spans, make_doc
+from .doc import Doc, align_spans, annotation_spans, make_doc
 from .jsonl import as_doc
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
@@ -67,11 +67,13 @@ def parse_labelstudio(lines: Iterable[tuple[int, str | None]], name: str, annota
     decoder = json.JSONDecoder()
     pos, line = 0, first_line  # line: the line of text[pos]
 
-    def skip(to: int) -> int:
+    def skip(start: int) -> int:
+        """Past the white space from ``start``, counting its lines."""
         nonlocal line
+        to = start
         while to < len(text) and text[to] in " \t\r\n" + BOM:
             to += 1
-        line += text.count("\n", pos, to)
+        line += text.count("\n", start, to)
         return to
 
     pos = skip(0)
@@ -122,8 +124,20 @@ def parse_task(task: Any, name: str, line: int, annotation: str = "latest", data
             if isinstance(result, dict) and result.get("type") == "labels":
                 spans.append(_span(result, text, name, line))
                 names = (result.get("from_name", FROM_NAME), result.get("to_name", TO_NAME))
-    extra = {"labelstudio": {"key": key, "read": which, "names": names}}
-    return make_doc(text, task, name, line, None, spans, None, align, extra=extra)
+    predicted = None  # the model's pre-annotation beside the people's, so that one export can be scored
+    if annotation != "prediction":
+        latest, _ = _choose(task, "prediction", name, line)
+        if latest is not None:
+            predicted = [_span(r, text, name, line) for r in latest.get("result") or []
+                         if isinstance(r, dict) and r.get("type") == "labels"]
+    known: dict[str, Any] = {"key": key, "read": which, "names": names, "predicted": predicted}
+    extra = {"labelstudio": known}
+    doc = make_doc(text, task, name, line, None, spans, None, align, extra=extra)
+    if chosen is not None:  # each labels result's place in its list, by the tokens it covers (written back in place)
+        places = [k for k, r in enumerate(chosen.get("result") or []) if isinstance(r, dict) and r.get("type") == "labels"]
+        covered = [align_spans(text, doc.tokens, [span], align, name, line)[0][:2] for span in spans or []]
+        known["results"] = list(zip(places, covered))
+    return doc
 
 
 def _text_key(task: Mapping[str, Any], name: str, line: int) -> str:
@@ -137,8 +151,8 @@ def _text_key(task: Mapping[str, Any], name: str, line: int) -> str:
              if isinstance(entry, dict) for r in entry.get("result") or [] if isinstance(r, dict)}
     if len(strings) == 1 or len(named & set(strings)) == 1:
         return strings[0] if len(strings) == 1 else (named & set(strings)).pop()
-    raise NerpipeError(f'the task\'s data has no "text" field; say which holds the text with --data-key (one of '
-                       f'{", ".join(strings) or "none"})', name, line)
+    raise NerpipeError(f'the task\'s data has no "text" field; say which holds the text with --data-key (tag, convert, '
+                       f'select, annotate; one of {", ".join(strings) or "none"})', name, line)
 
 
 def _choose(task: Mapping[str, Any], annotation: str, name: str, line: int) -> tuple[dict | None, tuple[str, int] | None]:
@@ -223,7 +237,16 @@ class LabelStudioWriter(Writer):
         self.config = config  # where to write a labeling config at the end
         self.model_version = model_version
         self.seen: set[str] = set()  # the labels written
-        self.names = (FROM_NAME, TO_NAME)
+        self.names: Sequence[str] | None = None  # the first task's control names and data key, for the config
+        self.key: str | None = None
+
+    def observe(self, item) -> None:
+        if self.names is None:
+            doc = as_doc(item)
+            if doc is not None:
+                known = doc.extra.get("labelstudio")
+                self.names = known["names"] if known else (FROM_NAME, TO_NAME)
+                self.key = self.data_key or (known["key"] if known else None) or "text"
 
     def header(self) -> str:
         return "["
@@ -231,8 +254,9 @@ class LabelStudioWriter(Writer):
     def footer(self) -> str:
         if self.config is not None:
             labels = self.labels if self.labels is not None else sorted(self.seen)
+            names = self.names or (FROM_NAME, TO_NAME)
             with open(self.config, "w", encoding="utf-8") as f:
-                f.write(labeling_config(labels, self.data_key or "text", *self.names))
+                f.write(labeling_config(labels, self.key or self.data_key or "text", *names))
         return "]\n"
 
     def write(self, item, annotations) -> str:
@@ -247,7 +271,7 @@ class LabelStudioWriter(Writer):
             spans, given = annotation_spans(doc, annotations)
             scores = [1.0 if s is None else s for s in given]
         self.seen.update(label for *_, label in spans)
-        self.names = names
+        self.observe(item)
         results = _results(doc, spans, scores, names)
         task = self._task(doc, known)
         if annotations is not None:
@@ -257,8 +281,7 @@ class LabelStudioWriter(Writer):
         elif known and known["read"] is not None:
             field, k = known["read"]
             entries = [dict(e) for e in task[field]]
-            others = [r for r in entries[k].get("result") or [] if not (isinstance(r, dict) and r.get("type") == "labels")]
-            entries[k]["result"] = results + others
+            entries[k]["result"] = _in_place(entries[k].get("result") or [], known.get("results") or [], spans, results)
             task[field] = entries
         elif doc.spans is not None:
             task["annotations"] = [{"result": results}]
@@ -278,6 +301,25 @@ class LabelStudioWriter(Writer):
             elif key not in ("text", "tokens", "spans", "predicted_spans", "conll", "label", "entities", "ner_tags"):
                 data.setdefault(key, value)  # the record's other fields, shown in Label Studio as $key
         return task
+
+
+def _in_place(old: list, places: Sequence, spans: Sequence[tuple[int, int, str]], fresh: list[dict]) -> list:
+    """A result list as read with each labels result's label as it is now (its id, place
+    and every other field kept); one whose entity is gone (a --map that drops its type) is
+    left out, an entity it lacked added at the end."""
+    now = {(s, e): (label, k) for k, (s, e, label) in enumerate(spans)}
+    out, used = list(old), set()
+    for place, covered in places:
+        found = now.get(tuple(covered))
+        if found is None:
+            out[place] = None
+            continue
+        label, k = found
+        used.add(k)
+        result = dict(out[place])
+        result["value"] = {**result["value"], "labels": [label]}
+        out[place] = result
+    return [r for r in out if r is not None] + [r for k, r in enumerate(fresh) if k not in used]
 
 
 def _results(doc: Doc, spans: Sequence[tuple[int, int, str]], scores: Sequence[float] | None,

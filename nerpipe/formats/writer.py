@@ -9,8 +9,10 @@ A writer turns records into text, a record at a time, so output streams:
 - ``header()`` and ``footer()``: once per output, before the first record and after
   the last ``close()`` (an HTML page's head and end, a TSV header line). They are
   asked of one writer; with ``tag --workers`` the records are written by other
-  writers in other processes, so they may only depend on the options.
+  writers in other processes, so they may only depend on the options and on what
+  ``observe(item)`` was told of each record.
 - ``wants_scores``: whether the annotations should carry scores (they cost time).
+- ``holds_unannotated``: whether a record that is not annotated can be written as such.
 - ``separator``: what goes between two records' text, never before the first or after
   the last (a JSON array's comma). It is placed by a :class:`Joiner` that sees the
   whole output, since with ``tag --workers`` no writer does.
@@ -26,12 +28,20 @@ SCORE_DECIMALS = 4  # a score as JSONL and TSV write it; --min-score compares sc
 class Writer:
     wants_scores = False
     separator = ""
+    # whether a record without annotations (a task nobody labelled, a .txt without its .ann)
+    # can be written as such; where it cannot, convert leaves it out rather than write it
+    # as gold without entities
+    holds_unannotated = True
 
     def write(self, item, annotations) -> str:
         raise NotImplementedError
 
     def close(self) -> str:
         return ""
+
+    def observe(self, item) -> None:
+        """Told of each record written, also where another process writes it (``tag
+        --workers``), for a footer that depends on the records (Label Studio's config)."""
 
     def header(self) -> str:
         return ""

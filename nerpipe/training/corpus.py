@@ -8,6 +8,7 @@ import os
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import NerpipeError
 from ..formats import ReadOptions, declined, display_name, gold_of, read_records
@@ -82,10 +83,17 @@ def fingerprint(path: str) -> dict:
     if path == "-":
         return {"path": "<stdin>"}
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": path, "sha256": digest.hexdigest(), "bytes": os.path.getsize(path)}
+    # a directory (a brat collection): its files in order, each named
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if os.path.isdir(path) else [Path(path)]
+    size = 0
+    for file in files:
+        if len(files) > 1 or file != Path(path):
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size += file.stat().st_size
+    return {"path": path, "sha256": digest.hexdigest(), "bytes": size}
 
 
 def labels_of(corpus: Corpus) -> set[str]:
