@@ -6,6 +6,8 @@ holds ``n`` records however large the pool. Strategies:
 
 - ``entropy``: the mean over the record's tokens of the entropy of each token's tag
   distribution (the CRF's marginals): high where the model hesitates between tags.
+- ``total-entropy``: the same entropies summed (Settles and Craven's total token
+  entropy): a long record with much to learn counts for more than a short one.
 - ``sequence``: the negative log-probability of the best tag sequence, divided by the
   number of tokens (least confidence, normalised by length so long records are not
   preferred for being long).
@@ -30,7 +32,7 @@ from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions,
 from .inference import BLOCK_TOKENS, group_items
 from .tagger import Prediction, Tagger
 
-STRATEGIES = ("entropy", "sequence", "random")
+STRATEGIES = ("entropy", "total-entropy", "sequence", "random")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -46,6 +48,8 @@ def uncertainty(predictions: Sequence[Prediction], strategy: str) -> float:
         return 0.0
     if strategy == "entropy":
         return sum(p.entropy or 0.0 for p in predictions) / tokens
+    if strategy == "total-entropy":
+        return sum(p.entropy or 0.0 for p in predictions)
     if strategy == "sequence":
         return -sum(p.log_prob or 0.0 for p in predictions) / tokens
     raise ValueError(f"expected a strategy of {', '.join(STRATEGIES)}, got {strategy!r}")

@@ -33,7 +33,7 @@ def jsonl_entities(out: str):
     """(line of the record, start, end, label, score) of every predicted entity in JSONL output."""
     rows = []
     for record in map(json.loads, out.splitlines()):
-        for s in record.get("predicted_spans", record["spans"]):
+        for s in record.get("predicted_spans", record.get("spans", [])):  # (no "spans": not annotated)
             rows.append((s["start"], s["end"], s["label"], s.get("score"), record["text"][s["start"]:s["end"]]))
     return rows
 

@@ -44,7 +44,7 @@ def test_the_heap_keeps_the_n_highest_one_per_key_in_bounded_memory():
     assert [v for v, _, _ in heap.sorted()] == sorted(offered.values(), reverse=True)[:5]
 
 
-@pytest.mark.parametrize("strategy", ["entropy", "sequence"])
+@pytest.mark.parametrize("strategy", ["entropy", "total-entropy", "sequence"])
 def test_unsure_records_come_first_and_duplicates_once(tagger, strategy):
     chosen = select(docs(POOL), tagger, 3, strategy)
     texts = [c.record.text for c in chosen]
@@ -76,3 +76,11 @@ def test_the_command_writes_pre_annotations_with_their_uncertainty(tmp_path):
     assert all("score" in s for r in records for s in r["spans"])
     tasks = run_cli(["select", "-n", "2", "-f", "labelstudio", str(tmp_path / "pool.txt")])
     assert len(json.loads(tasks.stdout)) == 2 and "predictions" in json.loads(tasks.stdout)[0]
+
+
+def test_total_entropy_prefers_the_record_with_more_to_learn(tagger):
+    short = "Zorblax Quenfrit ."
+    long = "Zorblax Quenfrit met the Vardel Ossini at Plumbrook and Kwame Brennt-Oyelaran of Hyrtsfold Quay ."
+    mean = {c.record.text: c.uncertainty for c in select(docs([short, long]), tagger, 2, "entropy")}
+    total = [c.record.text for c in select(docs([short, long]), tagger, 2, "total-entropy")]
+    assert total[0] == long and mean[long] < mean[short] * len(long.split()) / len(short.split())

@@ -26,6 +26,12 @@ from .options import DEVICE, FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SEP, THRE
 @click.option("--init-model", metavar="default|MODEL", default=TRAINING.init_model,
               help="Start from a trained model (default: the embedded English one) and adapt it to TRAIN: its weights, "
                    "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
+@click.option("--keep-types/--no-keep-types", default=TRAINING.keep_types, show_default=True,
+              help="With --init-model: the types the base model knows and TRAIN never annotates (MISC, for WikiANN) are "
+                   "taught from the base model's predictions on TRAIN instead of as O, so they are not unlearned.")
+@click.option("--l2sp", type=click.FloatRange(0), default=TRAINING.l2sp, show_default=True, metavar="ALPHA",
+              help="With --init-model: add ALPHA times the squared distance of the weights from where they started to "
+                   "the loss (L2-SP), so adapting keeps more of the base model.")
 @click.option("--epochs", type=click.IntRange(1), default=TRAINING.epochs,
               help=f"At most N epochs. Without it: {DEFAULT_EPOCHS}, raised on small data to make --min-steps steps.")
 @click.option("--min-steps", type=click.IntRange(0), default=TRAINING.min_steps, show_default=True,

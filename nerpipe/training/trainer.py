@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..checkpoints import atomic_save, checkpoint_dict, safe_load
-from ..errors import NerpipeError
+from ..errors import NerpipeError, UsageError
 from ..model import BiLSTMCRF, ParameterAverage, export
 from ..recase import recase
 from ..schemes import Scheme, detect_scheme
@@ -71,6 +71,15 @@ class Trainer:
 
             base = read_base(config.init_model)
             self.base_digest = fingerprint(resolve_base(config.init_model))["sha256"]
+            if config.keep_types:
+                from .keep import pseudo_labels
+
+                train, added = pseudo_labels(train, base, detect_scheme(s.tags for s in train.sentences))
+                if added:
+                    reporter.message("--keep-types: the base model's " + ", ".join(f"{n} {label}" for label, n in added.items())
+                                     + " entities added to the training data, which has none of these types")
+        elif config.keep_types or config.l2sp:
+            raise UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
         labels = check_data(train, dev, set(base.labels) if base is not None else set())
         self.scheme = detect_scheme(s.tags for s in train.sentences)
         # the data as written, then each casing variant: the model sees them all alike
@@ -96,6 +105,11 @@ class Trainer:
                                     start.lexicon_bits, self.dist)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.config, params)
+        self.anchor = None
+        if base is not None and config.l2sp > 0:
+            from .keep import Anchor
+
+            self.anchor = Anchor(self.model, config.l2sp)
         self.average = ParameterAverage(self.model, self.config.average) if self.config.average > 0 else None
         # every epoch has as many batches (only their order changes)
         self.schedule = Schedule.plan(self.config, len(self.data.batches(1)))
@@ -123,6 +137,8 @@ class Trainer:
         for batch_examples in batches:
             batch, gold = self.data.tensors(batch_examples, noise, self.device)
             loss = self.step_model(batch, gold)
+            if self.anchor is not None:
+                loss = loss + self.anchor.penalty()
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.clip > 0:
