@@ -43,17 +43,25 @@ def find_browser() -> str | None:
 _MISSING = f"no headless browser found (looked for {', '.join(CANDIDATES)}; on Debian: apt-get install chromium)"
 
 
+def requires(present: bool, why: str, variable: str = "NERPIPE_REQUIRE_BROWSER"):
+    """A decorator: run the test where ``present``; elsewhere skip it, saying ``why``, or
+    fail it when the environment ``variable`` is set (CI installs what is needed: a skip
+    there would pass unseen)."""
+    def decorate(test):
+        if present:
+            return test
+        if os.environ.get(variable):
+            @functools.wraps(test)
+            def missing(*args, **kwargs):
+                pytest.fail(f"{why}, and {variable} is set")
+            return missing
+        return pytest.mark.skip(reason=why)(test)
+    return decorate
+
+
 def requires_browser(test):
-    """Run ``test`` where a browser is; elsewhere skip it, saying why, or fail it when
-    ``NERPIPE_REQUIRE_BROWSER`` is set (CI installs one: a skip there would pass unseen)."""
-    if find_browser() is not None:
-        return test
-    if os.environ.get("NERPIPE_REQUIRE_BROWSER"):
-        @functools.wraps(test)
-        def missing(*args, **kwargs):
-            pytest.fail(f"{_MISSING}, and NERPIPE_REQUIRE_BROWSER is set")
-        return missing
-    return pytest.mark.skip(reason=_MISSING)(test)
+    """Run ``test`` where a browser is (see :func:`requires`)."""
+    return requires(find_browser() is not None, _MISSING)(test)
 
 
 def _run(page: Path, *flags: str, width: int, height: int, timeout: float) -> subprocess.CompletedProcess:
@@ -214,14 +222,7 @@ def find_driver() -> str | None:
 
 def requires_driver(test):
     """As :func:`requires_browser`, for tests that drive a page with the keyboard and mouse."""
-    if find_driver() is not None:
-        return test
-    if os.environ.get("NERPIPE_REQUIRE_BROWSER"):
-        @functools.wraps(test)
-        def missing(*args, **kwargs):
-            pytest.fail(f"{_NO_DRIVER}, and NERPIPE_REQUIRE_BROWSER is set")
-        return missing
-    return pytest.mark.skip(reason=_NO_DRIVER)(test)
+    return requires(find_driver() is not None, _NO_DRIVER)(test)
 
 
 def webdriver(width: int = 1100, height: int = 800):

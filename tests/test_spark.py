@@ -8,6 +8,7 @@ import shutil
 import sys
 
 import pytest
+from browser import requires
 from conftest import run_cli
 
 TEXTS = ["Angela Merkel visited Paris on Monday.", "", "Obama met Putin in Geneva.", "Nothing here.",
@@ -26,13 +27,9 @@ def _missing() -> str | None:
 
 
 MISSING = _missing()
-if MISSING and os.environ.get("NERPIPE_REQUIRE_SPARK"):
-    pytestmark = [pytest.mark.slow, pytest.mark.skipif(False, reason="")]
-
-    def test_spark_is_there():
-        pytest.fail(f"{MISSING}, and NERPIPE_REQUIRE_SPARK is set")
-else:
-    pytestmark = [pytest.mark.slow, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
+# skipped with the reason where Spark is missing; failed instead where CI requires it
+pytestmark = pytest.mark.slow
+needs_spark = requires(MISSING is None, MISSING or "", "NERPIPE_REQUIRE_SPARK")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +49,7 @@ def expected_spans():
     return [[(s["start"], s["end"], s["label"]) for s in json.loads(line)["spans"]] for line in out]
 
 
+@needs_spark
 def test_rdd_pipe_gives_one_line_per_line_in_order(spark):
     rdd = spark.sparkContext.parallelize(TEXTS, 4)
     out = rdd.pipe(f"{sys.executable} -m nerpipe tag -i lines -f jsonl -q").collect()
@@ -65,6 +63,7 @@ def test_rdd_pipe_gives_one_line_per_line_in_order(spark):
     assert [r["id"] for r in tagged] == [0, 1, 2]
 
 
+@needs_spark
 def test_map_in_pandas_gives_the_same_spans(spark):
     from nerpipe.spark import ENTITIES_SCHEMA, tagger
 
@@ -78,6 +77,7 @@ def test_map_in_pandas_gives_the_same_spans(spark):
     assert first.text == "Angela Merkel" and 0 < first.score <= 1
 
 
+@needs_spark
 def test_bad_input_fails_the_task_with_nerpipes_message(spark):
     from pyspark.errors import PythonException
 

@@ -28,7 +28,8 @@ from .options import DEVICE, FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SEP, THRE
                    "words and labels are kept, the new data's words and labels added. Its architecture options are kept.")
 @click.option("--keep-types/--no-keep-types", default=TRAINING.keep_types, show_default=True,
               help="With --init-model: the types the base model knows and TRAIN never annotates (MISC, for WikiANN) are "
-                   "taught from the base model's predictions on TRAIN instead of as O, so they are not unlearned.")
+                   "taught from the base model's predictions on TRAIN instead of as O, so they are not unlearned. To keep "
+                   "more of the base model, add your earlier data as another TRAIN file.")
 @click.option("--l2sp", type=click.FloatRange(0), default=TRAINING.l2sp, show_default=True, metavar="ALPHA",
               help="With --init-model: add ALPHA times the squared distance of the weights from where they started to "
                    "the loss (L2-SP), so adapting keeps more of the base model.")
@@ -121,6 +122,8 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
     if options["epochs"] is not None and options["min_steps"] and given(ctx, "min_steps"):
         raise click.UsageError(f"--min-steps raises the default cap of {DEFAULT_EPOCHS} epochs on small data; "
                                "with --epochs the cap is the one you gave (drop one of them)")
+    if not options["init_model"] and (given(ctx, "keep_types") or given(ctx, "l2sp")):
+        raise click.UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
     if given(ctx, "case_mix") and not case_variants:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
     config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})

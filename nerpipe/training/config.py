@@ -36,7 +36,7 @@ class TrainConfig:
     seed: int = 1
     embeddings: str | None = "auto"  # auto, none (or None), glove-6b-50d or a vectors file (see embeddings.choose_vectors)
     init_model: str | None = None  # start from this trained model ("default": the embedded one)
-    keep_types: bool = False  # init_model: the base model's entities of types the new data lacks as pseudo-labels
+    keep_types: bool = True  # init_model: the base model's entities of types the new data lacks as pseudo-labels
     l2sp: float = 0.0  # init_model: pull the weights towards where they started by this much (L2-SP)
     keep_pretrained: int = 400_000
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK

@@ -78,8 +78,8 @@ class Trainer:
                 if added:
                     reporter.message("--keep-types: the base model's " + ", ".join(f"{n} {label}" for label, n in added.items())
                                      + " entities added to the training data, which has none of these types")
-        elif config.keep_types or config.l2sp:
-            raise UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
+        elif config.l2sp:
+            raise UsageError("--l2sp pulls the weights towards the --init-model's: it goes with --init-model")
         labels = check_data(train, dev, set(base.labels) if base is not None else set())
         self.scheme = detect_scheme(s.tags for s in train.sentences)
         # the data as written, then each casing variant: the model sees them all alike
