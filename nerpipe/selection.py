@@ -6,8 +6,10 @@ holds ``n`` records however large the pool. Strategies:
 
 - ``entropy``: the mean over the record's tokens of the entropy of each token's tag
   distribution (the CRF's marginals): high where the model hesitates between tags.
-- ``total-entropy``: the same entropies summed (Settles and Craven's total token
-  entropy): a long record with much to learn counts for more than a short one.
+- ``total-entropy`` (the default): the same entropies summed (Settles and Craven's total
+  token entropy): a long record with much to learn counts for more than a short one;
+  measured best of these when the budget is counted in records
+  (``benchmarks/bench_active.py``).
 - ``sequence``: the negative log-probability of the best tag sequence, divided by the
   number of tokens (least confidence, normalised by length so long records are not
   preferred for being long).
@@ -76,7 +78,7 @@ class Selected:
         return replace(self.record, record=record)
 
 
-def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "entropy", seed: int = 0,
+def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "total-entropy", seed: int = 0,
            exclude: Iterable[str] = (), block_tokens: int = BLOCK_TOKENS) -> list[Selected]:
     """The ``n`` records of ``records`` the model is least sure of, most uncertain first.
 
@@ -155,7 +157,7 @@ def texts_of(records: Iterable[Record]) -> Iterator[str]:
             yield doc.text
 
 
-def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "entropy",
+def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "total-entropy",
                  seed: int = 0, exclude: Sequence[str] = (), input_format: str = "auto",
                  read: ReadOptions | None = None, write: WriteOptions | None = None) -> Iterator[str]:
     """``select`` over input files, written in ``output_format``: the chosen records with

@@ -72,7 +72,7 @@ def test_the_command_writes_pre_annotations_with_their_uncertainty(tmp_path):
     assert out.exit_code == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(records) == 2 and POOL[1] not in [r["text"] for r in records]
-    assert records[0]["meta"]["strategy"] == "entropy" and records[0]["meta"]["uncertainty"] >= records[1]["meta"]["uncertainty"]
+    assert records[0]["meta"]["strategy"] == "total-entropy" and records[0]["meta"]["uncertainty"] >= records[1]["meta"]["uncertainty"]
     assert all("score" in s for r in records for s in r["spans"])
     tasks = run_cli(["select", "-n", "2", "-f", "labelstudio", str(tmp_path / "pool.txt")])
     assert len(json.loads(tasks.stdout)) == 2 and "predictions" in json.loads(tasks.stdout)[0]

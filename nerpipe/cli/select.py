@@ -28,7 +28,7 @@ from .options import (
 @click.argument("files", type=FILES, nargs=-1)
 @click.option("-n", "n", type=click.IntRange(1), required=True, help="How many records to choose.")
 @click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False), help="Model file (default: the embedded English model).")
-@click.option("--strategy", type=click.Choice(["entropy", "total-entropy", "sequence", "random"]), default="entropy",
+@click.option("--strategy", type=click.Choice(["entropy", "total-entropy", "sequence", "random"]), default="total-entropy",
               show_default=True,
               help="entropy: mean tag entropy of the tokens (CRF marginals); total-entropy: their sum (long records with "
                    "much to learn first); sequence: -log P(best tags) per token; random: a uniform sample, the baseline.")
