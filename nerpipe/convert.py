@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 
 from .errors import UsageError
-from .formats import FORMATS, Doc, Joiner, ReadOptions, Sentence, WriteOptions, make_writer, read_records
+from .formats import FORMATS, Doc, Joiner, ReadOptions, Sentence, WriteOptions, declined, make_writer, read_records
 from .formats.source import OnError
 from .labelmap import LabelMap
 from .schemes import Scheme, check_tags
@@ -48,10 +48,13 @@ def convert_files(
                                               conllu_key=conllu_key))
     yield writer.header()
     join = Joiner(writer.separator)
-    unannotated = annotated = 0
+    unannotated = annotated = left_out = 0
     for path in paths:
         fmt, items, _ = read_records(path, source, read)
         for item in items:
+            if declined(item) and target != "jsonl":
+                left_out += 1  # rejected or skipped in annotate: not gold (JSONL keeps the answer with it)
+                continue
             if isinstance(item, Doc) and FORMATS[fmt].annotated:
                 if item.spans is not None:
                     annotated += 1
@@ -69,6 +72,8 @@ def convert_files(
             yield join([writer.write(item, None)])
         yield join([writer.close()])
     yield writer.footer()
+    if left_out and on_note is not None:
+        on_note(f'{left_out} records answered "reject" or "ignore" (nerpipe annotate) are left out: not gold')
     if unannotated and on_note is not None:
         if not writer.holds_unannotated:
             on_note(f"{unannotated} records have no annotation (not labelled yet): left out, since {target} would write "

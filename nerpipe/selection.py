@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import random
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions, make_writer, read_records
@@ -159,14 +159,23 @@ def texts_of(records: Iterable[Record]) -> Iterator[str]:
 
 def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "total-entropy",
                  seed: int = 0, exclude: Sequence[str] = (), input_format: str = "auto",
-                 read: ReadOptions | None = None, write: WriteOptions | None = None) -> Iterator[str]:
+                 read: ReadOptions | None = None, write: WriteOptions | None = None,
+                 on_note: Callable[[str], None] | None = None) -> Iterator[str]:
     """``select`` over input files, written in ``output_format``: the chosen records with
     the model's predictions as their entities (pre-annotations) and their uncertainty
     in ``meta``, most uncertain first."""
+    import os
+
     read = read or ReadOptions()
-    excluded = [text for path in exclude for text in texts_of(read_records(path, "auto", read)[1])]
+    excluded = [text for path in exclude if os.path.exists(path) for text in texts_of(read_records(path, "auto", read)[1])]
+    if on_note is not None:
+        for path in exclude:
+            if not os.path.exists(path):
+                on_note(f"--exclude {path}: no such file yet, so nothing of it is excluded")
     records = (record for path in paths for record in read_records(path, input_format, read)[1])
     chosen = select(records, tagger, n, strategy, seed, excluded)
+    if on_note is not None and len(chosen) < n:
+        on_note(f"{len(chosen)} records chosen: the pool has no more (near-duplicates and excluded ones left out)")
     writer = make_writer(output_format, write or WriteOptions(scheme=tagger.scheme))
     join = Joiner(writer.separator)
     yield writer.header()

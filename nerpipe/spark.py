@@ -60,8 +60,11 @@ def load(model: str | None = None, batch_size: int = 256):
 
 def entities(tagger, text: str) -> list[dict[str, Any]]:
     """The entities of one text, as rows of ``ENTITIES_SCHEMA``."""
-    return [{"start": e.start, "end": e.end, "label": e.label, "score": float(e.score), "text": e.text}
-            for e in tagger.predict_text(text)]
+    return [_row(e) for e in tagger.predict_text(text)]
+
+
+def _row(e) -> dict[str, Any]:
+    return {"start": e.start, "end": e.end, "label": e.label, "score": float(e.score), "text": e.text}
 
 
 def tagger(column: str = "text", model: str | None = None, batch_size: int = 256) -> Callable[[Iterator], Iterator]:
@@ -73,16 +76,16 @@ def tagger(column: str = "text", model: str | None = None, batch_size: int = 256
         for batch in batches:
             if column not in batch.columns:
                 raise KeyError(f"nerpipe.spark: no column {column!r} (the DataFrame has {', '.join(batch.columns)})")
-            out: list[list[dict[str, Any]]] = []
+            texts = []
             for row, value in enumerate(batch[column]):
-                if value is None or value != value:  # null (None, or pandas' NaN)
-                    out.append([])
+                if value is None or value != value:  # null (None, or pandas' NaN): no entities
+                    value = ""
                 elif not isinstance(value, str):
                     raise TypeError(f"nerpipe.spark: column {column!r}, row {row} of this batch: expected a string, got "
                                     f"{type(value).__name__} {value!r:.40}")
-                else:
-                    out.append(entities(tagged, value))
-            yield batch.assign(entities=out)
+                texts.append(value)
+            found = tagged.predict_texts(texts)  # the batch's sentences tagged together
+            yield batch.assign(entities=[[_row(e) for e in own] for own in found])
 
     return tag_batches
 

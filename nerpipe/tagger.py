@@ -121,24 +121,36 @@ class Tagger:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
         at blank lines, then sentences and tokens), with character offsets into ``text`` and
         a confidence each."""
-        from .formats import Annotation, parse_paragraphs
-        from .formats.doc import annotation_spans
 
         if not isinstance(text, str):
             raise TypeError(f"predict_text() takes a string, got {type(text).__name__}; for token lists use predict()")
-        lines = re.findall(r"[^\n]*\n|[^\n]+$", text)  # as a file is read: lines end at \n only
-        docs = list(parse_paragraphs(enumerate(lines, 1), "<text>"))
-        sentences = [s for doc in docs for s in doc.sentences]
+        return self.predict_texts([text])[0]
+
+    def predict_texts(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """:meth:`predict_text` of each of ``texts``, their sentences tagged in batches together."""
+        from .formats import Annotation, parse_paragraphs
+        from .formats.doc import annotation_spans
+
+        per_text = []
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"predict_texts() takes strings, got {type(text).__name__}")
+            lines = re.findall(r"[^\n]*\n|[^\n]+$", text)  # as a file is read: lines end at \n only
+            per_text.append(list(parse_paragraphs(enumerate(lines, 1), "<text>")))
+        sentences = [s for docs in per_text for doc in docs for s in doc.sentences]
         predictions = iter(self.predict(sentences, scores=True))
-        out = []
-        for doc in docs:
-            base = doc.record["meta"]["offset"] + (1 if text.startswith(BOM) else 0)
-            own = [Annotation(p.spans, p.scores) for p in (next(predictions) for _ in doc.sentences)]
-            for (first, end, label), score in zip(*annotation_spans(doc, own)):
-                assert score is not None  # asked for above
-                start, stop = base + doc.tokens[first][0], base + doc.tokens[end - 1][1]
-                out.append(Entity(start, stop, label, score, text[start:stop]))
-        return out
+        results = []
+        for text, docs in zip(texts, per_text):
+            out = []
+            for doc in docs:
+                base = doc.record["meta"]["offset"] + (1 if text.startswith(BOM) else 0)
+                own = [Annotation(p.spans, p.scores) for p in (next(predictions) for _ in doc.sentences)]
+                for (first, end, label), score in zip(*annotation_spans(doc, own)):
+                    assert score is not None  # asked for above
+                    start, stop = base + doc.tokens[first][0], base + doc.tokens[end - 1][1]
+                    out.append(Entity(start, stop, label, score, text[start:stop]))
+            results.append(out)
+        return results
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False) -> list[Prediction]:
         entropy = log_prob = None

@@ -62,18 +62,47 @@ def test_decisions_are_appended_changes_rewritten_and_a_restart_continues(batch,
     again.close()
 
 
-def test_a_file_of_another_input_or_cut_short_is_refused(batch, tmp_path):
+def test_one_file_gathers_every_round_and_a_line_cut_short_is_refused(batch, tmp_path):
     out = tmp_path / "gold.jsonl"
     session = Session(prepare(batch), str(out), LABELS)
     session.decide(1, "accept", [])
     session.close()
-    other = tmp_path / "other.jsonl"
-    other.write_text(json.dumps({"text": "Something else entirely.", "spans": []}) + "\n" + Path(batch).read_text())
-    with pytest.raises(NerpipeError, match="gold.jsonl:1: this line is record 1 of another input"):
-        Session(prepare(str(other)), str(out), LABELS)
+    second = tmp_path / "second.jsonl"  # the next round: another batch, the same decisions file
+    second.write_text(json.dumps({"text": "Something else entirely.", "spans": []}) + "\n" + Path(batch).read_text())
+    later = Session(prepare(str(second)), str(out), LABELS)
+    assert later.progress()["done"] == 0  # the first round's line is not this batch's
+    later.decide(0, "accept", [])
+    later.decide(0, "reject", [])  # a change rewrites the file: the first round's line stays
+    later.close()
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["text"], r["answer"]) for r in lines] == [(RECORDS[1]["text"], "accept"), ("Something else entirely.", "reject")]
+    assert lines[0]["_batch"] != lines[1]["_batch"]
+    with pytest.raises(ValueError, match="not one of this session's"):
+        Session(prepare(batch), str(tmp_path / "x.jsonl"), ["PER"]).decide(0, "accept", [[0, 2, "ORG"]])
     out.write_text(out.read_text() + '{"text": "Oslo", "_ind')  # a kill -9 mid-write
-    with pytest.raises(NerpipeError, match="gold.jsonl:2: the last line is incomplete"):
+    with pytest.raises(NerpipeError, match="gold.jsonl:3: the last line is incomplete"):
         Session(prepare(batch), str(out), LABELS)
+
+
+def test_usage_errors_before_any_work(batch, tmp_path):
+    from conftest import run_cli
+
+    missing = run_cli(["annotate", batch, "-o", str(tmp_path / "no" / "such" / "gold.jsonl")])
+    assert missing.exit_code == 2 and "the folder must exist" in missing.stderr
+    session = Session(prepare(batch), str(tmp_path / "a.jsonl"), LABELS)
+    with pytest.raises(UsageError, match="--port"):
+        AnnotationServer(session, port=_busy_port())
+    session.close()
+
+
+def _busy_port():
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    _busy_port.keep = taken  # held for the test
+    return taken.getsockname()[1]
 
 
 def test_only_the_token_bearing_url_on_this_host_is_served(batch, tmp_path):

@@ -31,6 +31,8 @@ def test_pseudo_labels_fill_the_missing_types_where_no_gold_entity_is():
                         GoldSentence(("German", "Anna"), ("O", "B-PER"), "x", 7)], ["x"])
     labelled, added = pseudo_labels(corpus, FakeBase(), Scheme.IOB2)
     assert added == {"MISC": 2}  # LOC and PER are annotated in the data: taught as they are
+    reviewed = Corpus.of([GoldSentence(("German", "fans"), ("O", "O"), "x", 1, reviewed=True)], ["x"])
+    assert pseudo_labels(reviewed, FakeBase(), Scheme.IOB2)[0].sentences[0].tags == ("O", "O")  # a person removed it
     assert [s.tags for s in labelled.sentences] == [("B-ORG", "O", "B-MISC", "B-LOC", "O"), ("B-MISC", "B-PER")]
     assert labelled.digest() != corpus.digest() and len(labelled.sentences) == 2
 

@@ -15,8 +15,6 @@ from ..formats import Doc, ReadOptions, align_spans, read_records
 from .server import AnnotationServer
 from .session import ANSWERS, Session
 
-DEFAULT_LABELS = ("PER", "ORG", "LOC", "MISC")
-
 
 def prepare(path: str, input_format: str = "auto", read: ReadOptions | None = None) -> list[Doc]:
     """The records of ``path`` as Docs, each with the spans to start from: a model's
@@ -46,4 +44,4 @@ def labels_of(docs: Sequence[Doc]) -> list[str]:
     return sorted({label for doc in docs for *_, label in doc.spans or ()})
 
 
-__all__ = ["ANSWERS", "DEFAULT_LABELS", "AnnotationServer", "Session", "labels_of", "prepare"]
+__all__ = ["ANSWERS", "AnnotationServer", "Session", "labels_of", "prepare"]

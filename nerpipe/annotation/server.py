@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..display import colour
+from ..errors import UsageError
 from .session import Session
 
 TOKEN_HEADER = "X-Nerpipe-Token"
@@ -34,8 +35,8 @@ def page(session: Session, token: str) -> bytes:
     """The page, with what it needs to start (labels, their colours, the token) as JSON."""
     template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
     config = {"token": token, "labels": [{"name": label, "colour": colour(label)} for label in session.labels]}
-    # "</" cannot end the script element: written as <\/ inside JSON strings
-    data = json.dumps(config, ensure_ascii=True).replace("</", "<\\/")
+    # no "<" in the script element (neither "</script" nor "<!--" could then end or hide it)
+    data = json.dumps(config, ensure_ascii=True).replace("<", "\\u003c")
     return template.replace("/*CONFIG*/null", data).encode("utf-8")
 
 
@@ -45,7 +46,10 @@ class AnnotationServer(ThreadingHTTPServer):
     def __init__(self, session: Session, port: int = 0, token: str | None = None):
         self.session = session
         self.token = token or secrets.token_urlsafe(24)
-        super().__init__(("127.0.0.1", port), _Handler)
+        try:
+            super().__init__(("127.0.0.1", port), _Handler)
+        except OSError as err:
+            raise UsageError(f"--port {port}: {err.strerror}") from None
 
     @property
     def url(self) -> str:
@@ -98,8 +102,12 @@ class _Handler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path != "/api/answer":
             self._send(404, b"not found\n", "text/plain")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
         if not 0 < length <= MAX_BODY:
+            self.close_connection = True  # (the body is not read)
             self._json(400, {"error": "expected a JSON body"})
             return
         try:
@@ -117,6 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json")
 
     def _send(self, status: int, body: bytes, kind: str) -> None:
+        if status >= 400:
+            self.close_connection = True  # a body left unread must not be taken for the next request
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))

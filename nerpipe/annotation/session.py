@@ -2,10 +2,13 @@
 they go to, kept so that nothing is ever lost (no torch).
 
 Each decision is one line of nerpipe JSONL in the output file: the record with every
-field it came with, its ``text`` and ``tokens``, the person's entities in ``spans``, the
-``answer`` (``accept``, ``reject`` or ``ignore`` for a skipped record, as Prodigy names
-them) and ``_index`` and ``_hash`` (the record's place in the input and a hash of its
-text), which tie the line to its record when a session starts again.
+field it came with (but those that held its entities before: ``predicted_spans``,
+doccano's ``label``, ...), its ``text`` and ``tokens``, the person's entities in
+``spans``, the ``answer`` (``accept``, ``reject`` or ``ignore`` for a skipped record, as
+Prodigy names them), and ``_batch``, ``_index`` and ``_hash`` (the input it came from,
+its place there and a hash of its text), which tie the line to its record when a
+session starts again. Lines of other inputs (earlier rounds) are kept as they are, so
+one file gathers every round's decisions.
 
 A first decision on a record is appended and flushed to disk (``fsync``) before it is
 acknowledged; a changed one (the person went back) rewrites the file into a new one
@@ -31,6 +34,12 @@ from ..formats.doc import Doc
 from ..formats.jsonl import doc_to_json
 
 ANSWERS = ("accept", "reject", "ignore")
+# a record's fields that held its entities before the person's: not written beside the corrected spans
+SUPERSEDED = ("predicted_spans", "label", "entities", "ents", "ner_tags", "annotations", "predictions")
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def text_hash(text: str) -> str:
@@ -48,6 +57,8 @@ class Session:
         self.path = Path(path)
         self.labels = list(labels)
         self.hashes = [text_hash(doc.text) for doc in self.docs]
+        self.batch = text_hash("\x1e".join(self.hashes))  # this input, among the rounds a file may gather
+        self.others: list[str] = []  # lines of other inputs, kept as they are
         self.lines: dict[int, str] = {}  # index -> its line in the output
         self.answers: dict[int, str] = {}
         self.spans: dict[int, list[tuple[int, int, str]]] = {}  # the person's, by index
@@ -58,7 +69,10 @@ class Session:
     def _lock_file(self):
         import fcntl
 
-        lock = open(self.path.with_name(self.path.name + ".lock"), "w")
+        try:
+            lock = open(self.path.with_name(self.path.name + ".lock"), "w")
+        except OSError as err:
+            raise UsageError(f"-o {self.path}: {err.strerror} (the folder must exist and be writable)") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -87,18 +101,24 @@ class Session:
                                    str(self.path), lineno)
             try:
                 record = json.loads(line)
-                index, digest, answer = record["_index"], record["_hash"], record["answer"]
+                batch, index, digest, answer = record["_batch"], record["_index"], record["_hash"], record["answer"]
+                spans = [(s["token_start"], s["token_end"] + 1, s["label"]) for s in record.get("spans") or []]
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise NerpipeError("not a line nerpipe annotate wrote (it has no _index, _hash and answer): give another "
-                                   "output file", str(self.path), lineno) from None
-            if not (isinstance(index, int) and 0 <= index < len(self.docs) and self.hashes[index] == digest):
-                raise NerpipeError(f"this line is record {index} of another input (its text differs): give another output "
-                                   "file, or the input it was made from", str(self.path), lineno)
+                raise NerpipeError("not a line nerpipe annotate wrote (it needs _batch, _index, _hash, answer and spans "
+                                   "with token_start and token_end): give another output file", str(self.path), lineno) from None
+            if answer not in ANSWERS:
+                raise NerpipeError(f'answer {answer!r}: expected one of {", ".join(ANSWERS)}', str(self.path), lineno)
+            if batch != self.batch:
+                self.others.append(line if line.endswith("\n") else line + "\n")  # an earlier round's: kept
+                continue
+            if not (_is_index(index) and 0 <= index < len(self.docs) and self.hashes[index] == digest):
+                raise NerpipeError(f"record {index} of this input has another text here (was the input changed?)",
+                                   str(self.path), lineno)
             if index in self.lines:
                 raise NerpipeError(f"record {index} is here twice", str(self.path), lineno)
             self.lines[index] = line
             self.answers[index] = answer
-            self.spans[index] = [(s["token_start"], s["token_end"] + 1, s["label"]) for s in record.get("spans") or []]
+            self.spans[index] = spans
 
     # ------------------------------------------------------------------ what the page asks
 
@@ -117,7 +137,7 @@ class Session:
     def record(self, index: int) -> dict[str, Any]:
         self._check(index)
         doc = self.docs[index]
-        spans = self.spans.get(index, list(doc.spans or []))
+        spans = self.spans.get(index, [s for s in doc.spans or [] if s[2] in self.labels])  # (--labels: only those)
         return {"index": index, "text": doc.text, "tokens": [list(t) for t in doc.tokens],
                 "spans": [list(s) for s in spans], "answer": self.answers.get(index), "source": f"{doc.path}:{doc.line}",
                 **self.progress()}
@@ -130,8 +150,8 @@ class Session:
             raise ValueError(f"expected an answer of {', '.join(ANSWERS)}, got {answer!r}")
         doc = self.docs[index]
         clean = self._spans(doc, spans)
-        record = dict(doc.record)
-        record.update({"answer": answer, "_index": index, "_hash": self.hashes[index]})
+        record = {k: v for k, v in doc.record.items() if k not in SUPERSEDED}
+        record.update({"answer": answer, "_batch": self.batch, "_index": index, "_hash": self.hashes[index]})
         line = doc_to_json(replace(doc, record=record, spans=None), clean)
         with self._lock:
             if index in self.lines:
@@ -150,6 +170,7 @@ class Session:
     def _rewrite(self) -> None:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with open(temporary, "w", encoding="utf-8") as f:
+            f.writelines(self.others)
             f.writelines(self.lines[k] for k in sorted(self.lines))
             f.flush()
             os.fsync(f.fileno())
@@ -161,16 +182,18 @@ class Session:
             os.close(directory)
 
     def _check(self, index: int) -> None:
-        if not (isinstance(index, int) and 0 <= index < len(self.docs)):
+        if not (_is_index(index) and 0 <= index < len(self.docs)):
             raise ValueError(f"expected a record index in 0..{len(self.docs) - 1}, got {index!r}")
 
     def _spans(self, doc: Doc, spans: Sequence[Sequence[Any]]) -> list[tuple[int, int, str]]:
         out: list[tuple[int, int, str]] = []
         for span in spans:
-            if not (isinstance(span, (list, tuple)) and len(span) == 3 and all(isinstance(x, int) for x in span[:2])
+            if not (isinstance(span, (list, tuple)) and len(span) == 3 and all(_is_index(x) for x in span[:2])
                     and isinstance(span[2], str)):
                 raise ValueError(f"expected [first token, end token, label], got {span!r}")
             first, end, label = span
+            if label not in self.labels:
+                raise ValueError(f"label {label!r} is not one of this session's: {', '.join(self.labels)}")
             if not 0 <= first < end <= len(doc.tokens):
                 raise ValueError(f"span {first}-{end} lies outside the record's {len(doc.tokens)} tokens")
             out.append((first, end, label))

@@ -42,34 +42,40 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
       nerpipe annotate batch.jsonl -o gold.jsonl
       nerpipe train gold.jsonl --init-model default --dev dev.conll -o adapted.pt
     """
-    from ..annotation import DEFAULT_LABELS, AnnotationServer, Session, labels_of, prepare
+    from ..annotation import AnnotationServer, Session, labels_of, prepare
+    from ..checkpoints import check_model
     from ..formats import Annotation, ReadOptions
     from ..formats.doc import annotation_spans
+    from ..schemes import labels_of_tags
 
     docs = prepare(input_file, input_format, ReadOptions(annotation=annotation, data_key=data_key))
-    untagged = [k for k, doc in enumerate(docs) if doc.spans is None]
-    model_labels: list[str] = []
-    if untagged:
-        import dataclasses
-
-        from ..checkpoints import load_model
-
-        tagger = load_model(model, setup_torch(device, threads))
-        model_labels = list(tagger.labels)
-        for k in untagged:
-            predictions = tagger.predict(list(docs[k].sentences))
-            spans, _ = annotation_spans(docs[k], [Annotation(p.spans) for p in predictions])
-            docs[k] = dataclasses.replace(docs[k], spans=tuple(spans))
-        note(f"the model pre-annotated {len(untagged)} of {len(docs)} records")
-    chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else \
-        sorted(set(model_labels) | set(labels_of(docs))) or list(DEFAULT_LABELS)
+    if labels:
+        chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
+    else:  # the model's types in a stable order (keys 1-9 stay put from batch to batch), then any other in the input
+        known = sorted(labels_of_tags(check_model(model)["vocab"]["tags"]))
+        chosen = known + [label for label in labels_of(docs) if label not in known]
     session = Session(docs, output, chosen)
-    server = AnnotationServer(session, port)
-    progress = session.progress()
-    note(f"{progress['total']} records, {progress['done']} decided already (in {output})")
-    note(f"open {server.url}   (Ctrl-C stops; run again to continue)")
     try:
-        server.serve_forever()
+        untagged = [k for k, doc in enumerate(session.docs) if doc.spans is None and k not in session.answers]
+        if untagged:
+            import dataclasses
+
+            from ..checkpoints import load_model
+
+            tagger = load_model(model, setup_torch(device, threads))
+            for k in untagged:
+                predictions = tagger.predict(list(session.docs[k].sentences))
+                spans, _ = annotation_spans(session.docs[k], [Annotation(p.spans) for p in predictions])
+                session.docs[k] = dataclasses.replace(session.docs[k], spans=tuple(spans))
+            note(f"the model pre-annotated {len(untagged)} of {len(docs)} records")
+        server = AnnotationServer(session, port)
+        progress = session.progress()
+        note(f"{progress['total']} records, {progress['done']} decided already (in {output}); labels (keys 1-9): "
+             + ", ".join(chosen))
+        note(f"open {server.url}   (Ctrl-C stops; run again to continue)")
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
     finally:
-        server.server_close()
         session.close()

@@ -18,6 +18,7 @@ from .options import (
     THREADS,
     NerpipeCommand,
     hint_if_typing,
+    note,
     on_error_handler,
     output_stream,
     setup_torch,
@@ -32,8 +33,9 @@ from .options import (
               show_default=True,
               help="entropy: mean tag entropy of the tokens (CRF marginals); total-entropy: their sum (long records with "
                    "much to learn first); sequence: -log P(best tags) per token; random: a uniform sample, the baseline.")
-@click.option("--exclude", type=FILES, multiple=True,
-              help="Skip records whose text (near-duplicates too) is in this file: those already annotated (repeatable, any format).")
+@click.option("--exclude", type=click.Path(dir_okay=True, allow_dash=False), multiple=True,
+              help="Skip records whose text (near-duplicates too) is in this file: those already annotated (repeatable, "
+                   "any format; a file not there yet, as before the first round, excludes nothing).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The random strategy's seed.")
 @click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
               help="The pool's format (as tag reads it).")
@@ -77,6 +79,6 @@ def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, 
     read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
     write = WriteOptions(scheme=tagger.scheme, keep_gold=True, labels=tagger.labels, directory=output, data_key=data_key,
                          config=ls_config)
-    with output_stream(output, fmt, paths) as out:
-        for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write):
+    with output_stream(output, fmt, [*paths, *exclude]) as out:
+        for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write, on_note=note):
             out.write(chunk)

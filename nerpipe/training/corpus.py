@@ -24,6 +24,7 @@ class GoldSentence:
     tags: tuple[str, ...]
     path: str
     line: int
+    reviewed: bool = False  # a person decided on it (nerpipe annotate's answer): its O tags mean "no entity"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                 if label_map is not None:
                     tags = label_map.tags(tags)
                 if tokens:
-                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line))
+                    reviewed = isinstance(getattr(item, "record", None), dict) and "answer" in item.record
+                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line, reviewed))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     return Corpus.of(sentences, paths, left_out)

@@ -5,7 +5,8 @@ Two means, each an option of ``train`` measured with ``benchmarks/bench_adapt.py
 - ``--keep-types`` (pseudo-labels): types the base model knows but the new data never
   annotates (WikiANN has no MISC) are, in the new data, the base model's predictions
   of them, where no gold entity is. Without them every such entity is taught as O and
-  the type is unlearned.
+  the type is unlearned. Records a person decided on (``nerpipe annotate``'s answer)
+  are left as they are: an entity removed there was removed on purpose.
 - ``--l2sp ALPHA``: each step's loss gains ALPHA times the squared distance of the
   weights from where they started (L2-SP, Li et al. 2018), so the new data moves the
   model only as far as it must.
@@ -32,6 +33,9 @@ def pseudo_labels(corpus: Corpus, base, scheme: Scheme) -> tuple[Corpus, dict[st
     predictions = base.predict([s.tokens for s in corpus.sentences])
     sentences = []
     for sentence, prediction in zip(corpus.sentences, predictions):
+        if sentence.reviewed:  # a person saw it (nerpipe annotate): an entity removed stays removed
+            sentences.append(sentence)
+            continue
         gold = tags_to_spans(sentence.tags)
         taken = {i for start, end, _ in gold for i in range(start, end)}
         extra = [(s, e, label) for s, e, label in prediction.spans
@@ -42,7 +46,7 @@ def pseudo_labels(corpus: Corpus, base, scheme: Scheme) -> tuple[Corpus, dict[st
             tags = spans_to_tags(sorted(gold + extra), len(sentence.tokens), scheme)
             sentence = replace(sentence, tags=tuple(tags))
         sentences.append(sentence)
-    return Corpus.of(sentences, corpus.paths, corpus.declined), added
+    return Corpus.of(sentences, corpus.paths, corpus.declined), {label: n for label, n in added.items() if n}
 
 
 class Anchor:
