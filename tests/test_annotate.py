@@ -249,3 +249,19 @@ def test_rejected_and_skipped_records_are_left_out_of_training_and_scoring(batch
     scored = run_cli(["score", "--format", "json", str(out), str(out)])
     assert json.loads(scored.stdout)["support"] == 2
     assert 'gold records answered "reject" or "ignore" (nerpipe annotate) are left out' in scored.stderr
+
+
+def test_convert_leaves_rejected_and_skipped_records_out(batch, tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "gold.jsonl"
+    session = Session(prepare(batch), str(out), LABELS)
+    session.decide(0, "accept", [[0, 2, "PER"]])
+    session.decide(1, "reject", [])
+    session.decide(3, "ignore", [])
+    session.close()
+    conll = run_cli(["convert", "--to", "conll", str(out)])
+    assert conll.stdout.count("\n\n") == 1 and "Angela B-PER" in conll.stdout
+    assert '2 records answered "reject" or "ignore" (nerpipe annotate) are left out' in conll.stderr
+    assert len(run_cli(["convert", "--to", "jsonl", str(out)]).stdout.splitlines()) == 3  # JSONL keeps the answers
+    assert "predicted_spans" not in out.read_text()

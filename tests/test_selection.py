@@ -84,3 +84,16 @@ def test_total_entropy_prefers_the_record_with_more_to_learn(tagger):
     mean = {c.record.text: c.uncertainty for c in select(docs([short, long]), tagger, 2, "entropy")}
     total = [c.record.text for c in select(docs([short, long]), tagger, 2, "total-entropy")]
     assert total[0] == long and mean[long] < mean[short] * len(long.split()) / len(short.split())
+
+
+def test_exclude_before_the_first_round_and_never_overwritten(tmp_path):
+    (tmp_path / "pool.txt").write_text("\n\n".join(POOL[:3]) + "\n")
+    first = run_cli(["select", "-n", "2", "--exclude", str(tmp_path / "gold.jsonl"), str(tmp_path / "pool.txt")])
+    assert first.exit_code == 0 and "no such file yet" in first.stderr and len(first.stdout.splitlines()) == 2
+    (tmp_path / "gold.jsonl").write_text(json.dumps({"text": POOL[0], "spans": []}) + "\n")
+    clobber = run_cli(["select", "-n", "2", "--exclude", str(tmp_path / "gold.jsonl"), "-o", str(tmp_path / "gold.jsonl"),
+                       str(tmp_path / "pool.txt")])
+    assert clobber.exit_code == 2 and "is an input too" in clobber.stderr
+    assert json.loads((tmp_path / "gold.jsonl").read_text())["text"] == POOL[0]
+    short = run_cli(["select", "-n", "9", str(tmp_path / "pool.txt")])
+    assert "3 records chosen: the pool has no more" in short.stderr
