@@ -76,6 +76,7 @@ class TagOptions:
     directory: str | None = None  # brat output: the directory the files go into
     ls_config: str | None = None  # labelstudio output: write a labeling config here at the end
     conllu_key: str = "NER"  # conllu: the MISC entry of the entity tag
+    on_verbose: Callable[[str], None] | None = None  # told what -v says (a sentence tagged in windows)
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(sep=self.sep, token_col=self.token_col, on_error=self.on_error, align=self.align,
@@ -190,6 +191,13 @@ def count_tokens(block: list) -> int:
 def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> list[str]:
     """Tag one block of records and write them with ``writer``: a piece of text per record
     (a :class:`~nerpipe.formats.writer.Joiner` puts them together)."""
+    if options.on_verbose is not None:
+        for item in block:
+            for sentence in sentences_of(item):
+                if len(sentence) > tagger.window:
+                    options.on_verbose(f"{item.path}:{item.line}: a sentence of {len(sentence):,} tokens is tagged in "
+                                       f"windows of {tagger.window} overlapping by {tagger.overlap}, stitched at their "
+                                       "middles")
     tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0)
     chunks = []
     for item, preds in tagged:
@@ -242,7 +250,8 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
     write_options = options.write_options(None, check_model(model_path)["vocab"]["tags"])
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None)  # callbacks stay here
+    plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None,
+                                on_verbose=None)  # callbacks stay here
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
     pending: collections.deque = collections.deque()  # (future, tokens)
 

@@ -64,6 +64,9 @@ class Tagger:
     meta: dict = field(default_factory=dict)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where the network is
     batch_size: int = 256  # sentences per network call
+    # a sentence longer than this is tagged in windows of it, overlapping by ``overlap`` tokens
+    window: int = 500
+    overlap: int = 64
     lexicon: Lexicon | None = None  # the gazetteer a --lexicon model reads its features from
     char_cache: bool = True  # keep the character features of the tokens seen (they depend on spelling alone)
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
@@ -105,6 +108,8 @@ class Tagger:
             sentences = sentences.tolist()
         sentences = [s.tolist() if isinstance(s, np.ndarray) else s for s in _check_container(sentences)]
         _check_sentences(sentences)
+        if any(len(s) > self.window for s in sentences):
+            return self._predict_windows(sentences, scores, uncertainty)
         results: list[Prediction | None] = [None] * len(sentences)
         # longest first: packing a batch already in that order skips a sort and an unsort
         order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
@@ -116,6 +121,47 @@ class Tagger:
             for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty)):
                 results[i] = pred
         return results  # type: ignore[return-value]
+
+    def _predict_windows(self, sentences: list, scores: bool, uncertainty: bool) -> list[Prediction]:
+        """:meth:`predict` where some sentences are longer than ``window`` tokens: each is
+        tagged in windows that overlap by ``overlap`` tokens, and stitched (see :func:`windows`),
+        so memory stays bounded and no token is dropped."""
+        pieces: list[Sequence[str]] = []
+        plan = []  # per sentence: its windows' (start, keep from, keep to, index in pieces)
+        for sentence in sentences:
+            own = []
+            for start, keep_from, keep_to in windows(len(sentence), self.window, self.overlap):
+                own.append((start, keep_from, keep_to, len(pieces)))
+                pieces.append(sentence[start : start + self.window])
+            plan.append(own)
+        # windows go through the network about 16,000 tokens at a time (a batch of sentences is far fewer)
+        per_call = max(1, 16_384 // self.window)
+        predicted = [p for k in range(0, len(pieces), per_call) for p in self.predict(pieces[k : k + per_call], scores, uncertainty)]
+        out = []
+        for sentence, own in zip(sentences, plan):
+            if len(own) == 1:
+                out.append(predicted[own[0][3]])
+                continue
+            spans: list[tuple[int, int, str]] = []
+            span_scores: list[float] = []
+            entropy = log_prob = 0.0
+            for start, keep_from, keep_to, k in own:
+                piece = predicted[k]
+                for j, (s, e, label) in enumerate(piece.spans):
+                    first, end = start + s, start + e
+                    # a span belongs to the window whose kept region holds its first token, unless the
+                    # window before already has one running into it
+                    if keep_from <= first < keep_to and (not spans or first >= spans[-1][1]):
+                        spans.append((first, end, label))
+                        if piece.scores is not None:
+                            span_scores.append(piece.scores[j])
+                share = (keep_to - keep_from) / max(1, len(pieces[k]))
+                entropy += (piece.entropy or 0.0) * share
+                log_prob += (piece.log_prob or 0.0) * share
+            out.append(Prediction(spans_to_tags(spans, len(sentence), self.scheme), spans,
+                                  span_scores if scores or uncertainty else None,
+                                  entropy if uncertainty else None, log_prob if uncertainty else None))
+        return out
 
     def predict_text(self, text: str) -> list[Entity]:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
@@ -180,6 +226,26 @@ class Tagger:
             out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores,
                                   entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None))
         return out
+
+
+def windows(n: int, window: int, overlap: int) -> list[tuple[int, int, int]]:
+    """``(start, keep_from, keep_to)`` of the windows over ``n`` tokens: each starts at
+    ``start`` and holds up to ``window`` tokens; consecutive ones share ``overlap``; each
+    keeps the predictions whose first token lies in [keep_from, keep_to), the middle of
+    the shared stretch being the cut, so an entity near a cut is seen whole with context
+    on both sides in the window that keeps it. The kept regions tile 0..n."""
+    if n <= window:
+        return [(0, 0, n)]
+    if not 0 <= overlap < window // 2:
+        raise ValueError(f"expected 0 <= overlap < window / 2, got overlap {overlap}, window {window}")
+    step = window - overlap
+    starts = list(range(0, n - overlap, step))
+    out = []
+    for k, start in enumerate(starts):
+        keep_from = 0 if k == 0 else start + overlap // 2
+        keep_to = n if k == len(starts) - 1 else starts[k + 1] + overlap // 2
+        out.append((start, keep_from, keep_to))
+    return out
 
 
 def _check_container(sentences):

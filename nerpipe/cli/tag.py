@@ -65,7 +65,8 @@ from .options import (
 @DATA_KEY
 @LS_CONFIG
 @CONLLU_KEY
-@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why (and how many entities --map changed).")
+@click.option("-v", "--verbose", is_flag=True, help="Say which input format was chosen, and why, how many entities --map "
+                                                  "changed, and which sentences were too long to tag whole (windows).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
               help="CPU worker processes (one thread each); output order is kept.")
@@ -134,7 +135,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
             label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
-            conllu_key=conllu_key)
+            conllu_key=conllu_key, on_verbose=note if verbose else None)
         chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
         for chunk in chunks:
             out.write(chunk)
