@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from ..errors import NerpipeError
 from .doc import Doc, align_spans, annotation_spans, make_doc
@@ -216,6 +215,8 @@ def _chars_to_utf16(text: str) -> list[int]:
 
 def labeling_config(labels: Sequence[str], data_key: str = "text", from_name: str = FROM_NAME, to_name: str = TO_NAME) -> str:
     """A Label Studio labeling config for named entities of ``labels``, in ``-f html``'s colours."""
+    from xml.sax.saxutils import quoteattr  # (imported here: nerpipe --help stays quick)
+
     from ..display import colour
 
     rows = "".join(f"    <Label value={quoteattr(label)} background={quoteattr(colour(label))}/>\n" for label in labels)
