@@ -39,8 +39,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def near_duplicate_key(text: str) -> str:
-    """What two near-duplicate texts share: lower case, digits as 0, letters and digits only."""
-    return _NOT_WORD.sub(" ", re.sub(r"\d", "0", text.casefold())).strip()
+    """What two near-duplicate texts share: lower case, digits as 0, letters and digits only
+    (a text of none, only symbols, is its own key)."""
+    key = _NOT_WORD.sub(" ", re.sub(r"\d", "0", text.casefold())).strip()
+    return key or " ".join(text.split())
 
 
 def uncertainty(predictions: Sequence[Prediction], strategy: str) -> float:

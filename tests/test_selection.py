@@ -31,6 +31,7 @@ def tagger():
 def test_near_duplicates_share_a_key():
     assert near_duplicate_key("Shares rose 3% in May.") == near_duplicate_key("shares  rose 5 % in may")
     assert near_duplicate_key("Shares rose in May.") != near_duplicate_key("Shares fell in May.")
+    assert near_duplicate_key("€ --") != near_duplicate_key("$ !!")  # texts of symbols only are their own keys
 
 
 def test_the_heap_keeps_the_n_highest_one_per_key_in_bounded_memory():
