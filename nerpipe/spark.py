@@ -1,14 +1,15 @@
 """Tagging a Spark DataFrame: a function for ``DataFrame.mapInPandas``.
 
-    from nerpipe.spark import ENTITIES_SCHEMA, tagger
+    from nerpipe.spark import schema, tagger
 
-    tagged = df.mapInPandas(tagger("text"), schema=f"{df.schema.simpleString()[7:-1]}, {ENTITIES_SCHEMA}")
+    tagged = df.mapInPandas(tagger("text"), schema=schema(df.schema))
 
 ``tagger(column)`` returns the function Spark calls on each partition's pandas batches.
 Each text is read as ``nerpipe tag -i text`` reads one record (paragraphs, sentences,
 CoNLL-2003 tokens), and gets an ``entities`` column: an array of structs ``start``,
 ``end`` (character offsets into the text, end exclusive), ``label``, ``score`` and
-``text``, as the schema ``ENTITIES_SCHEMA`` says; every input column is kept. A null
+``text``, as ``schema(df.schema)`` (or the DDL string ``ENTITIES_SCHEMA``) says; every
+input column is kept. A null
 text gets no entities; a value that is not a string fails the task with its column and
 row named.
 
@@ -67,6 +68,19 @@ def _row(e) -> dict[str, Any]:
     return {"start": e.start, "end": e.end, "label": e.label, "score": float(e.score), "text": e.text}
 
 
+def schema(input_schema):
+    """The schema of ``mapInPandas(tagger(...))``'s output: ``input_schema`` (a pyspark
+    ``StructType``, e.g. ``df.schema``) with the ``entities`` column after its own."""
+    from pyspark.sql.types import ArrayType, DoubleType, IntegerType, StringType, StructField, StructType
+
+    if "entities" in input_schema.fieldNames():
+        raise ValueError("the DataFrame has an 'entities' column already: rename it, or select the columns to keep")
+    entity = StructType([StructField("start", IntegerType()), StructField("end", IntegerType()),
+                         StructField("label", StringType()), StructField("score", DoubleType()),
+                         StructField("text", StringType())])
+    return StructType([*input_schema.fields, StructField("entities", ArrayType(entity))])
+
+
 def tagger(column: str = "text", model: str | None = None, batch_size: int = 256) -> Callable[[Iterator], Iterator]:
     """The function for ``df.mapInPandas(tagger(column), schema)``: each pandas batch with
     an ``entities`` column added."""
@@ -90,4 +104,4 @@ def tagger(column: str = "text", model: str | None = None, batch_size: int = 256
     return tag_batches
 
 
-__all__ = ["ENTITIES_SCHEMA", "entities", "load", "tagger"]
+__all__ = ["ENTITIES_SCHEMA", "entities", "load", "schema", "tagger"]

@@ -65,10 +65,12 @@ def test_rdd_pipe_gives_one_line_per_line_in_order(spark):
 
 @needs_spark
 def test_map_in_pandas_gives_the_same_spans(spark):
-    from nerpipe.spark import ENTITIES_SCHEMA, tagger
+    from nerpipe.spark import schema, tagger
 
     df = spark.createDataFrame([(k, t) for k, t in enumerate(TEXTS)] + [(len(TEXTS), None)], "id long, text string")
-    rows = df.repartition(3).mapInPandas(tagger("text"), schema=f"id long, text string, {ENTITIES_SCHEMA}").collect()
+    rows = df.repartition(3).mapInPandas(tagger("text"), schema=schema(df.schema)).collect()
+    with pytest.raises(ValueError, match="has an 'entities' column already"):
+        schema(df.withColumnRenamed("id", "entities").schema)
     by_id = {r.id: r for r in rows}
     assert len(rows) == len(TEXTS) + 1 and list(by_id[len(TEXTS)].entities) == []
     found = [[(e.start, e.end, e.label) for e in by_id[k].entities] for k in range(len(TEXTS))]
