@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from . import __version__
 from .errors import NerpipeError
 from .lexicon import Lexicon
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
+from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
-from .tagger import Tagger
+from .tagger import PREFER, Tagger
 from .vocab import Vocab
 
 FORMAT = "nerpipe-checkpoint"
@@ -151,9 +153,17 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
     return safe_load(_model_path(path))
 
 
-def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu", batch_size: int = 256) -> Tagger:
+def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu", batch_size: int = 256,
+               patterns: Patterns | str | os.PathLike | Iterable[dict] | None = None, prefer: str = "pattern") -> Tagger:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
-    as a :class:`~nerpipe.tagger.Tagger` ready to predict, ``batch_size`` sentences a network call."""
+    as a :class:`~nerpipe.tagger.Tagger` ready to predict, ``batch_size`` sentences a network call.
+
+    ``patterns``: names the user knows, forced inside the decoder (a JSONL file, compiled
+    :class:`~nerpipe.patterns.Patterns`, or dicts as such a file holds them; see
+    :mod:`nerpipe.patterns`); ``prefer``: "pattern" or "model", which wins where a match
+    overlaps a span the model is confident of."""
+    if patterns is not None and not isinstance(patterns, Patterns):
+        patterns = Patterns.load(os.fspath(patterns)) if isinstance(patterns, (str, os.PathLike)) else Patterns(patterns)
     from .device import check_device, resolve_device
 
     path = _model_path(path)
@@ -165,6 +175,10 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
     except NerpipeError as err:
         raise NerpipeError(err.message, str(path)) from None
     tagger.batch_size = batch_size
+    tagger.patterns = patterns
+    if prefer not in PREFER:
+        raise ValueError(f"prefer: expected one of {', '.join(PREFER)}, got {prefer!r}")
+    tagger.prefer = prefer
     return tagger
 
 

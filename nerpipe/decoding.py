@@ -8,10 +8,12 @@ tagger (zero transitions, log-probabilities as emissions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor
 
-from .schemes import Scheme, is_transition_allowed
+from .schemes import Scheme, is_transition_allowed, spans_to_tags, split_tag
 
 FORBIDDEN = -10000.0
 
@@ -28,6 +30,44 @@ def transition_penalties(tags: list[str], scheme: Scheme) -> tuple[Tensor, Tenso
     end = torch.tensor([0.0 if is_transition_allowed(scheme, a, None) else FORBIDDEN for a in tags])
     assert pairs.shape == (n, n)
     return pairs, start, end
+
+
+Hint = tuple[int, int, str, "float | None"]  # (start, end, label or "O", bonus; None: forced)
+
+
+def hint_bias(hints: Sequence[Sequence[Hint]], seq_len: int, tags: Sequence[str], scheme: Scheme) -> Tensor:
+    """Scores to add to the emissions so that decoding follows ``hints``, one list per sentence.
+
+    A hint ``(start, end, label, None)`` forces tokens start..end-1 to be exactly one
+    entity of ``label`` (a type the tags lack, or ``"O"``: no entity at all there): every
+    other tag there is :data:`FORBIDDEN`, as is continuing the entity past ``end``. The
+    transitions keep the tags around it well formed. ``(start, end, label, bonus)`` adds
+    ``bonus`` to the tags that would make the span that entity, leaving the choice to the
+    decoder. Returns (len(hints), seq_len, num_tags).
+    """
+    index = {t: k for k, t in enumerate(tags)}
+    parts = [split_tag(t) for t in tags]
+    bias = torch.zeros(len(hints), seq_len, len(tags))
+    for row, own in enumerate(hints):
+        for start, end, label, bonus in own:
+            if f"B-{label}" in index or f"I-{label}" in index:
+                wanted = spans_to_tags([(0, end - start, label)], end - start, scheme)
+            else:
+                wanted = ["O"] * (end - start)
+            for pos, tag in zip(range(start, end), wanted):
+                if bonus is None:
+                    bias[row, pos] = FORBIDDEN
+                    bias[row, pos, index[tag]] = 0.0
+                else:
+                    bias[row, pos, index[tag]] += bonus
+            if bonus is None and wanted[0] != "O":
+                # the entity ends at end: no tag there may continue it (and in IOB1, none before may run into it)
+                for k, (prefix, lab) in enumerate(parts):
+                    if lab == label and prefix in "IEL" and end < seq_len:
+                        bias[row, end, k] = FORBIDDEN
+                    if lab == label and scheme is Scheme.IOB1 and start > 0:
+                        bias[row, start - 1, k] = FORBIDDEN
+    return bias
 
 
 def viterbi(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:

@@ -38,15 +38,19 @@ def ansi_colour(label: str) -> str:
     return _ANSI_SPARE[int.from_bytes(digest, "big") % len(_ANSI_SPARE)]
 
 
-def mark_html(text: str, spans: Iterable[tuple[int, int, str, float | None]], css_class: str = "entity") -> str:
+def mark_html(text: str, spans: Iterable[tuple[int, int, str, float | None] | tuple[int, int, str, float | None, str | None]],
+              css_class: str = "entity") -> str:
     """``text`` as escaped HTML with each ``(start, end, label, score)`` character span
+    (or ``(start, end, label, score, source)``: a pattern's is said in its tooltip)
     wrapped in a labelled ``<mark>``. Spans must not overlap; they may come in any order."""
     out, cursor = [], 0
-    for start, end, label, score in sorted(spans, key=lambda s: (s[0], s[1])):
+    for start, end, label, score, *rest in sorted(spans, key=lambda s: (s[0], s[1])):
         if start < cursor:
             raise ValueError(f"overlapping spans at character {start}")
         out.append(html.escape(text[cursor:start]))
-        title = f' title="{html.escape(label)} {score:.2f}"' if score is not None else ""
+        source = rest[0] if rest else None
+        said = [label] + ([f"{score:.2f}"] if score is not None else []) + ([f"from {source}"] if source not in (None, "model") else [])
+        title = f' title="{html.escape(" ".join(said))}"' if len(said) > 1 else ""
         out.append(f'<mark class="{css_class}" style="background:{colour(label)}"{title}>{html.escape(text[start:end])}'
                    f'<span class="label">{html.escape(label)}</span></mark>')
         cursor = end

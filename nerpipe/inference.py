@@ -27,6 +27,7 @@ from .formats import (
     sentences_of,
 )
 from .labelmap import LabelMap
+from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
 from .tagger import Prediction, Tagger
 
@@ -120,6 +121,14 @@ def resolve_labels(wanted: Iterable[str], model_tags: Sequence[str]) -> tuple[fr
     return frozenset(chosen), notes
 
 
+def output_tags(model_tags: Sequence[str], patterns: Patterns | None) -> list[str]:
+    """The model's tags, and a tag for each entity type only its patterns give: what
+    ``--labels`` may name and a page's legend shows."""
+    known = set(labels_of_tags(model_tags))
+    extra = sorted(patterns.labels - known) if patterns is not None else []
+    return [*model_tags, *(f"B-{label}" for label in extra)]
+
+
 BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about this many tokens
 
 
@@ -137,7 +146,7 @@ def tag_block(tagger: Tagger, block: list, scores: bool = False) -> list[tuple[o
 
 def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
     """Tag each input file and yield the output text, a block at a time, in input order."""
-    write_options = options.write_options(tagger.scheme, tagger.vocab.tags)
+    write_options = options.write_options(tagger.scheme, output_tags(tagger.vocab.tags, tagger.patterns))
     writer, join = None, Joiner()
     for out, blocks in read_blocks(paths, options, block_tokens):
         first, writer = writer is None, make_writer(out, write_options)
@@ -201,7 +210,7 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
     tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0)
     chunks = []
     for item, preds in tagged:
-        annotations = [filter_annotation(Annotation(p.spans, p.scores), options.min_score, options.labels) for p in preds]
+        annotations = [filter_annotation(Annotation(p.spans, p.scores, p.sources), options.min_score, options.labels) for p in preds]
         if options.label_map is not None:
             annotations = [map_annotation(ann, options.label_map) for ann in annotations]
         chunks.append(writer.write(item, annotations))
@@ -213,7 +222,7 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
 _WORKER_TAGGER: Tagger | None = None
 
 
-def _init_worker(model_path: str | None, batch_size: int) -> None:
+def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | None, prefer: str) -> None:
     import signal
 
     from .checkpoints import load_model
@@ -221,7 +230,7 @@ def _init_worker(model_path: str | None, batch_size: int) -> None:
     global _WORKER_TAGGER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     torch.set_num_threads(1)
-    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size)
+    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size, patterns=patterns, prefer=prefer)
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
@@ -233,8 +242,10 @@ def _render_in_worker(out: str, block: list, options: TagOptions) -> list[str]:
 
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
-                       batch_size: int = 256, block_tokens: int = BLOCK_TOKENS) -> Iterator[str]:
-    """:func:`tag_files` with ``workers`` CPU processes, one torch thread each.
+                       batch_size: int = 256, block_tokens: int = BLOCK_TOKENS, patterns: Patterns | None = None,
+                       prefer: str = "pattern") -> Iterator[str]:
+    """:func:`tag_files` with ``workers`` CPU processes, one torch thread each
+    (``patterns`` and ``prefer``: as :func:`~nerpipe.checkpoints.load_model` takes them).
 
     This process reads and hands out blocks; at most two blocks per worker are in
     flight, so memory stays bounded, and results are yielded in input order.
@@ -248,11 +259,12 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     from .checkpoints import check_model
 
     # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
-    write_options = options.write_options(None, check_model(model_path)["vocab"]["tags"])
+    write_options = options.write_options(None, output_tags(check_model(model_path)["vocab"]["tags"], patterns))
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None,
                                 on_verbose=None)  # callbacks stay here
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model_path, batch_size))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                               initargs=(model_path, batch_size, patterns, prefer))
     pending: collections.deque = collections.deque()  # (future, tokens)
 
     def done() -> str:

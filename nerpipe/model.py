@@ -247,29 +247,53 @@ class BiLSTMCRF(nn.Module):
         return emissions.log_softmax(-1), self.pair_penalty, self.start_penalty, self.end_penalty
 
     @torch.inference_mode()
-    def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:
-        """Best well-formed tag ids (batch, seq_len) and, if asked, the marginal
-        probability of each chosen tag (batch, seq_len). ``cache``: the one the batch was made with."""
+    def chain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """The linear chain a batch is decoded over: emissions (batch, seq_len, num_tags),
+        transitions (num_tags, num_tags), start and end scores (num_tags,). ``cache``: the
+        one the batch was made with (each batch goes through here once: it fills the cache)."""
         _check_batch(batch)
-        emissions, transitions, start, end = self._chain(self.emissions(batch, cache))
-        path = viterbi(emissions, batch.mask, transitions, start, end)
-        if not with_scores:
-            return path, None
-        probs = marginals(emissions, batch.mask, transitions, start, end)
-        return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
-
+        return self._chain(self.emissions(batch, cache))
 
     @torch.inference_mode()
+    def decode(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, with_scores: bool = False,
+               bias: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """Best well-formed tag ids (batch, seq_len) over a :meth:`chain` and, if asked, the
+        marginal probability of each chosen tag (batch, seq_len). ``bias`` (batch, seq_len,
+        num_tags) is added to the emissions: ``FORBIDDEN`` where a tag may not go (a
+        pattern's match), a bonus where one is favoured."""
+        emissions, transitions, start, end = chain
+        if bias is not None:
+            emissions = emissions + bias.to(emissions.device)
+        path = viterbi(emissions, mask, transitions, start, end)
+        if not with_scores:
+            return path, None
+        probs = marginals(emissions, mask, transitions, start, end)
+        return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
+
+    def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:
+        """:meth:`decode` of the batch's :meth:`chain`."""
+        return self.decode(self.chain(batch, cache), batch.mask, with_scores)
+
+    @torch.inference_mode()
+    def uncertainty(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, path: Tensor,
+                    bias: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """How unsure the model is of a decoded ``path``: each token's tag entropy (batch,
+        seq_len) and each sentence's log P(path) (batch,)."""
+        emissions, transitions, start, end = chain
+        if bias is not None:
+            emissions = emissions + bias.to(emissions.device)
+        probs = marginals(emissions, mask, transitions, start, end)
+        log_prob = sequence_log_prob(emissions.double(), mask, transitions.double(), start.double(), end.double(), path)
+        return token_entropy(probs, mask), log_prob
+
     def predict_uncertain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """:meth:`predict` with scores, and how unsure the model is: the best tag ids and
-        their marginal probabilities (batch, seq_len), each token's tag entropy (batch,
-        seq_len) and each sentence's log P(best path) (batch,)."""
-        _check_batch(batch)
-        emissions, transitions, start, end = self._chain(self.emissions(batch, cache))
-        path = viterbi(emissions, batch.mask, transitions, start, end)
-        probs = marginals(emissions, batch.mask, transitions, start, end)
-        log_prob = sequence_log_prob(emissions.double(), batch.mask, transitions.double(), start.double(), end.double(), path)
-        return path, probs.gather(2, path.unsqueeze(2)).squeeze(2), token_entropy(probs, batch.mask), log_prob
+        """:meth:`predict` with scores, and how unsure the model is (:meth:`uncertainty`): the
+        best tag ids and their marginal probabilities (batch, seq_len), each token's tag
+        entropy (batch, seq_len) and each sentence's log P(best path) (batch,)."""
+        chain = self.chain(batch, cache)
+        path, probs = self.decode(chain, batch.mask, with_scores=True)
+        assert probs is not None
+        return (path, probs, *self.uncertainty(chain, batch.mask, path))
 
 
 def _check_batch(batch: Batch) -> None:

@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 from .batching import CharFeatureCache, make_batch
+from .decoding import Hint, hint_bias
 from .formats.source import BOM
 from .lexicon import Lexicon
 from .model import BiLSTMCRF
+from .patterns import Match, Patterns
 from .schemes import Scheme, labels_of_tags, parts_to_spans, spans_to_tags, split_tag
 from .vocab import Vocab
 
@@ -39,6 +41,7 @@ class Prediction:
     scores: list[float] | None  # one per span (the lowest marginal probability of its tags), when asked for
     entropy: float | None = None  # the sum over tokens of each one's tag entropy (nats), when asked for
     log_prob: float | None = None  # log P(these tags | the sentence), when asked for
+    sources: list[str] | None = None  # per span: "pattern" where a pattern put it (None: all the model's)
 
 
 class Entity(NamedTuple):
@@ -69,6 +72,10 @@ class Tagger:
     overlap: int = 64
     lexicon: Lexicon | None = None  # the gazetteer a --lexicon model reads its features from
     char_cache: bool = True  # keep the character features of the tokens seen (they depend on spelling alone)
+    # names the user knows, forced inside the decoder (see nerpipe.patterns); where a match overlaps a span
+    # the model is confident of (score >= CONFIDENT), ``prefer`` says which wins: "pattern" or "model"
+    patterns: Patterns | None = None
+    prefer: str = "pattern"
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
     _lock: threading.Lock = field(init=False, repr=False)
 
@@ -78,6 +85,8 @@ class Tagger:
         if wanted != (self.lexicon.features if self.lexicon is not None else 0):
             raise ValueError(f"the network reads {wanted} lexicon features per token; "
                              f"expected a lexicon with as many, got {self.lexicon!r:.60}")
+        if self.prefer not in PREFER:
+            raise ValueError(f"prefer: expected one of {', '.join(PREFER)}, got {self.prefer!r}")
         self.cache = CharFeatureCache() if self.char_cache else None
         self._lock = threading.Lock()
 
@@ -91,8 +100,9 @@ class Tagger:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """The entity types the model predicts, in its tag order."""
-        return tuple(labels_of_tags(self.vocab.tags))
+        """The entity types the model predicts, in its tag order, then those only its patterns give."""
+        own = labels_of_tags(self.vocab.tags)
+        return (*own, *sorted((self.patterns.labels if self.patterns is not None else set()) - set(own)))
 
     def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False, uncertainty: bool = False) -> list[Prediction]:
         """Predictions for ``sentences`` (each a list of token strings; empty ones allowed), in order.
@@ -144,6 +154,7 @@ class Tagger:
                 continue
             spans: list[tuple[int, int, str]] = []
             span_scores: list[float] = []
+            sources: list[str] = []
             entropy = log_prob = 0.0
             for start, keep_from, keep_to, k in own:
                 piece = predicted[k]
@@ -155,12 +166,14 @@ class Tagger:
                         spans.append((first, end, label))
                         if piece.scores is not None:
                             span_scores.append(piece.scores[j])
+                        sources.append(piece.sources[j] if piece.sources is not None else "model")
                 share = (keep_to - keep_from) / max(1, len(pieces[k]))
                 entropy += (piece.entropy or 0.0) * share
                 log_prob += (piece.log_prob or 0.0) * share
             out.append(Prediction(spans_to_tags(spans, len(sentence), self.scheme), spans,
                                   span_scores if scores or uncertainty else None,
-                                  entropy if uncertainty else None, log_prob if uncertainty else None))
+                                  entropy if uncertainty else None, log_prob if uncertainty else None,
+                                  sources if self.patterns is not None else None))
         return out
 
     def predict_text(self, text: str) -> list[Entity]:
@@ -200,32 +213,79 @@ class Tagger:
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False) -> list[Prediction]:
         entropy = log_prob = None
+        matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
             if self.cache is not None:
                 self.cache.make_room(sum(map(len, sentences)))
             try:
                 batch = make_batch(sentences, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
-                probs: torch.Tensor | None
-                if uncertainty:
-                    path, probs, token_entropy, sentence_log_prob = self.network.predict_uncertain(batch, cache=self.cache)
-                    entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
-                else:
-                    path, probs = self.network.predict(batch, with_scores=scores, cache=self.cache)
+                chain = self.network.chain(batch, cache=self.cache)
             except BaseException:
                 if self.cache is not None:
                     self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
                 raise
+        bias = None
+        if matches is not None and any(matches):
+            if self.prefer == "model":
+                path, probs = self.network.decode(chain, batch.mask, with_scores=True)
+                assert probs is not None
+                matches = _yield_to_model(matches, path.cpu().tolist(), probs.cpu().tolist(), self.vocab.tags, sentences)
+            hints: list[list[Hint]] = [[(m.start, m.end, m.label, None) for m in own] for own in matches]
+            bias = hint_bias(hints, batch.mask.shape[1], self.vocab.tags, self.train_scheme)
+        path, probs = self.network.decode(chain, batch.mask, with_scores=scores or uncertainty, bias=bias)
+        if uncertainty:
+            token_entropy, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias)
+            entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
         best_tags: list[list[int]] = path.cpu().tolist()
         marginals: list[list[float]] | None = probs.cpu().tolist() if probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]
+        known = set(labels_of_tags(self.vocab.tags))
         out = []
         for row, tokens in enumerate(sentences):
             n = len(tokens)
             spans = parts_to_spans([parts[k] for k in best_tags[row][:n]])
             span_scores = [min(marginals[row][s:e]) for s, e, _ in spans] if marginals is not None else None
+            sources = None
+            if matches is not None:  # with patterns, every span says where it came from
+                spans, span_scores, sources = _with_matches(spans, span_scores, matches[row], known)
             out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores,
-                                  entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None))
+                                  entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None,
+                                  sources))
         return out
+
+
+PREFER = ("pattern", "model")  # which wins where a pattern's match overlaps a confident model span
+CONFIDENT = 0.5  # a model span at least this sure keeps its place against a pattern under prefer="model"
+
+
+def _yield_to_model(matches: list[list[Match]], paths: list[list[int]], probs: list[list[float]], tags: Sequence[str],
+                    sentences: Sequence[Sequence[str]]) -> list[list[Match]]:
+    """The matches that overlap no span the model found with a score of at least
+    :data:`CONFIDENT` (one the model found exactly so stays: it agrees)."""
+    parts = [split_tag(t) for t in tags]
+    out = []
+    for row, own in enumerate(matches):
+        if not own:
+            out.append(own)
+            continue
+        n = len(sentences[row])
+        spans = parts_to_spans([parts[k] for k in paths[row][:n]])
+        sure = [(s, e, label) for s, e, label in spans if min(probs[row][s:e]) >= CONFIDENT]
+        out.append([m for m in own if (m.start, m.end, m.label) in sure
+                    or not any(s < m.end and m.start < e for s, e, _ in sure)])
+    return out
+
+
+def _with_matches(spans: list[tuple[int, int, str]], scores: list[float] | None, matches: list[Match],
+                  known: set[str]) -> tuple[list[tuple[int, int, str]], list[float] | None, list[str]]:
+    """A decoded sentence's spans with its forced matches: a match of a type the model
+    knows is decoded as it stands (and marked as the pattern's); one of a type it does not
+    know was decoded as no entity and goes in now, with a score of 1."""
+    source = {(m.start, m.end, m.label): "pattern" if m.id is None else f"pattern:{m.id}" for m in matches}
+    added = [(m.start, m.end, m.label) for m in matches if m.label not in known and m.label != "O"]
+    merged = sorted([(span, scores[k] if scores is not None else 1.0, source.get(span, "model"))
+                     for k, span in enumerate(spans)] + [(span, 1.0, source[span]) for span in added])
+    return ([m[0] for m in merged], [m[1] for m in merged] if scores is not None else None, [m[2] for m in merged])
 
 
 def windows(n: int, window: int, overlap: int) -> list[tuple[int, int, int]]:

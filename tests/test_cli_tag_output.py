@@ -40,7 +40,7 @@ def jsonl_entities(out: str):
 
 def tsv_rows(out: str):
     lines = out.splitlines()
-    assert lines[0] == "source\tline\tstart\tend\tlabel\tscore\ttext"
+    assert lines[0] == "source\tline\tstart\tend\tlabel\tscore\ttext\tby"
     return [line.split("\t") for line in lines[1:]]
 
 
@@ -97,7 +97,7 @@ def test_tsv_escapes_tabs_newlines_and_backslashes(tmp_path):
     path = tmp_path / "odd\tname.jsonl"
     path.write_text(json.dumps(record) + "\n")
     out = run_cli(["convert", "--to", "tsv", str(path)]).stdout
-    assert out.count("\n") == 3 and all(line.count("\t") == 6 for line in out.splitlines())
+    assert out.count("\n") == 3 and all(line.count("\t") == 7 for line in out.splitlines())
     rows = tsv_rows(out)
     assert [r[6] for r in rows] == ["Ann\\tLee\\\\x", "Rio\\r\\nBay"]
     assert [unescape(r[6]) for r in rows] == ["Ann\tLee\\x", "Rio\r\nBay"]
@@ -128,7 +128,7 @@ def test_an_empty_input_is_still_a_whole_page_and_a_header(tiny_model):
     page = tag(tiny_model, ["-f", "html", "-i", "text"], input="").stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>") and "<main></main>" in page
     assert "PER" in page  # the legend: the model's types
-    assert tag(tiny_model, ["-f", "tsv", "-i", "text"], input="").stdout == "source\tline\tstart\tend\tlabel\tscore\ttext\n"
+    assert tag(tiny_model, ["-f", "tsv", "-i", "text"], input="").stdout == "source\tline\tstart\tend\tlabel\tscore\ttext\tby\n"
 
 
 # --------------------------------------------------------------------------- html

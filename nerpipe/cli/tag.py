@@ -54,6 +54,11 @@ from .options import (
 @click.option("--tag-col", type=int, default=-1, show_default=True, help="The column --replace overwrites.")
 @click.option("--token-col", type=int, default=0, show_default=True, help="CoNLL token column.")
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Sentences per model batch.")
+@click.option("--patterns", "patterns_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help='Names you know, forced inside the decoder: JSONL, one pattern a line, e.g. {"label": "ORG", "pattern": '
+                   '"Acme Corp"} (token patterns, regular expressions, label O for "never an entity": docs/tagging.md).')
+@click.option("--prefer", type=click.Choice(["pattern", "model"]), default="pattern", show_default=True,
+              help="Where a pattern's match overlaps an entity the model is sure of (score >= 0.5), which one wins.")
 @ON_ERROR
 @ALIGN
 @MAP
@@ -73,7 +78,8 @@ from .options import (
 @SEP
 @DEVICE
 @THREADS
-def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, on_error, align,
+def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, patterns_path, prefer,
+        on_error, align,
         label_map, map_drop_others, redact_char, label_names, output, annotation, data_key, ls_config, conllu_key, verbose, quiet, workers,
         sep, device, threads):
     """Tag entities in plain text, CoNLL or JSONL (files or stdin).
@@ -93,6 +99,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
       nerpipe tag -f html doc.txt > doc.html
       nerpipe tag -f tsv notes.txt | cut -f5,7 | sort | uniq -c
       nerpipe tag -f redact --labels PER letter.txt > letter.redacted.txt
+      nerpipe tag --patterns products.jsonl -f tsv reviews.txt
     """
     if redact_char is not None and fmt != "redact":
         raise click.UsageError("--redact-char goes with -f redact")
@@ -108,18 +115,24 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     if workers > 1 and threads != 1:
         raise click.UsageError("--workers run one torch thread each; --threads is for one process (drop one of them)")
     from ..checkpoints import check_model, load_model
-    from ..inference import TagOptions, check_output, resolve_labels, tag_files, tag_files_parallel
+    from ..inference import TagOptions, check_output, output_tags, resolve_labels, tag_files, tag_files_parallel
     from ..labelmap import parse_label_map
+    from ..patterns import Patterns
     from ..progress import tag_progress
 
     if fmt is not None:  # before the model loads and input is awaited (a default format is checked once known)
         check_output(fmt, scores)
 
-    tagger = load_model(model, torch_device, batch_size=batch_size) if workers == 1 else None  # else one per worker
+    if prefer != "pattern" and patterns_path is None:
+        raise click.UsageError("--prefer says whether a pattern or the model wins: it goes with --patterns FILE")
+    patterns = Patterns.load(patterns_path) if patterns_path is not None else None
+    tagger = load_model(model, torch_device, batch_size=batch_size, patterns=patterns, prefer=prefer) \
+        if workers == 1 else None  # else one per worker
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     wanted = None
     if labels is not None:
-        wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"])
+        tags = output_tags(tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"], patterns)
+        wanted, notes = resolve_labels(labels.split(","), tags)
         for text in notes:
             note(text)
     mapping = parse_label_map(label_map, map_drop_others)
@@ -136,7 +149,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
             label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
             conllu_key=conllu_key, on_verbose=note if verbose else None)
-        chunks = tag_files(paths, tagger, options) if tagger else tag_files_parallel(paths, model, options, workers, batch_size)
+        chunks = tag_files(paths, tagger, options) if tagger else \
+            tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer)
         for chunk in chunks:
             out.write(chunk)
             out.flush()

@@ -41,10 +41,12 @@ from .writer import SCORE_DECIMALS, Joiner, Writer
 
 
 class Annotation(NamedTuple):
-    """One sentence's entities: spans over its tokens and, when known, a score each."""
+    """One sentence's entities: spans over its tokens and, when known, a score each and
+    where each came from ("model", "pattern", or "pattern:ID" for a pattern with an id)."""
 
     spans: Sequence[tuple[int, int, str]]
     scores: Sequence[float] | None = None
+    sources: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -361,7 +363,8 @@ def map_annotation(ann: Annotation, label_map) -> Annotation:
     dropped spans go with their scores."""
     kept = [(start, end, new, k) for k, (start, end, label) in enumerate(ann.spans) if (new := label_map(label)) is not None]
     scores = [ann.scores[k] for *_, k in kept] if ann.scores is not None else None
-    return Annotation([(start, end, new) for start, end, new, _ in kept], scores)
+    sources = [ann.sources[k] for *_, k in kept] if ann.sources is not None else None
+    return Annotation([(start, end, new) for start, end, new, _ in kept], scores, sources)
 
 
 def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset[str] | None = None) -> Annotation:
@@ -370,9 +373,10 @@ def filter_annotation(ann: Annotation, min_score: float = 0.0, labels: frozenset
     A score is compared as written (four decimals), so a threshold read off the output, or
     suggested by ``score --errors``, keeps every span that shows at least that score."""
     scores = ann.scores if ann.scores is not None else [1.0] * len(ann.spans)
-    kept = [(span, score) for span, score in zip(ann.spans, scores)
+    kept = [k for k, (span, score) in enumerate(zip(ann.spans, scores))
             if round(score, SCORE_DECIMALS) >= min_score and (labels is None or span[2] in labels)]
-    return Annotation([k[0] for k in kept], [k[1] for k in kept] if ann.scores is not None else None)
+    return Annotation([ann.spans[k] for k in kept], [ann.scores[k] for k in kept] if ann.scores is not None else None,
+                      [ann.sources[k] for k in kept] if ann.sources is not None else None)
 
 
 __all__ = [

@@ -187,6 +187,14 @@ def align_spans(text: str, tokens: Sequence[tuple[int, int]], char_spans: Sequen
     return out
 
 
+def annotation_sources(annotations: Sequence) -> list[str | None]:
+    """Where each span of :func:`annotation_spans` came from (None where not said)."""
+    out: list[str | None] = []
+    for ann in annotations:
+        out += list(ann.sources) if ann.sources is not None else [None] * len(ann.spans)
+    return out
+
+
 def annotation_spans(doc: Doc, annotations: Sequence) -> tuple[list[tuple[int, int, str]], list[float | None]]:
     """The spans of ``annotations`` (one :class:`~nerpipe.formats.Annotation` per sentence,
     in sentence tokens) in the record's tokens, and a score each (None where unknown)."""

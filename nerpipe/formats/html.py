@@ -41,7 +41,7 @@ class HtmlWriter(Writer):
         if view is None or not view.text:
             return ""
         self.seen.update(e.label for e in view.entities)
-        marked = mark_html(view.text, [(e.start, e.end, e.label, e.score) for e in view.entities])
+        marked = mark_html(view.text, [(e.start, e.end, e.label, e.score, e.source) for e in view.entities])
         return f'<div class="record"><span class="source">{html.escape(view.path)}:{view.line}</span>{marked}</div>\n'
 
     def footer(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from .conll import GAP, Marker, Sentence, sentence_to_doc
-from .doc import Doc, annotation_spans, make_doc
+from .doc import Doc, annotation_sources, annotation_spans, make_doc
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
 
@@ -125,9 +125,10 @@ def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lin
 
 
 def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: Sequence[float] | None = None,
-                field: str = "spans") -> str:
+                field: str = "spans", sources: Sequence[str | None] | None = None) -> str:
     """One JSONL line in the spaCy/Prodigy convention (``token_end`` inclusive); the
-    spans go into ``field`` (``spans``, or ``predicted_spans`` beside gold ones)."""
+    spans go into ``field`` (``spans``, or ``predicted_spans`` beside gold ones), each
+    with its ``source`` where ``sources`` says one."""
     record = dict(doc.record)
     record["text"] = doc.text
     record["tokens"] = [{"text": doc.text[s:e], "start": s, "end": e, "id": i} for i, (s, e) in enumerate(doc.tokens)]
@@ -137,6 +138,8 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: 
                                 "token_start": first, "token_end": end - 1, "label": label}
         if scores is not None:
             span["score"] = round(float(scores[k]), SCORE_DECIMALS)
+        if sources is not None and sources[k] is not None:
+            span["source"] = sources[k]
         out_spans.append(span)
     if field != "spans" and doc.spans is not None:
         record["spans"] = [{"start": doc.tokens[s][0], "end": doc.tokens[e - 1][1], "token_start": s, "token_end": e - 1,
@@ -184,7 +187,7 @@ class JsonlWriter(Writer):
         spans, known = annotation_spans(doc, annotations)
         scores = [1.0 if score is None else score for score in known]
         field = "predicted_spans" if self.keep_gold and doc.spans is not None else "spans"
-        return doc_to_json(doc, spans, scores, field)
+        return doc_to_json(doc, spans, scores, field, annotation_sources(annotations))
 
     def close(self) -> str:
         """Marker lines after the last sentence travel in a last, empty record."""

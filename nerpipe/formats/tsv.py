@@ -9,10 +9,12 @@ Columns, tab-separated:
   JSONL output (a CoNLL sentence's text is its tokens joined by single spaces);
 - ``label``: the entity type;
 - ``score``: the confidence with four decimals, empty when not known (``convert``);
-- ``text``: the entity as it stands in the text.
+- ``text``: the entity as it stands in the text;
+- ``by``: what found it: ``model``, or ``pattern`` (``pattern:ID`` for a pattern with an
+  id) under ``tag --patterns``; empty for gold spans (``convert``).
 
 In ``source`` and ``text`` a backslash, tab, line feed and carriage return are
-written ``\\\\``, ``\\t``, ``\\n`` and ``\\r``, so every entity stays one line of seven fields.
+written ``\\\\``, ``\\t``, ``\\n`` and ``\\r``, so every entity stays one line of eight fields.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from .view import item_to_view
 from .writer import SCORE_DECIMALS, Writer
 
-COLUMNS = ("source", "line", "start", "end", "label", "score", "text")
+COLUMNS = ("source", "line", "start", "end", "label", "score", "text", "by")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -41,5 +43,6 @@ class TsvWriter(Writer):
         source = escape_field(view.path)
         return "".join(
             f"{source}\t{e.line}\t{e.start}\t{e.end}\t{escape_field(e.label)}\t"
-            f"{'' if e.score is None else f'{e.score:.{SCORE_DECIMALS}f}'}\t{escape_field(view.text[e.start:e.end])}\n"
+            f"{'' if e.score is None else f'{e.score:.{SCORE_DECIMALS}f}'}\t{escape_field(view.text[e.start:e.end])}\t"
+            f"{escape_field(e.source or ('model' if e.score is not None else ''))}\n"
             for e in view.entities)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .doc import Doc, annotation_spans
+from .doc import Doc, annotation_sources, annotation_spans
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Entity:
     label: str
     score: float | None  # None when not known (gold spans)
     line: int  # the input line where the entity starts
+    source: str | None = None  # "model", "pattern" (or "pattern:ID"); None when not said
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ def item_to_view(item, annotations) -> RecordView | None:
         return None
     token_line = item.token_input_lines()
     spans, scores = _spans(doc, annotations)
-    entities = tuple(Entity(doc.tokens[s][0], doc.tokens[e - 1][1], label, score, token_line[s])
-                     for (s, e, label), score in zip(spans, scores))
+    sources = annotation_sources(annotations) if annotations is not None else [None] * len(spans)
+    entities = tuple(Entity(doc.tokens[s][0], doc.tokens[e - 1][1], label, score, token_line[s], source)
+                     for (s, e, label), score, source in zip(spans, scores, sources))
     return RecordView(doc.text, doc.path, doc.line, entities)
 
 
