@@ -6,7 +6,9 @@ Each split is tagged four times, the token column changed and nothing else (gold
 and sentence boundaries as they are): as written, every token lower-cased, every token
 upper-cased, and the first letter of every token upper-cased (headline style). Several
 --model options give one table with a row per model and split, so an old and a new
-model are compared in one run. Without --model: the embedded model.
+model are compared in one run. Without --model: the embedded model. Each model reads every
+sentence alone ("sentence") and in the light of its document ("document", the default of
+`nerpipe tag`: see nerpipe/context.py).
 """
 
 from __future__ import annotations
@@ -36,27 +38,42 @@ def main() -> None:
         sys.exit(f"no CoNLL-2003 data: {', '.join(missing)}")
 
     from nerpipe.checkpoints import load_model
-    from nerpipe.formats import read_conll, sentences_only
+    from nerpipe.formats import read_conll
     from nerpipe.recase import CASE_VARIANTS, recase
     from nerpipe.scoring import score_pairs
 
     torch.set_num_threads(args.threads)
-    corpora = {split: list(sentences_only(read_conll([str(p)]))) for split, p in paths.items()}
+    corpora = {split: documents(read_conll([str(p)])) for split, p in paths.items()}
     variants = list(CASE_VARIANTS)
-    print(f"{'model':40s} {'split':6s} " + " ".join(f"{v:>7s}" for v in variants) + f" {'mean':>7s} {'seconds':>8s}")
+    print(f"{'model':32s} {'reads':9s} {'split':6s} " + " ".join(f"{v:>7s}" for v in variants) + f" {'mean':>7s} {'seconds':>8s}")
     for model_path in args.model or [None]:
-        loaded = load_model(model_path, args.device)
         name = model_path or "(embedded)"
-        for split, sentences in corpora.items():
-            started = time.perf_counter()
-            f1s = []
-            for variant in variants:
-                tokens = [recase(s.tokens, variant) for s in sentences]
-                predicted = [p.tags for p in loaded.predict(tokens)]
-                f1s.append(100 * score_pairs((s.tags, p) for s, p in zip(sentences, predicted)).overall.f1)
-            seconds = time.perf_counter() - started
-            print(f"{name[-40:]:40s} {split:6s} " + " ".join(f"{f:7.2f}" for f in f1s)
-                  + f" {sum(f1s) / len(f1s):7.2f} {seconds:8.1f}", flush=True)
+        for reads in ("sentence", "document"):
+            loaded = load_model(model_path, args.device, context=reads == "document")
+            for split, docs in corpora.items():
+                started = time.perf_counter()
+                f1s = []
+                gold = [s.tags for doc in docs for s in doc]
+                for variant in variants:
+                    tokens = [[recase(s.tokens, variant) for s in doc] for doc in docs]
+                    predicted = [p.tags for doc in loaded.predict_documents(tokens) for p in doc]
+                    f1s.append(100 * score_pairs(zip(gold, predicted)).overall.f1)
+                seconds = time.perf_counter() - started
+                print(f"{name[-32:]:32s} {reads:9s} {split:6s} " + " ".join(f"{f:7.2f}" for f in f1s)
+                      + f" {sum(f1s) / len(f1s):7.2f} {seconds:8.1f}", flush=True)
+
+
+def documents(items) -> list[list]:
+    """The sentences of a CoNLL stream by document (-DOCSTART- lines)."""
+    from nerpipe.formats import Marker, Sentence
+
+    out: list[list] = [[]]
+    for item in items:
+        if isinstance(item, Marker) and item.kind == "docstart" and out[-1]:
+            out.append([])
+        elif isinstance(item, Sentence):
+            out[-1].append(item)
+    return [doc for doc in out if doc]
 
 
 if __name__ == "__main__":

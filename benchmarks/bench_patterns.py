@@ -97,7 +97,7 @@ def _timed(fn) -> float:
 
 def f1(tagger, words, gold) -> float:
     predicted = [p.tags for p in tagger.predict(words)]
-    return score_pairs(zip(gold, predicted)).overall.f1
+    return score_pairs(zip(gold, predicted)).overall.f1 * 100
 
 
 def main() -> None:

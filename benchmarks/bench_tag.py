@@ -1,10 +1,11 @@
 """Tagging speed and memory, one figure per line.
 
-    python benchmarks/bench_tag.py [--model MODEL.pt] [--big-mb 20]
+    python benchmarks/bench_tag.py [--model MODEL.pt] [--big-mb 20] [--baseline OLD.pt]
 
 Measures, in one run on this machine, with one torch thread:
   * CoNLL-2003 test.txt, CoNLL in and CoNLL out, through the library's streaming
-    tagger (process start and model load excluded), tokens/s;
+    tagger (process start and model load excluded), tokens/s; with ``--baseline``, beside
+    another model reading each sentence alone, in alternating rounds, and their ratio;
   * the bare BiLSTM-CRF forward + Viterbi on random ids of the same batch shapes,
     so the pipeline's overhead shows as a ratio;
   * a bare BiLSTM forward alone (random inputs, same shapes) at the model's size and
@@ -65,6 +66,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model file (default: the embedded one)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--big-mb", type=float, default=20.0, help="size of the larger generated input")
+    parser.add_argument("--baseline", metavar="MODEL", help="also tag test.txt with this model, each sentence alone, in "
+                        "alternating rounds, and print the speed ratio (the embedded model against the one it replaced)")
     args = parser.parse_args()
     test = args.data / "test.txt"
     if not test.exists():
@@ -92,6 +95,14 @@ def main() -> None:
 
     conll = best_of(3, lambda: timed(lambda: drain(tag_files([str(test)], fresh(), TagOptions()))))
     print(f"conll_tokens_per_s_1_thread {tokens / conll:.0f}")
+    if args.baseline:
+        old = load_model(args.baseline, context=False)
+        ours, theirs = [], []
+        for _ in range(5):  # alternating, so both see the same load on a shared machine
+            ours.append(timed(lambda: drain(tag_files([str(test)], fresh(), TagOptions()))))
+            theirs.append(timed(lambda: drain(tag_files([str(test)], dataclasses.replace(old), TagOptions()))))
+        print(f"baseline_conll_tokens_per_s_1_thread {tokens / min(theirs):.0f} ({args.baseline}, sentences alone)")
+        print(f"speed_over_baseline {min(theirs) / min(ours):.2f}")
 
     # bare model: the same batch shapes as the tagger builds, random ids, no reading or writing
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))

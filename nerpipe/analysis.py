@@ -160,6 +160,7 @@ class Example:
     scores: Sequence[float] | None = None
     where: str = ""
     offsets: Sequence[tuple[int, int]] | None = None
+    sources: Sequence[str | None] | None = None  # per predicted span: what found it ("model", "pattern"), when said
 
     @classmethod
     def from_tokens(cls, tokens: Sequence[str], gold: Sequence[Span], pred: Sequence[Span],
@@ -348,6 +349,9 @@ class ErrorAnalysis:
     confusion: dict[tuple[str | None, str | None], int]  # (gold type or None: spurious, predicted type or None: missed)
     frequent: tuple[FrequentError, ...]
     calibration: Calibration | None  # None unless every prediction had a score
+    # predictions by what found them (JSONL "source": "model", "pattern"; "pattern:ID" counts as "pattern"),
+    # when some prediction said; their categories as predicted (pairs and spurious)
+    sources: dict[str, Categories] = field(default_factory=dict)
     labels: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -365,6 +369,7 @@ class ErrorAnalysis:
                 self.confusion.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", kv[0][1] is None, kv[0][1] or ""))],
             "frequent_errors": [e.as_dict() for e in self.frequent],
             "calibration": self.calibration.as_dict() if self.calibration else None,
+            "sources": {source: cats.as_dict() for source, cats in sorted(self.sources.items())},
         }
 
 
@@ -387,17 +392,26 @@ class ErrorAnalyzer:
         self._right = bytearray()
         self._all_scored = True
         self._examples = 0
+        self._by_source: dict[str, Counter] = defaultdict(Counter)
+        self._sourced = False
 
     def add(self, example: Example) -> None:
         self._examples += 1
         if example.scores is None and example.pred:
             self._all_scored = False
+        source_of: dict[Span, str] = {}
+        if example.sources is not None:
+            for span, source in zip(example.pred, example.sources):
+                if source is not None:
+                    self._sourced = True
+                    source_of.setdefault(span, source.split(":", 1)[0])
         for pair in pair_entities(example.gold, example.pred, example.scores):
             g, p = pair.gold, pair.pred
             if g is not None:
                 self._as_gold[g[2]][pair.category] += 1
             if p is not None:
                 self._as_pred[p[2]][pair.category] += 1
+                self._by_source[source_of.get(p, "(not said)")][pair.category] += 1
                 if pair.score is not None:
                     if not 0.0 <= pair.score <= 1.0:
                         raise ValueError(f"span score {pair.score} is not between 0 and 1")
@@ -436,7 +450,9 @@ class ErrorAnalyzer:
         calibration = None
         if self._all_scored and self._scores:
             calibration = calibrate(self._scores, self._right, overall.pairs + overall.missed, bins, thresholds, targets)
-        return ErrorAnalysis(self._examples, TypeErrors(overall, overall), types, dict(self._confusion), frequent, calibration)
+        sources = {source: _categories(counts) for source, counts in self._by_source.items()} if self._sourced else {}
+        return ErrorAnalysis(self._examples, TypeErrors(overall, overall), types, dict(self._confusion), frequent, calibration,
+                             sources)
 
 
 def _categories(counts: Counter) -> Categories:

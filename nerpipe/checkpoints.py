@@ -154,14 +154,16 @@ def check_model(path: str | os.PathLike | None = None) -> dict:
 
 
 def load_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu", batch_size: int = 256,
-               patterns: Patterns | str | os.PathLike | Iterable[dict] | None = None, prefer: str = "pattern") -> Tagger:
+               patterns: Patterns | str | os.PathLike | Iterable[dict] | None = None, prefer: str = "pattern",
+               context: bool = True) -> Tagger:
     """Load a checkpoint (the embedded default model when ``path`` is None) onto ``device``,
     as a :class:`~nerpipe.tagger.Tagger` ready to predict, ``batch_size`` sentences a network call.
 
     ``patterns``: names the user knows, forced inside the decoder (a JSONL file, compiled
     :class:`~nerpipe.patterns.Patterns`, or dicts as such a file holds them; see
     :mod:`nerpipe.patterns`); ``prefer``: "pattern" or "model", which wins where a match
-    overlaps a span the model is confident of."""
+    overlaps a span the model is confident of. ``context``: read each sentence in the light
+    of its document (:mod:`nerpipe.context`; :meth:`~nerpipe.tagger.Tagger.predict_documents`)."""
     if patterns is not None and not isinstance(patterns, Patterns):
         patterns = Patterns.load(os.fspath(patterns)) if isinstance(patterns, (str, os.PathLike)) else Patterns(patterns)
     from .device import check_device, resolve_device
@@ -179,6 +181,8 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
     if prefer not in PREFER:
         raise ValueError(f"prefer: expected one of {', '.join(PREFER)}, got {prefer!r}")
     tagger.prefer = prefer
+    if not context:
+        tagger.context = None
     return tagger
 
 

@@ -18,6 +18,7 @@ from .formats import (
     FORMATS,
     Annotation,
     Joiner,
+    Marker,
     ReadOptions,
     WriteOptions,
     filter_annotation,
@@ -32,22 +33,67 @@ from .schemes import Scheme, labels_of_tags
 from .tagger import Prediction, Tagger
 
 
-def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None) -> Iterator[list]:
+def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None,
+                starts_document: Callable[[object], bool] | None = None) -> Iterator[list]:
     """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split).
 
     ``idle`` tells when the input has paused (nothing to read right now): the items
     so far go out at once, so an interactive pipeline sees each result promptly.
+    ``starts_document``: a block ends only before an item that starts a document (so
+    document context sees whole documents), unless it reaches ``DOCUMENT_TOKENS``.
     """
     block: list = []
     tokens = 0
     for item in items:
+        if block and starts_document is not None and tokens >= block_tokens and starts_document(item):
+            yield block
+            block, tokens = [], 0
         block.append(item)
         tokens += sum(len(s) for s in sentences_of(item))
-        if tokens >= block_tokens or (idle is not None and tokens and idle()):
+        full = tokens >= (block_tokens if starts_document is None else max(block_tokens, DOCUMENT_TOKENS))
+        if full or (idle is not None and tokens and idle()):
             yield block
             block, tokens = [], 0
     if block:
         yield block
+
+
+DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
+
+
+def document_starts(fmt: str) -> Callable[[object], bool]:
+    """Whether an item of an input in format ``fmt`` starts a new document: in CoNLL a
+    ``-DOCSTART-`` line; in plain text (``-i text``) only the file does; elsewhere every
+    record, or the first of consecutive records with the same ``doc_id`` (a field of the
+    record or of its ``meta``)."""
+    if fmt == "text":
+        return lambda item: False
+    if fmt == "conll":
+        return lambda item: isinstance(item, Marker) and item.kind == "docstart"
+    previous: list = [object()]
+
+    def starts(item) -> bool:
+        record = getattr(item, "record", None)
+        key = None
+        if isinstance(record, dict):
+            meta = record.get("meta")
+            key = record.get("doc_id", meta.get("doc_id") if isinstance(meta, dict) else None)
+        new = key is None or key != previous[0]
+        previous[0] = key
+        return new
+
+    return starts
+
+
+def split_documents(block: list, fmt: str) -> list[list[int]]:
+    """The items of ``block`` (indices) by document, as :func:`document_starts` sees them."""
+    starts = document_starts(fmt)
+    out: list[list[int]] = []
+    for k, item in enumerate(block):
+        if starts(item) or not out:
+            out.append([])
+        out[-1].append(k)
+    return out
 
 
 # --------------------------------------------------------------------------- files in, text out
@@ -132,11 +178,17 @@ def output_tags(model_tags: Sequence[str], patterns: Patterns | None) -> list[st
 BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about this many tokens
 
 
-def tag_block(tagger: Tagger, block: list, scores: bool = False) -> list[tuple[object, list[Prediction]]]:
-    """``(record, predictions)`` for every record of ``block``, its sentences batched together."""
+def tag_block(tagger: Tagger, block: list, scores: bool = False, fmt: str = "jsonl") -> list[tuple[object, list[Prediction]]]:
+    """``(record, predictions)`` for every record of ``block``, its sentences batched
+    together; with the tagger's ``context``, each read in the light of its document
+    (``fmt``: the input's format, which says where documents start: :func:`document_starts`)."""
     per_item = [sentences_of(item) for item in block]
-    sentences = [s for own in per_item for s in own]
-    predictions = tagger.predict(sentences, scores) if sentences else []
+    if tagger.context is None:
+        sentences = [s for own in per_item for s in own]
+        predictions = tagger.predict(sentences, scores) if sentences else []
+    else:
+        documents = [[s for k in doc for s in per_item[k]] for doc in split_documents(block, fmt)]
+        predictions = [p for doc in tagger.predict_documents(documents, scores) for p in doc]
     out, k = [], 0
     for item, own in zip(block, per_item):
         out.append((item, predictions[k : k + len(own)]))
@@ -148,13 +200,13 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
     """Tag each input file and yield the output text, a block at a time, in input order."""
     write_options = options.write_options(tagger.scheme, output_tags(tagger.vocab.tags, tagger.patterns))
     writer, join = None, Joiner()
-    for out, blocks in read_blocks(paths, options, block_tokens):
+    for out, fmt, blocks in read_blocks(paths, options, block_tokens):
         first, writer = writer is None, make_writer(out, write_options)
         if first:
             join = Joiner(writer.separator)
             yield writer.header()  # once, whatever the number of inputs
         for block in blocks:
-            yield join(render_block(tagger, writer, block, out, options))
+            yield join(render_block(tagger, writer, block, out, options, fmt))
             if options.on_block:
                 options.on_block(count_tokens(block))
         yield join([writer.close()])
@@ -162,15 +214,16 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
         yield writer.footer()
 
 
-def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, Iterator[list]]]:
-    """For each input: the output format, and its records in blocks."""
+def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
+    """For each input: the output format, the input's, and its records in blocks (whole
+    documents, with document context)."""
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
         check_output(out, options.scores)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
-        yield out, group_items(items, sentences_of, block_tokens, source.idle)
+        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, document_starts(fmt))
 
 
 def check_output(fmt: str, scores: bool) -> None:
@@ -197,7 +250,7 @@ def count_tokens(block: list) -> int:
     return sum(len(s) for item in block for s in sentences_of(item))
 
 
-def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions) -> list[str]:
+def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOptions, fmt: str = "jsonl") -> list[str]:
     """Tag one block of records and write them with ``writer``: a piece of text per record
     (a :class:`~nerpipe.formats.writer.Joiner` puts them together)."""
     if options.on_verbose is not None:
@@ -207,7 +260,7 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
                     options.on_verbose(f"{item.path}:{item.line}: a sentence of {len(sentence):,} tokens is tagged in "
                                        f"windows of {tagger.window} overlapping by {tagger.overlap}, stitched at their "
                                        "middles")
-    tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0)
+    tagged = tag_block(tagger, block, scores=writer.wants_scores or options.min_score > 0, fmt=fmt)
     chunks = []
     for item, preds in tagged:
         annotations = [filter_annotation(Annotation(p.spans, p.scores, p.sources), options.min_score, options.labels) for p in preds]
@@ -222,7 +275,7 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
 _WORKER_TAGGER: Tagger | None = None
 
 
-def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | None, prefer: str) -> None:
+def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | None, prefer: str, context: bool) -> None:
     import signal
 
     from .checkpoints import load_model
@@ -230,22 +283,22 @@ def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | N
     global _WORKER_TAGGER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     torch.set_num_threads(1)
-    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size, patterns=patterns, prefer=prefer)
+    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size, patterns=patterns, prefer=prefer, context=context)
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
-def _render_in_worker(out: str, block: list, options: TagOptions) -> list[str]:
+def _render_in_worker(out: str, fmt: str, block: list, options: TagOptions) -> list[str]:
     assert _WORKER_TAGGER is not None
     # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
     writer = make_writer(out, options.write_options(_WORKER_TAGGER.scheme))
-    return [*render_block(_WORKER_TAGGER, writer, block, out, options), writer.close()]
+    return [*render_block(_WORKER_TAGGER, writer, block, out, options, fmt), writer.close()]
 
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
                        batch_size: int = 256, block_tokens: int = BLOCK_TOKENS, patterns: Patterns | None = None,
-                       prefer: str = "pattern") -> Iterator[str]:
+                       prefer: str = "pattern", context: bool = True) -> Iterator[str]:
     """:func:`tag_files` with ``workers`` CPU processes, one torch thread each
-    (``patterns`` and ``prefer``: as :func:`~nerpipe.checkpoints.load_model` takes them).
+    (``patterns``, ``prefer``, ``context``: as :func:`~nerpipe.checkpoints.load_model` takes them).
 
     This process reads and hands out blocks; at most two blocks per worker are in
     flight, so memory stays bounded, and results are yielded in input order.
@@ -260,11 +313,11 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
 
     # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
     write_options = options.write_options(None, output_tags(check_model(model_path)["vocab"]["tags"], patterns))
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    mp_context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None,
                                 on_verbose=None)  # callbacks stay here
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                               initargs=(model_path, batch_size, patterns, prefer))
+    pool = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init_worker,
+                               initargs=(model_path, batch_size, patterns, prefer, context))
     pending: collections.deque = collections.deque()  # (future, tokens)
 
     def done() -> str:
@@ -277,7 +330,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     framing = None  # the writer of the output's header and footer, written here (workers write the records)
     join = Joiner()
     try:
-        for out, blocks in read_blocks(paths, options, block_tokens):
+        for out, fmt, blocks in read_blocks(paths, options, block_tokens):
             if framing is None:
                 framing = make_writer(out, write_options)
                 join = Joiner(framing.separator)
@@ -285,7 +338,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
             for block in blocks:
                 for item in block:
                     framing.observe(item)
-                pending.append((pool.submit(_render_in_worker, out, block, plain), count_tokens(block)))
+                pending.append((pool.submit(_render_in_worker, out, fmt, block, plain), count_tokens(block)))
                 if len(pending) >= 2 * workers:
                     yield done()
         while pending:

@@ -206,6 +206,19 @@ def _confidences(doc, raw: list, spans: list[tuple[int, int, str]]) -> list[floa
     return None if any(s is None for s in found) else [s for s in found if s is not None]
 
 
+def _sources(doc, spans: list[tuple[int, int, str]]) -> list[str | None] | None:
+    """The ``source`` of each predicted span (``tag --patterns``), None where not said."""
+    raw = doc.record.get("predicted_spans")
+    if raw is None:
+        raw = doc.record.get("spans")
+    by_span: dict[tuple[int, int, str | None], str] = {}
+    for x in raw if isinstance(raw, list) else ():
+        if isinstance(x, dict) and isinstance(x.get("source"), str) and isinstance(x.get("start"), int) \
+                and isinstance(x.get("end"), int):
+            by_span.setdefault((x["start"], x["end"], x.get("label")), x["source"])
+    return [by_span.get(span) for span in spans] if by_span else None
+
+
 def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAnalyzer | None = None,
                 gold_map: LabelMap | None = None, pred_map: LabelMap | None = None) -> Score:
     """Entity P/R/F1 over JSONL records by exact character offsets and label.
@@ -244,6 +257,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             score.notes.append(f'{g.path}:{g.line}: the gold "spans" carry scores, as predictions do: is this tagged '
                                "output taken for gold (nerpipe tag run twice)?")
         pred_spans, scores = _predicted(p, with_scores=analyzer is not None, own=pred_it is None)
+        sources = _sources(p, pred_spans) if analyzer is not None else None
         if gold_map is not None:
             gold_spans = gold_map.spans(gold_spans)
         if pred_map is not None:
@@ -251,9 +265,11 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             pred_spans = [(s, e, new) for (s, e, _), new, _ in mapped if new is not None]
             if scores is not None:
                 scores = [scores[k] for _, new, k in mapped if new is not None]
+            if sources is not None:
+                sources = [sources[k] for _, new, k in mapped if new is not None]
         score.add(_token_tags(g, gold_spans), _token_tags(g, pred_spans), gold_spans, pred_spans)
         if analyzer is not None:
-            analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}"))
+            analyzer.add(Example(g.text, gold_spans, pred_spans, scores, f"{g.path}:{g.line}", sources=sources))
     if pred_it is not None:
         extra = next(pred_it, None)
         if extra is not None:

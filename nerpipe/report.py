@@ -64,6 +64,16 @@ def tables(analysis: ErrorAnalysis) -> list[Table]:
     out.append(Table("type confusion: gold type (rows) by predicted type, over paired entities (same or overlapping span)",
                      ("gold \\ predicted", *predicted, "(missed)"), rows))
 
+    if analysis.sources:
+        rows = []
+        for source, c in sorted(analysis.sources.items()):
+            made = c.pairs + c.spurious
+            rows.append((source, str(made), *(str(getattr(c, k)) for k in PAIR_CATEGORIES), str(c.spurious),
+                         _pct(c.correct / made) if made else "-"))
+        out.append(Table("predictions by what found them (JSONL \"source\"): categories and strict precision",
+                         ("source", "predicted", "correct", "wrong type", "wrong boundary", "wrong both", "spurious",
+                          "precision"), rows))
+
     cal = analysis.calibration
     if cal is not None:
         out.append(Table(f"calibration: ECE {cal.ece:.4f} over {cal.predictions} scored predictions (right: a strict match)",

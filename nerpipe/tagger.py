@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .batching import CharFeatureCache, make_batch
+from .context import ContextOptions, document_names, name_hints
 from .decoding import Hint, hint_bias
 from .formats.source import BOM
 from .lexicon import Lexicon
@@ -42,6 +43,9 @@ class Prediction:
     entropy: float | None = None  # the sum over tokens of each one's tag entropy (nats), when asked for
     log_prob: float | None = None  # log P(these tags | the sentence), when asked for
     sources: list[str] | None = None  # per span: "pattern" where a pattern put it (None: all the model's)
+
+
+DEFAULT_CONTEXT = ContextOptions()
 
 
 class Entity(NamedTuple):
@@ -76,6 +80,8 @@ class Tagger:
     # the model is confident of (score >= CONFIDENT), ``prefer`` says which wins: "pattern" or "model"
     patterns: Patterns | None = None
     prefer: str = "pattern"
+    # how predict_documents (and so tag, predict_texts) reads a sentence in the light of its document; None: alone
+    context: ContextOptions | None = DEFAULT_CONTEXT
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
     _lock: threading.Lock = field(init=False, repr=False)
 
@@ -104,11 +110,14 @@ class Tagger:
         own = labels_of_tags(self.vocab.tags)
         return (*own, *sorted((self.patterns.labels if self.patterns is not None else set()) - set(own)))
 
-    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False, uncertainty: bool = False) -> list[Prediction]:
+    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = False, uncertainty: bool = False,
+                hints: Sequence[Sequence[Hint]] | None = None) -> list[Prediction]:
         """Predictions for ``sentences`` (each a list of token strings; empty ones allowed), in order.
 
         ``uncertainty``: also how unsure the model is of each sentence (``entropy``,
         ``log_prob``; :mod:`nerpipe.selection` ranks by them); scores come with it.
+        ``hints``: per sentence, ``(start, end, label, bonus)`` spans the decoder leans
+        towards (see :func:`nerpipe.decoding.hint_bias`; :meth:`predict_documents` makes them).
 
         Raises TypeError when ``sentences`` is not a list of token lists (a string, or a
         list of strings where a list of lists belongs) and ValueError for an empty token.
@@ -118,8 +127,10 @@ class Tagger:
             sentences = sentences.tolist()
         sentences = [s.tolist() if isinstance(s, np.ndarray) else s for s in _check_container(sentences)]
         _check_sentences(sentences)
+        if hints is not None and len(hints) != len(sentences):
+            raise ValueError(f"expected one list of hints per sentence ({len(sentences)}), got {len(hints)}")
         if any(len(s) > self.window for s in sentences):
-            return self._predict_windows(sentences, scores, uncertainty)
+            return self._predict_windows(sentences, scores, uncertainty, hints)
         results: list[Prediction | None] = [None] * len(sentences)
         # longest first: packing a batch already in that order skips a sort and an unsort
         order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
@@ -128,25 +139,33 @@ class Tagger:
                 results[i] = Prediction([], [], [] if scores or uncertainty else None, *((0.0, 0.0) if uncertainty else ()))
         for k in range(0, len(order), self.batch_size):
             chunk = order[k : k + self.batch_size]
-            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty)):
+            own = [hints[i] for i in chunk] if hints is not None else None
+            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty, own)):
                 results[i] = pred
         return results  # type: ignore[return-value]
 
-    def _predict_windows(self, sentences: list, scores: bool, uncertainty: bool) -> list[Prediction]:
+    def _predict_windows(self, sentences: list, scores: bool, uncertainty: bool,
+                         hints: Sequence[Sequence[Hint]] | None) -> list[Prediction]:
         """:meth:`predict` where some sentences are longer than ``window`` tokens: each is
         tagged in windows that overlap by ``overlap`` tokens, and stitched (see :func:`windows`),
         so memory stays bounded and no token is dropped."""
         pieces: list[Sequence[str]] = []
+        piece_hints: list[list[Hint]] = []
         plan = []  # per sentence: its windows' (start, keep from, keep to, index in pieces)
-        for sentence in sentences:
+        for k, sentence in enumerate(sentences):
             own = []
             for start, keep_from, keep_to in windows(len(sentence), self.window, self.overlap):
                 own.append((start, keep_from, keep_to, len(pieces)))
                 pieces.append(sentence[start : start + self.window])
+                stop = start + len(pieces[-1])
+                piece_hints.append([(s - start, e - start, label, bonus) for s, e, label, bonus in (hints[k] if hints else ())
+                                    if start <= s and e <= stop])
             plan.append(own)
         # windows go through the network about 16,000 tokens at a time (a batch of sentences is far fewer)
         per_call = max(1, 16_384 // self.window)
-        predicted = [p for k in range(0, len(pieces), per_call) for p in self.predict(pieces[k : k + per_call], scores, uncertainty)]
+        predicted = [p for k in range(0, len(pieces), per_call)
+                     for p in self.predict(pieces[k : k + per_call], scores, uncertainty,
+                                           piece_hints[k : k + per_call] if hints is not None else None)]
         out = []
         for sentence, own in zip(sentences, plan):
             if len(own) == 1:
@@ -176,6 +195,36 @@ class Tagger:
                                   sources if self.patterns is not None else None))
         return out
 
+    def predict_documents(self, documents: Sequence[Sequence[Sequence[str]]], scores: bool = False) -> list[list[Prediction]]:
+        """:meth:`predict` for the sentences of each document, reading each in the light of
+        the whole document (see :mod:`nerpipe.context`): the sentences where a name the
+        model was sure of elsewhere in the document is read otherwise are decoded again
+        with the document's type favoured. With ``context`` None: each sentence alone."""
+        context = self.context
+        flat = [s for doc in documents for s in doc]
+        first = self.predict(flat, scores=scores or context is not None)
+        if context is None:
+            return _regroup(first, documents)
+        again, again_hints = [], []
+        k = 0
+        for doc in documents:
+            own = first[k : k + len(doc)]
+            names = document_names(doc, [p.spans for p in own], [p.scores or [] for p in own], context)
+            for j, tokens in enumerate(doc):
+                # a name inside a longer entity the model found ("France" in "Air France") is no evidence there
+                found = [h for h in name_hints(tokens, names, context.bonus)
+                         if not any(ps < h[1] and h[0] < pe and (ps < h[0] or pe > h[1]) for ps, pe, _ in own[j].spans)]
+                if any((s, e, label) not in own[j].spans for s, e, label, _ in found):
+                    again.append(k + j)
+                    again_hints.append(found)
+            k += len(doc)
+        if again:
+            for i, pred in zip(again, self.predict([flat[i] for i in again], scores=True, hints=again_hints)):
+                first[i] = pred
+        if not scores:
+            first = [replace(p, scores=None) for p in first]
+        return _regroup(first, documents)
+
     def predict_text(self, text: str) -> list[Entity]:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
         at blank lines, then sentences and tokens), with character offsets into ``text`` and
@@ -196,8 +245,9 @@ class Tagger:
                 raise TypeError(f"predict_texts() takes strings, got {type(text).__name__}")
             lines = re.findall(r"[^\n]*\n|[^\n]+$", text)  # as a file is read: lines end at \n only
             per_text.append(list(parse_paragraphs(enumerate(lines, 1), "<text>")))
-        sentences = [s for docs in per_text for doc in docs for s in doc.sentences]
-        predictions = iter(self.predict(sentences, scores=True))
+        # a text is a document
+        per_document = self.predict_documents([[s for doc in docs for s in doc.sentences] for docs in per_text], scores=True)
+        predictions = iter([p for own in per_document for p in own])
         results = []
         for text, docs in zip(texts, per_text):
             out = []
@@ -211,7 +261,8 @@ class Tagger:
             results.append(out)
         return results
 
-    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False) -> list[Prediction]:
+    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
+                hints: Sequence[Sequence[Hint]] | None = None) -> list[Prediction]:
         entropy = log_prob = None
         matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
@@ -225,13 +276,16 @@ class Tagger:
                     self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
                 raise
         bias = None
-        if matches is not None and any(matches):
-            if self.prefer == "model":
-                path, probs = self.network.decode(chain, batch.mask, with_scores=True)
-                assert probs is not None
-                matches = _yield_to_model(matches, path.cpu().tolist(), probs.cpu().tolist(), self.vocab.tags, sentences)
-            hints: list[list[Hint]] = [[(m.start, m.end, m.label, None) for m in own] for own in matches]
-            bias = hint_bias(hints, batch.mask.shape[1], self.vocab.tags, self.train_scheme)
+        if matches is not None and any(matches) and self.prefer == "model":
+            path, probs = self.network.decode(chain, batch.mask, with_scores=True)
+            assert probs is not None
+            matches = _yield_to_model(matches, path.cpu().tolist(), probs.cpu().tolist(), self.vocab.tags, sentences)
+        if (matches is not None and any(matches)) or (hints is not None and any(hints)):
+            # a forced match's tags are fixed whatever the soft hints there say
+            every: list[list[Hint]] = [[*(hints[row] if hints is not None else ()),
+                                        *((m.start, m.end, m.label, None) for m in (matches[row] if matches is not None else ()))]
+                                       for row in range(len(sentences))]
+            bias = hint_bias(every, batch.mask.shape[1], self.vocab.tags, self.train_scheme)
         path, probs = self.network.decode(chain, batch.mask, with_scores=scores or uncertainty, bias=bias)
         if uncertainty:
             token_entropy, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias)
@@ -286,6 +340,14 @@ def _with_matches(spans: list[tuple[int, int, str]], scores: list[float] | None,
     merged = sorted([(span, scores[k] if scores is not None else 1.0, source.get(span, "model"))
                      for k, span in enumerate(spans)] + [(span, 1.0, source[span]) for span in added])
     return ([m[0] for m in merged], [m[1] for m in merged] if scores is not None else None, [m[2] for m in merged])
+
+
+def _regroup(flat: list[Prediction], documents: Sequence[Sequence]) -> list[list[Prediction]]:
+    out, k = [], 0
+    for doc in documents:
+        out.append(flat[k : k + len(doc)])
+        k += len(doc)
+    return out
 
 
 def windows(n: int, window: int, overlap: int) -> list[tuple[int, int, int]]:

@@ -57,6 +57,9 @@ from .options import (
 @click.option("--patterns", "patterns_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help='Names you know, forced inside the decoder: JSONL, one pattern a line, e.g. {"label": "ORG", "pattern": '
                    '"Acme Corp"} (token patterns, regular expressions, label O for "never an entity": docs/tagging.md).')
+@click.option("--context/--no-context", default=True, show_default=True,
+              help="Read each sentence in the light of its document (a -DOCSTART- block, a text file, a JSONL record or "
+                   "records sharing a doc_id): a name the model is sure of elsewhere in it is favoured to keep its type.")
 @click.option("--prefer", type=click.Choice(["pattern", "model"]), default="pattern", show_default=True,
               help="Where a pattern's match overlaps an entity the model is sure of (score >= 0.5), which one wins.")
 @ON_ERROR
@@ -78,7 +81,7 @@ from .options import (
 @SEP
 @DEVICE
 @THREADS
-def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, patterns_path, prefer,
+def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag_col, token_col, batch_size, patterns_path, context, prefer,
         on_error, align,
         label_map, map_drop_others, redact_char, label_names, output, annotation, data_key, ls_config, conllu_key, verbose, quiet, workers,
         sep, device, threads):
@@ -126,7 +129,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     if prefer != "pattern" and patterns_path is None:
         raise click.UsageError("--prefer says whether a pattern or the model wins: it goes with --patterns FILE")
     patterns = Patterns.load(patterns_path) if patterns_path is not None else None
-    tagger = load_model(model, torch_device, batch_size=batch_size, patterns=patterns, prefer=prefer) \
+    tagger = load_model(model, torch_device, batch_size=batch_size, patterns=patterns, prefer=prefer, context=context) \
         if workers == 1 else None  # else one per worker
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     wanted = None
@@ -150,7 +153,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
             conllu_key=conllu_key, on_verbose=note if verbose else None)
         chunks = tag_files(paths, tagger, options) if tagger else \
-            tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer)
+            tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer, context=context)
         for chunk in chunks:
             out.write(chunk)
             out.flush()
