@@ -246,3 +246,13 @@ def test_cli_pattern_errors(tmp_path):
     assert out.exit_code == 1 and f"{bad}:2: not JSON" in out.output and "Traceback" not in out.output
     out = run_cli(["tag", "--prefer", "model"], input="Acme\n")
     assert out.exit_code == 2 and "goes with --patterns" in out.output
+
+
+def test_the_readme_example():
+    from pathlib import Path
+
+    patterns = Path(__file__).resolve().parents[1] / "examples" / "products.jsonl"
+    out = run_cli(["tag", "--patterns", str(patterns), "-f", "tsv"], input="Acme sold the X200 and Apple Pie in Paris.\n")
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    assert [(r[4], r[6], r[7]) for r in rows] == [("label", "text", "by"), ("ORG", "Acme", "model"),
+                                                  ("PRODUCT", "X200", "pattern"), ("LOC", "Paris", "model")]
