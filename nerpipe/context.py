@@ -62,18 +62,21 @@ def document_names(sentences: Sequence[Sequence[str]], spans: Sequence[Sequence[
     return names
 
 
-def name_hints(tokens: Sequence[str], names: dict[tuple[str, ...], str], bonus: float) -> list[tuple[int, int, str, float]]:
+def name_hints(tokens: Sequence[str], names: dict[tuple[str, ...], str], bonus: float,
+               starts: dict[str, tuple[int, ...]] | None = None) -> list[tuple[int, int, str, float]]:
     """Where ``names`` occur in a sentence (longest first, not overlapping), as soft hints
-    ``(start, end, label, bonus)`` for :func:`nerpipe.decoding.hint_bias`."""
+    ``(start, end, label, bonus)`` for :func:`nerpipe.decoding.hint_bias`. ``starts``:
+    :func:`name_starts` of ``names``, when a document's sentences are looked at in turn."""
     if not names:
         return []
+    if starts is None:
+        starts = name_starts(names)
     key = _key(tokens)
-    longest = min(MAX_NAME_TOKENS, len(tokens))
     out = []
     i = 0
     while i < len(key):
-        for n in range(min(longest, len(key) - i), 0, -1):
-            label = names.get(key[i : i + n])
+        for n in starts.get(key[i], ()):
+            label = names.get(key[i : i + n]) if i + n <= len(key) else None
             if label is not None:
                 out.append((i, i + n, label, bonus))
                 i += n
@@ -81,3 +84,11 @@ def name_hints(tokens: Sequence[str], names: dict[tuple[str, ...], str], bonus: 
         else:
             i += 1
     return out
+
+
+def name_starts(names: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """The lengths of the names starting with each word, longest first."""
+    lengths: dict[str, set[int]] = defaultdict(set)
+    for key in names:
+        lengths[key[0]].add(len(key))
+    return {word: tuple(sorted(n, reverse=True)) for word, n in lengths.items()}

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .batching import CharFeatureCache, make_batch
-from .context import ContextOptions, document_names, name_hints
+from .context import ContextOptions, document_names, name_hints, name_starts
 from .decoding import Hint, hint_bias
 from .formats.source import BOM
 from .lexicon import Lexicon
@@ -210,9 +210,10 @@ class Tagger:
         for doc in documents:
             own = first[k : k + len(doc)]
             names = document_names(doc, [p.spans for p in own], [p.scores or [] for p in own], context)
+            starts = name_starts(names)
             for j, tokens in enumerate(doc):
                 # a name inside a longer entity the model found ("France" in "Air France") is no evidence there
-                found = [h for h in name_hints(tokens, names, context.bonus)
+                found = [h for h in name_hints(tokens, names, context.bonus, starts)
                          if not any(ps < h[1] and h[0] < pe and (ps < h[0] or pe > h[1]) for ps, pe, _ in own[j].spans)]
                 if any((s, e, label) not in own[j].spans for s, e, label, _ in found):
                     again.append(k + j)
