@@ -164,11 +164,12 @@ class Example:
 
     @classmethod
     def from_tokens(cls, tokens: Sequence[str], gold: Sequence[Span], pred: Sequence[Span],
-                    scores: Sequence[float] | None = None, where: str = "") -> Example:
+                    scores: Sequence[float] | None = None, where: str = "",
+                    sources: Sequence[str | None] | None = None) -> Example:
         """An example over tokens, shown as the tokens joined by single spaces."""
         from .tokenize import joined_offsets
 
-        return cls(" ".join(tokens), tuple(gold), tuple(pred), scores, where, tuple(joined_offsets(tokens)))
+        return cls(" ".join(tokens), tuple(gold), tuple(pred), scores, where, tuple(joined_offsets(tokens)), sources)
 
     def char_span(self, span: Span) -> Span:
         """``span`` in characters of ``text``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -222,9 +222,7 @@ class Tagger:
         if again:
             for i, pred in zip(again, self.predict([flat[i] for i in again], scores=True, hints=again_hints)):
                 first[i] = pred
-        if not scores:
-            first = [replace(p, scores=None) for p in first]
-        return _regroup(first, documents)
+        return _regroup(first, documents)  # (with scores, asked for or not: context needs them)
 
     def predict_text(self, text: str) -> list[Entity]:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs

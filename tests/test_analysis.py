@@ -339,3 +339,17 @@ def test_everything_is_json_ready():
     assert {"gold": "group", "predicted": "drug", "count": 1} in data["confusion"]
     assert data["frequent_errors"][0]["example"]["where"] == "" and data["calibration"] is None
     assert data["types"]["group"]["as_gold"]["wrong_both"] == 1 and data["types"]["brand"]["as_predicted"]["spurious"] == 1
+
+
+def test_predictions_split_by_source():
+    analyzer = ErrorAnalyzer()
+    gold = [(0, 1, "PER"), (2, 3, "LOC"), (4, 6, "ORG")]
+    pred = [(0, 1, "PER"), (2, 3, "ORG"), (4, 6, "ORG"), (7, 8, "PRODUCT")]
+    analyzer.add(Example.from_tokens("a b c d e f g h".split(), gold, pred, sources=None))
+    assert analyzer.result().sources == {}  # nobody said: no split
+    analyzer.add(Example.from_tokens("a b c d e f g h".split(), gold, pred,
+                                     sources=["model", "pattern:p1", "pattern", None]))
+    sources = analyzer.result().sources
+    assert sources["model"].correct == 1 and sources["model"].pairs + sources["model"].spurious == 1
+    assert (sources["pattern"].correct, sources["pattern"].wrong_type) == (1, 1)  # "pattern:p1" counts as "pattern"
+    assert sources["(not said)"].spurious == 1 + 1 and sources["(not said)"].correct == 2  # the first example's too

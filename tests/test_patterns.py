@@ -256,3 +256,19 @@ def test_the_readme_example():
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     assert [(r[4], r[6], r[7]) for r in rows] == [("label", "text", "by"), ("ORG", "Acme", "model"),
                                                   ("PRODUCT", "X200", "pattern"), ("LOC", "Paris", "model")]
+
+
+def test_score_errors_split_by_source(tmp_path):
+    patterns = tmp_path / "p.jsonl"
+    patterns.write_text('{"label": "PRODUCT", "pattern": "X200"}\n{"label": "ORG", "pattern": "Corp executives"}\n')
+    gold = json.dumps({"text": "Theresa May met Acme Corp executives to sell the X200 phone.",
+                       "spans": [{"start": 0, "end": 11, "label": "PER"}, {"start": 16, "end": 25, "label": "ORG"}]})
+    tagged = run_cli(["tag", "--patterns", str(patterns)], input=gold + "\n").stdout
+    report = run_cli(["score", "--errors"], input=tagged).stdout
+    assert "predictions by what found them" in report
+    rows = {line.split()[0]: line.split() for line in report.splitlines() if line.startswith(("model ", "pattern "))}
+    assert rows["pattern"][1:3] == ["2", "0"]  # two predicted by patterns, neither correct (X200 spurious, a wrong boundary)
+    as_json = json.loads(run_cli(["score", "--errors", "--format", "json"], input=tagged).stdout)
+    assert as_json["errors"]["sources"]["pattern"]["spurious"] == 1
+    plain = run_cli(["score", "--errors"], input=run_cli(["tag"], input=gold + "\n").stdout).stdout
+    assert "predictions by what found them" not in plain
