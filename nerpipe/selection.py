@@ -13,6 +13,11 @@ holds ``n`` records however large the pool. Strategies:
 - ``sequence``: the negative log-probability of the best tag sequence, divided by the
   number of tokens (least confidence, normalised by length so long records are not
   preferred for being long).
+- ``diverse-entropy``: total entropy with diminishing returns within a batch: records
+  are chosen one at a time, and each token's entropy counts half as much for every time
+  its word (lower-cased, digits as 0) is already in a record chosen, so one batch does
+  not spend itself on many records about the same unknown name (chosen among the
+  ``DIVERSE_POOL`` times ``n`` most uncertain).
 - ``random``: a uniform sample (seeded), the baseline; the pool is not tagged, only the
   records chosen.
 
@@ -34,7 +39,9 @@ from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions,
 from .inference import BLOCK_TOKENS, group_items
 from .tagger import Prediction, Tagger
 
-STRATEGIES = ("entropy", "total-entropy", "sequence", "random")
+STRATEGIES = ("entropy", "total-entropy", "diverse-entropy", "sequence", "random")
+DIVERSE_POOL = 4  # diverse-entropy chooses among this many times n of the most uncertain records
+REPEAT_WEIGHT = 0.5  # ... each token's entropy weighing this much less for each chosen record with its word
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -52,7 +59,7 @@ def uncertainty(predictions: Sequence[Prediction], strategy: str) -> float:
         return 0.0
     if strategy == "entropy":
         return sum(p.entropy or 0.0 for p in predictions) / tokens
-    if strategy == "total-entropy":
+    if strategy in ("total-entropy", "diverse-entropy"):
         return sum(p.entropy or 0.0 for p in predictions)
     if strategy == "sequence":
         return -sum(p.log_prob or 0.0 for p in predictions) / tokens
@@ -91,7 +98,7 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
     if n < 1:
         raise ValueError(f"expected n >= 1, got {n}")
     skip = {near_duplicate_key(text) for text in exclude}
-    heap = _Heap(n)
+    heap = _Heap(n * DIVERSE_POOL if strategy == "diverse-entropy" else n)
     docs = (doc for doc in (r.as_doc() for r in records) if doc is not None and doc.tokens)
     if strategy == "random":
         rng = random.Random(seed)
@@ -109,7 +116,41 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
             key = near_duplicate_key(doc.text)
             if key not in skip:
                 heap.offer(uncertainty(own, strategy), key, doc, own)
+    if strategy == "diverse-entropy":
+        return diverse(heap.sorted(), n)
     return [Selected(doc, own, value) for value, doc, own in heap.sorted()]
+
+
+def word_type(token: str) -> str:
+    return re.sub(r"\d", "0", token.lower())
+
+
+def diverse(candidates: list[tuple[float, Doc, list[Prediction]]], n: int) -> list[Selected]:
+    """``n`` of ``candidates`` chosen greedily by total token entropy, each token's
+    entropy weighing :data:`REPEAT_WEIGHT` times less for every record already chosen
+    that has its word. (The value of a record only falls as others are chosen, so a
+    lazy greedy search is exact.) The uncertainty given is the value when chosen."""
+    def value(doc: Doc, own: list[Prediction], seen: dict[str, int]) -> float:
+        total = 0.0
+        for sentence, p in zip(doc.sentences, own):
+            for token, e in zip(sentence, p.token_entropy or ()):
+                total += e * REPEAT_WEIGHT ** seen.get(word_type(token), 0)
+        return total
+
+    seen: dict[str, int] = {}
+    queue = [(-v, k, 0) for k, (v, _, _) in enumerate(candidates)]  # (-value, index, len(chosen) when valued)
+    heapq.heapify(queue)
+    chosen: list[Selected] = []
+    while queue and len(chosen) < n:
+        negative, k, when = heapq.heappop(queue)
+        _, doc, own = candidates[k]
+        if when != len(chosen):  # valued before the last choice: value again, and back into the queue
+            heapq.heappush(queue, (-value(doc, own, seen), k, len(chosen)))
+            continue
+        chosen.append(Selected(doc, own, -negative))
+        for word in {word_type(t) for sentence in doc.sentences for t in sentence}:
+            seen[word] = seen.get(word, 0) + 1
+    return chosen
 
 
 class _Heap:

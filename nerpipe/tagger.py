@@ -43,6 +43,7 @@ class Prediction:
     entropy: float | None = None  # the sum over tokens of each one's tag entropy (nats), when asked for
     log_prob: float | None = None  # log P(these tags | the sentence), when asked for
     sources: list[str] | None = None  # per span: "pattern" where a pattern put it (None: all the model's)
+    token_entropy: list[float] | None = None  # each token's tag entropy (nats), with ``entropy``
 
 
 DEFAULT_CONTEXT = ContextOptions()
@@ -136,7 +137,9 @@ class Tagger:
         order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
         for i, s in enumerate(sentences):
             if not s:
-                results[i] = Prediction([], [], [] if scores or uncertainty else None, *((0.0, 0.0) if uncertainty else ()))
+                results[i] = Prediction([], [], [] if scores or uncertainty else None, 0.0 if uncertainty else None,
+                                        0.0 if uncertainty else None, [] if self.patterns is not None else None,
+                                        [] if uncertainty else None)
         for k in range(0, len(order), self.batch_size):
             chunk = order[k : k + self.batch_size]
             own = [hints[i] for i in chunk] if hints is not None else None
@@ -175,8 +178,10 @@ class Tagger:
             span_scores: list[float] = []
             sources: list[str] = []
             entropy = log_prob = 0.0
+            token_entropy: list[float] = []
             for start, keep_from, keep_to, k in own:
                 piece = predicted[k]
+                token_entropy += (piece.token_entropy or [])[keep_from - start : keep_to - start]
                 for j, (s, e, label) in enumerate(piece.spans):
                     first, end = start + s, start + e
                     # a span belongs to the window whose kept region holds its first token, unless the
@@ -189,10 +194,12 @@ class Tagger:
                 share = (keep_to - keep_from) / max(1, len(pieces[k]))
                 entropy += (piece.entropy or 0.0) * share
                 log_prob += (piece.log_prob or 0.0) * share
+            if uncertainty:  # each token's own entropy, from the window that keeps it
+                entropy = sum(token_entropy)
             out.append(Prediction(spans_to_tags(spans, len(sentence), self.scheme), spans,
                                   span_scores if scores or uncertainty else None,
                                   entropy if uncertainty else None, log_prob if uncertainty else None,
-                                  sources if self.patterns is not None else None))
+                                  sources if self.patterns is not None else None, token_entropy if uncertainty else None))
         return out
 
     def predict_documents(self, documents: Sequence[Sequence[Sequence[str]]], scores: bool = False) -> list[list[Prediction]]:
@@ -262,7 +269,7 @@ class Tagger:
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
                 hints: Sequence[Sequence[Hint]] | None = None) -> list[Prediction]:
-        entropy = log_prob = None
+        entropy = log_prob = token_entropies = None
         matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
             if self.cache is not None:
@@ -289,6 +296,7 @@ class Tagger:
         if uncertainty:
             token_entropy, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias)
             entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
+            token_entropies = token_entropy.cpu().tolist()
         best_tags: list[list[int]] = path.cpu().tolist()
         marginals: list[list[float]] | None = probs.cpu().tolist() if probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]
@@ -303,7 +311,7 @@ class Tagger:
                 spans, span_scores, sources = _with_matches(spans, span_scores, matches[row], known)
             out.append(Prediction(spans_to_tags(spans, n, self.scheme), spans, span_scores,
                                   entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None,
-                                  sources))
+                                  sources, token_entropies[row][:n] if token_entropies is not None else None))
         return out
 
 

@@ -98,3 +98,35 @@ def test_exclude_before_the_first_round_and_never_overwritten(tmp_path):
     assert json.loads((tmp_path / "gold.jsonl").read_text())["text"] == POOL[0]
     short = run_cli(["select", "-n", "9", str(tmp_path / "pool.txt")])
     assert "3 records chosen: the pool has no more" in short.stderr
+
+
+def test_diverse_entropy_spreads_a_batch_over_different_unknown_names():
+    from nerpipe.selection import diverse
+    from nerpipe.tagger import Prediction
+
+    def candidate(text, entropies):
+        doc = make_doc(text, {"text": text}, "pool", 1)
+        pred = Prediction(["O"] * len(entropies), [], [], sum(entropies), 0.0, None, entropies)
+        return (sum(entropies), doc, [pred])
+
+    pool = [candidate("Zorblax met them", [1.0, 0.1, 0.1]), candidate("Zorblax left", [0.9, 0.1]),
+            candidate("Zorblax 2 returned", [0.9, 0.0, 0.05]), candidate("Hyrtsfold opened", [0.7, 0.1])]
+    chosen = diverse(sorted(pool, key=lambda c: -c[0]), 3)
+    # total entropy would take the three about Zorblax; after the first, Zorblax counts half
+    assert [c.record.text for c in chosen] == ["Zorblax met them", "Hyrtsfold opened", "Zorblax left"]
+    assert [round(c.uncertainty, 3) for c in chosen] == [1.2, 0.8, 0.55]
+
+
+def test_diverse_entropy_through_the_command(tmp_path):
+    (tmp_path / "pool.txt").write_text("\n\n".join(POOL) + "\n")
+    out = run_cli(["select", "-n", "3", "--strategy", "diverse-entropy", str(tmp_path / "pool.txt")])
+    assert out.exit_code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(records) == 3 and {r["meta"]["strategy"] for r in records} == {"diverse-entropy"}
+
+
+def test_token_entropies_add_up_to_the_sentence_entropy(tagger):
+    long = ["word"] * 1100  # windows too
+    for pred in tagger.predict([POOL[1].split(), long, []], uncertainty=True):
+        assert len(pred.token_entropy) == len(pred.tags)
+        assert sum(pred.token_entropy) == pytest.approx(pred.entropy, rel=0.05, abs=1e-4)
