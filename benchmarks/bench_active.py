@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--starts", nargs="+", default=["default", "scratch"], choices=["default", "scratch"])
     parser.add_argument("--strategies", nargs="+", default=["entropy", "random"],
-                        choices=["entropy", "total-entropy", "sequence", "random"])
+                        choices=["entropy", "total-entropy", "diverse-entropy", "sequence", "random"])
     parser.add_argument("--dev-sentences", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path("active-runs"))
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG here (needs matplotlib)")

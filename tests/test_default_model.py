@@ -29,14 +29,14 @@ def test_finds_entities_in_plain_text():
 def test_still_scores_at_least_90_on_conll2003_test():
     tagged = run_cli(["tag", "--threads", "2", str(CONLL2003 / "test.txt")]).stdout
     score = json.loads(run_cli(["score", "--format", "json"], input=tagged).stdout)
-    assert score["f1"] >= 0.90, score["f1"]
+    assert score["f1"] >= 0.905, score["f1"]
 
 
-# The shipped model on CoNLL-2003 test.txt with only the token column recased. Targets:
-# 90.0 / 88.0 / 88.0 / 87.0; the bars are a point under each, except upper-case, whose
-# target the shipped model misses (measured 90.02 / 87.06 / 86.78 / 87.28 with
-# benchmarks/bench_casing.py; README, "Text in any casing").
-CASE_BARS = {"cased": 89.0, "lower": 87.0, "upper": 86.5, "title": 86.0}
+# The shipped model on CoNLL-2003 test.txt with only the token column recased, read by
+# document as `nerpipe tag` reads it. Targets: 90.5 / 88.0 / 88.0 / 87.0; the bars are a
+# point under each, except upper-case, whose target the shipped model misses (measured
+# 90.98 / 88.09 / 87.87 / 88.30 with benchmarks/bench_casing.py; docs/benchmarks.md).
+CASE_BARS = {"cased": 89.5, "lower": 87.0, "upper": 86.8, "title": 86.0}
 
 
 @pytest.mark.slow  # tags CoNLL-2003 test.txt in four casings
@@ -45,25 +45,32 @@ def test_reads_text_in_any_casing_on_conll2003_test():
     import torch
 
     from nerpipe.checkpoints import load_model
-    from nerpipe.formats import read_conll, sentences_only
+    from nerpipe.formats import Marker, Sentence, read_conll
 
     loaded = load_model()
-    sentences = list(sentences_only(read_conll([str(CONLL2003 / "test.txt")])))
+    documents: list[list] = [[]]
+    for item in read_conll([str(CONLL2003 / "test.txt")]):
+        if isinstance(item, Marker) and item.kind == "docstart" and documents[-1]:
+            documents.append([])
+        elif isinstance(item, Sentence):
+            documents[-1].append(item)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the benchmark measured: sums split across threads can move a borderline entity
     try:
-        _check_casings(loaded, sentences)
+        _check_casings(loaded, documents)
     finally:
         torch.set_num_threads(threads)
 
 
-def _check_casings(loaded, sentences):
+def _check_casings(loaded, documents):
     from nerpipe.recase import recase
     from nerpipe.scoring import score_pairs
 
+    gold = [s.tags for doc in documents for s in doc]
     for variant, bar in CASE_BARS.items():
-        predicted = loaded.predict([recase(s.tokens, variant) for s in sentences])
-        f1 = 100 * score_pairs((s.tags, p.tags) for s, p in zip(sentences, predicted)).overall.f1
+        predicted = [p for doc in loaded.predict_documents([[recase(s.tokens, variant) for s in doc] for doc in documents])
+                     for p in doc]
+        f1 = 100 * score_pairs((g, p.tags) for g, p in zip(gold, predicted)).overall.f1
         assert f1 >= bar, (variant, f1)
 
 

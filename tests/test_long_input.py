@@ -34,7 +34,8 @@ def test_entities_across_the_cuts_are_found_as_in_one_piece(tagger):
     unit = ["Angela", "Merkel", "visited", "New", "York", "City", "with", "Siemens", "and"]
     sentence = unit * 55 + ["Paris"]
     whole = tagger.predict([sentence])[0]
-    tagger.window, tagger.overlap = 40, 12
+    # cuts every 56 tokens, each entity near one seen with at least 12 tokens on both sides (the default: 32)
+    tagger.window, tagger.overlap = 80, 24
     try:
         pieces = tagger.predict([sentence, ["Anna", "Berg"]], scores=True)
     finally:
