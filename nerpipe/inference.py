@@ -34,26 +34,35 @@ from .tagger import Prediction, Tagger
 
 
 def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None = None,
-                starts_document: Callable[[object], bool] | None = None) -> Iterator[list]:
+                documents: Documents | None = None) -> Iterator[list]:
     """Consecutive items in lists of about ``block_tokens`` tokens (an item is never split).
 
     ``idle`` tells when the input has paused (nothing to read right now): the items
     so far go out at once, so an interactive pipeline sees each result promptly.
-    ``starts_document``: a block ends only before an item that starts a document (so
-    document context sees whole documents), unless it reaches ``DOCUMENT_TOKENS``.
+    ``documents`` (document context): a block ends only where a document starts, unless
+    it reaches ``DOCUMENT_TOKENS``; a pause ends a block inside a document only when the
+    document has no explicit end to wait for (plain text, CoNLL without ``-DOCSTART-``).
     """
     block: list = []
     tokens = 0
+    paused = False  # the input paused since the block's last cut: the open document may be complete
     for item in items:
-        if block and starts_document is not None and tokens >= block_tokens and starts_document(item):
-            yield block
-            block, tokens = [], 0
+        starts = documents.starts(item) if documents is not None else True  # every item, in order: the rule keeps state
+        if block and documents is not None and starts and (tokens >= block_tokens or paused):
+            yield block  # the documents so far are whole: out they go
+            block, tokens, paused = [], 0, False
         block.append(item)
         tokens += sum(len(s) for s in sentences_of(item))
-        full = tokens >= (block_tokens if starts_document is None else max(block_tokens, DOCUMENT_TOKENS))
-        if full or (idle is not None and tokens and idle()):
+        now_idle = idle is not None and tokens > 0 and idle()
+        if documents is None:
+            cut = tokens >= block_tokens or now_idle
+        else:
+            paused = paused or now_idle
+            cut = tokens >= DOCUMENT_TOKENS or (not documents.explicit and (
+                tokens >= block_tokens * documents.block_factor or now_idle))
+        if cut:
             yield block
-            block, tokens = [], 0
+            block, tokens, paused = [], 0, False
     if block:
         yield block
 
@@ -61,36 +70,52 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
 
 
-def document_starts(fmt: str) -> Callable[[object], bool]:
-    """Whether an item of an input in format ``fmt`` starts a new document: in CoNLL a
-    ``-DOCSTART-`` line; in plain text (``-i text``) only the file does; elsewhere every
-    record, or the first of consecutive records with the same ``doc_id`` (a field of the
-    record or of its ``meta``)."""
-    if fmt == "text":
-        return lambda item: False
-    if fmt == "conll":
-        return lambda item: isinstance(item, Marker) and item.kind == "docstart"
-    previous: list = [object()]
+class Documents:
+    """Where the documents of an input in format ``fmt`` start (one rule per input, fed
+    every item in order). In CoNLL a ``-DOCSTART-`` line starts one; in plain text
+    (``-i text``) the file is one; elsewhere every record is one, or consecutive records
+    with the same ``doc_id`` (a field of the record or of its ``meta``) are.
 
-    def starts(item) -> bool:
+    ``explicit``: whether the open document ends where the input says (a ``-DOCSTART-``
+    line has been seen, or the record has a ``doc_id``), so that a block waits for that
+    end rather than being cut by a pause in the input. Where it does not (plain text,
+    CoNLL without ``-DOCSTART-``, one of several records without ``doc_id``), blocks are
+    cut by pauses and at ``block_factor`` times the usual block size, so that output stays
+    prompt and ``--workers`` have blocks to share; context then spans one block.
+    """
+
+    block_factor = 2
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.explicit = False
+        self._key: object = object()
+
+    def starts(self, item) -> bool:
+        if self.fmt == "text":
+            return False
+        if self.fmt == "conll":
+            if isinstance(item, Marker) and item.kind == "docstart":
+                self.explicit = True
+                return True
+            return False
         record = getattr(item, "record", None)
         key = None
         if isinstance(record, dict):
             meta = record.get("meta")
             key = record.get("doc_id", meta.get("doc_id") if isinstance(meta, dict) else None)
-        new = key is None or key != previous[0]
-        previous[0] = key
+        new = key is None or key != self._key
+        self._key = key
+        self.explicit = key is not None
         return new
-
-    return starts
 
 
 def split_documents(block: list, fmt: str) -> list[list[int]]:
-    """The items of ``block`` (indices) by document, as :func:`document_starts` sees them."""
-    starts = document_starts(fmt)
+    """The items of ``block`` (indices) by document, as :class:`Documents` sees them."""
+    rule = Documents(fmt)
     out: list[list[int]] = []
     for k, item in enumerate(block):
-        if starts(item) or not out:
+        if rule.starts(item) or not out:
             out.append([])
         out[-1].append(k)
     return out
@@ -181,7 +206,7 @@ BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about
 def tag_block(tagger: Tagger, block: list, scores: bool = False, fmt: str = "jsonl") -> list[tuple[object, list[Prediction]]]:
     """``(record, predictions)`` for every record of ``block``, its sentences batched
     together; with the tagger's ``context``, each read in the light of its document
-    (``fmt``: the input's format, which says where documents start: :func:`document_starts`)."""
+    (``fmt``: the input's format, which says where documents start: :class:`Documents`)."""
     per_item = [sentences_of(item) for item in block]
     if tagger.context is None:
         sentences = [s for own in per_item for s in own]
@@ -200,7 +225,7 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
     """Tag each input file and yield the output text, a block at a time, in input order."""
     write_options = options.write_options(tagger.scheme, output_tags(tagger.vocab.tags, tagger.patterns))
     writer, join = None, Joiner()
-    for out, fmt, blocks in read_blocks(paths, options, block_tokens):
+    for out, fmt, blocks in read_blocks(paths, options, block_tokens, tagger.context is not None):
         first, writer = writer is None, make_writer(out, write_options)
         if first:
             join = Joiner(writer.separator)
@@ -214,7 +239,8 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
         yield writer.footer()
 
 
-def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
+def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int,
+                context: bool = True) -> Iterator[tuple[str, str, Iterator[list]]]:
     """For each input: the output format, the input's, and its records in blocks (whole
     documents, with document context)."""
     for path in paths:
@@ -223,7 +249,7 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
         check_output(out, options.scores)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
-        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, document_starts(fmt))
+        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt) if context else None)
 
 
 def check_output(fmt: str, scores: bool) -> None:
@@ -330,7 +356,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     framing = None  # the writer of the output's header and footer, written here (workers write the records)
     join = Joiner()
     try:
-        for out, fmt, blocks in read_blocks(paths, options, block_tokens):
+        for out, fmt, blocks in read_blocks(paths, options, block_tokens, context):
             if framing is None:
                 framing = make_writer(out, write_options)
                 join = Joiner(framing.separator)

@@ -48,6 +48,8 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "==": int.__eq__, "!=": int.__ne__, ">=": int.__ge__, "<=": int.__le__, ">": int.__gt__, "<": int.__lt__,
 }
 _TEXT_KEYS = {"TEXT": "TEXT", "ORTH": "TEXT", "LOWER": "LOWER"}
+_BACKREFERENCE = re.compile(r"\\\d|\(\?P=|\(\?\(")  # \1, (?P=name), (?(1)...): not for a combined screen
+_SCHEME_PREFIX = re.compile(r"^[BIESLU]-")
 
 
 class Match(NamedTuple):
@@ -127,14 +129,16 @@ class Patterns:
     def load(cls, path: str) -> Patterns:
         """The patterns of a JSONL file; a bad line is an error at ``path:line``."""
         try:
-            with open(path, encoding="utf-8-sig") as f:
-                lines = list(f)
+            with open(path, "rb") as f:
+                raw = f.read().splitlines()
         except OSError as err:
             raise NerpipeError(f"cannot read the patterns: {err.strerror or err}", path) from None
-        except UnicodeDecodeError as err:
-            raise NerpipeError(f"the patterns are not UTF-8 ({err.reason} at byte {err.start})", path) from None
         patterns = cls(path=path)
-        for lineno, text in enumerate(lines, 1):
+        for lineno, data in enumerate(raw, 1):
+            try:
+                text = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                raise NerpipeError(f"not UTF-8 ({err.reason} at byte {err.start} of the line)", path, lineno) from None
             if not text.strip():
                 continue
             try:
@@ -169,7 +173,9 @@ class Patterns:
         label, body, pid = pattern.get("label"), pattern.get("pattern"), pattern.get("id")
         if not isinstance(label, str) or not label.strip() or label != label.strip() or " " in label:
             raise NerpipeError(f'"label" must be an entity type such as "ORG" (or "O": never an entity), got {label!r}', *where)
-        if pid is not None and not isinstance(pid, (str, int)):
+        if _SCHEME_PREFIX.match(label):
+            raise NerpipeError(f'"label" is an entity type, not a tag: {label[2:]!r}, not {label!r}', *where)
+        if pid is not None and (isinstance(pid, bool) or not isinstance(pid, (str, int))):
             raise NerpipeError(f'"id" must be a string, got {pid!r}', *where)
         pid = None if pid is None else str(pid)
         order = self._count
@@ -267,7 +273,7 @@ OPENING_CACHE = 200_000  # distinct tokens remembered by Patterns._openers
 
 def _screens(general: list[_Pattern]) -> dict[str, re.Pattern | None]:
     """Per attribute, one expression matching where any first-token regex (of a token
-    that has no other test) matches; None where they do not combine (back-references)."""
+    that has no other test and no back-reference) matches; None where they do not combine."""
     out: dict[str, re.Pattern | None] = {}
     for key in ("TEXT", "LOWER"):
         parts = [p.tokens[0].regex[1] for p in general if p.tokens[0].regex is not None and p.tokens[0].regex[0] == key]
@@ -333,7 +339,8 @@ def _compile_token(spec: Any, k: int, where: tuple[str, int | None]) -> _Token:
         (key, value), = ((k, v) for k, v in spec.items() if k.upper() != "OP")
         if key.upper() in _TEXT_KEYS and isinstance(value, str):
             literal = (_TEXT_KEYS[key.upper()], value.lower() if _TEXT_KEYS[key.upper()] == "LOWER" else value)
-        elif key.upper() in _TEXT_KEYS and isinstance(value, dict) and "REGEX" in value:
+        elif key.upper() in _TEXT_KEYS and isinstance(value, dict) and "REGEX" in value \
+                and not _BACKREFERENCE.search(value["REGEX"]):  # (numbers would shift inside one alternation)
             regex = (_TEXT_KEYS[key.upper()], value["REGEX"])
     return _Token(tuple(tests), op, literal, regex)
 
@@ -368,7 +375,8 @@ def _string_test(key: str, value: Any, what: str, where: tuple[str, int | None])
 def _length_test(value: Any, what: str, where: tuple[str, int | None]) -> Callable[[str], bool]:
     if isinstance(value, int) and not isinstance(value, bool):
         return lambda t: len(t) == value
-    if isinstance(value, dict) and value and all(op in _COMPARE and isinstance(n, int) for op, n in value.items()):
+    if isinstance(value, dict) and value and all(op in _COMPARE and isinstance(n, int) and not isinstance(n, bool)
+                                                 for op, n in value.items()):
         checks = [(_COMPARE[op], n) for op, n in value.items()]
         return lambda t: all(check(len(t), n) for check, n in checks)
     raise NerpipeError(f"{what}: expected a number or comparisons such as {{\">=\": 3}}, got {json.dumps(value)[:60]}", *where)

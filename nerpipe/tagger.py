@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -130,8 +131,15 @@ class Tagger:
         _check_sentences(sentences)
         if hints is not None and len(hints) != len(sentences):
             raise ValueError(f"expected one list of hints per sentence ({len(sentences)}), got {len(hints)}")
+        # patterns match whole sentences, however they are cut into windows
+        matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         if any(len(s) > self.window for s in sentences):
-            return self._predict_windows(sentences, scores, uncertainty, hints)
+            return self._predict_windows(sentences, scores, uncertainty, hints, matches)
+        return self._predict(sentences, scores, uncertainty, hints, matches)
+
+    def _predict(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool,
+                 hints: Sequence[Sequence[Hint]] | None, matches: Sequence[list[Match]] | None) -> list[Prediction]:
+        """:meth:`predict` of sentences no longer than ``window``, their matches found."""
         results: list[Prediction | None] = [None] * len(sentences)
         # longest first: packing a batch already in that order skips a sort and an unsort
         order = sorted((i for i, s in enumerate(sentences) if s), key=lambda i: len(sentences[i]), reverse=True)
@@ -143,17 +151,19 @@ class Tagger:
         for k in range(0, len(order), self.batch_size):
             chunk = order[k : k + self.batch_size]
             own = [hints[i] for i in chunk] if hints is not None else None
-            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty, own)):
+            own_matches = [matches[i] for i in chunk] if matches is not None else None
+            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty, own, own_matches)):
                 results[i] = pred
         return results  # type: ignore[return-value]
 
     def _predict_windows(self, sentences: list, scores: bool, uncertainty: bool,
-                         hints: Sequence[Sequence[Hint]] | None) -> list[Prediction]:
+                         hints: Sequence[Sequence[Hint]] | None, matches: Sequence[list[Match]] | None) -> list[Prediction]:
         """:meth:`predict` where some sentences are longer than ``window`` tokens: each is
         tagged in windows that overlap by ``overlap`` tokens, and stitched (see :func:`windows`),
         so memory stays bounded and no token is dropped."""
         pieces: list[Sequence[str]] = []
         piece_hints: list[list[Hint]] = []
+        piece_matches: list[list[Match]] = []
         plan = []  # per sentence: its windows' (start, keep from, keep to, index in pieces)
         for k, sentence in enumerate(sentences):
             own = []
@@ -163,14 +173,18 @@ class Tagger:
                 stop = start + len(pieces[-1])
                 piece_hints.append([(s - start, e - start, label, bonus) for s, e, label, bonus in (hints[k] if hints else ())
                                     if start <= s and e <= stop])
+                # a match the window holds whole is forced there; one it cuts is put in after stitching
+                piece_matches.append([m._replace(start=m.start - start, end=m.end - start)
+                                      for m in (matches[k] if matches else ()) if start <= m.start and m.end <= stop])
             plan.append(own)
         # windows go through the network about 16,000 tokens at a time (a batch of sentences is far fewer)
         per_call = max(1, 16_384 // self.window)
         predicted = [p for k in range(0, len(pieces), per_call)
-                     for p in self.predict(pieces[k : k + per_call], scores, uncertainty,
-                                           piece_hints[k : k + per_call] if hints is not None else None)]
+                     for p in self._predict(pieces[k : k + per_call], scores, uncertainty,
+                                            piece_hints[k : k + per_call] if hints is not None else None,
+                                            piece_matches[k : k + per_call] if matches is not None else None)]
         out = []
-        for sentence, own in zip(sentences, plan):
+        for row, (sentence, own) in enumerate(zip(sentences, plan)):
             if len(own) == 1:
                 out.append(predicted[own[0][3]])
                 continue
@@ -196,6 +210,9 @@ class Tagger:
                 log_prob += (piece.log_prob or 0.0) * share
             if uncertainty:  # each token's own entropy, from the window that keeps it
                 entropy = sum(token_entropy)
+            if matches is not None and matches[row]:
+                spans, span_scores, sources = _overlaid(spans, span_scores if scores or uncertainty else None, sources,
+                                                        matches[row])
             out.append(Prediction(spans_to_tags(spans, len(sentence), self.scheme), spans,
                                   span_scores if scores or uncertainty else None,
                                   entropy if uncertainty else None, log_prob if uncertainty else None,
@@ -216,7 +233,11 @@ class Tagger:
         k = 0
         for doc in documents:
             own = first[k : k + len(doc)]
-            names = document_names(doc, [p.spans for p in own], [p.scores or [] for p in own], context)
+            # the model's own entities are the evidence: a pattern's say is the user's, already forced where it matches
+            evidence = [[(span, score) for span, score, source in zip(p.spans, p.scores or [], p.sources or repeat("model"))
+                         if source == "model"] for p in own]
+            names = document_names(doc, [[span for span, _ in e] for e in evidence], [[sc for _, sc in e] for e in evidence],
+                                   context)
             starts = name_starts(names)
             for j, tokens in enumerate(doc):
                 # a name inside a longer entity the model found ("France" in "Air France") is no evidence there
@@ -268,9 +289,8 @@ class Tagger:
         return results
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
-                hints: Sequence[Sequence[Hint]] | None = None) -> list[Prediction]:
+                hints: Sequence[Sequence[Hint]] | None = None, matches: Sequence[list[Match]] | None = None) -> list[Prediction]:
         entropy = log_prob = token_entropies = None
-        matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         with self._lock:  # the cache's rows are reserved by make_batch and filled by the network
             if self.cache is not None:
                 self.cache.make_room(sum(map(len, sentences)))
@@ -319,7 +339,7 @@ PREFER = ("pattern", "model")  # which wins where a pattern's match overlaps a c
 CONFIDENT = 0.5  # a model span at least this sure keeps its place against a pattern under prefer="model"
 
 
-def _yield_to_model(matches: list[list[Match]], paths: list[list[int]], probs: list[list[float]], tags: Sequence[str],
+def _yield_to_model(matches: Sequence[list[Match]], paths: list[list[int]], probs: list[list[float]], tags: Sequence[str],
                     sentences: Sequence[Sequence[str]]) -> list[list[Match]]:
     """The matches that overlap no span the model found with a score of at least
     :data:`CONFIDENT` (one the model found exactly so stays: it agrees)."""
@@ -335,6 +355,21 @@ def _yield_to_model(matches: list[list[Match]], paths: list[list[int]], probs: l
         out.append([m for m in own if (m.start, m.end, m.label) in sure
                     or not any(s < m.end and m.start < e for s, e, _ in sure)])
     return out
+
+
+def _overlaid(spans: list[tuple[int, int, str]], scores: list[float] | None, sources: list[str],
+              matches: list[Match]) -> tuple[list[tuple[int, int, str]], list[float], list[str]]:
+    """Stitched spans with a sentence's matches laid over them: what a match overlaps goes
+    (but the match itself, decoded as it stands, stays), and each match not there yet goes in."""
+    def source(m: Match) -> str:
+        return "pattern" if m.id is None else f"pattern:{m.id}"
+
+    wanted = {(m.start, m.end, m.label): source(m) for m in matches if m.label != "O"}
+    kept = [(span, scores[k] if scores is not None else 1.0, wanted.get(span, sources[k])) for k, span in enumerate(spans)
+            if span in wanted or not any(m.start < span[1] and span[0] < m.end for m in matches)]
+    have = {span for span, _, _ in kept}
+    merged = sorted(kept + [(span, 1.0, src) for span, src in wanted.items() if span not in have])
+    return [m[0] for m in merged], [m[1] for m in merged] if scores is not None else [], [m[2] for m in merged]
 
 
 def _with_matches(spans: list[tuple[int, int, str]], scores: list[float] | None, matches: list[Match],

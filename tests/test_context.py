@@ -4,8 +4,10 @@ import pytest
 from conftest import run_cli
 
 import nerpipe
+import nerpipe.patterns
 from nerpipe.context import ContextOptions, document_names, name_hints
-from nerpipe.inference import document_starts, group_items, split_documents
+from nerpipe.formats import Marker
+from nerpipe.inference import Documents, group_items, split_documents
 
 
 def test_document_names_vote_and_spread_the_last_word():
@@ -32,25 +34,59 @@ def test_name_hints_longest_first_and_case_blind():
     assert name_hints(["x"], {}, 2.0) == []
 
 
-def test_a_surname_takes_the_type_of_the_full_name_in_its_document():
-    tagger = nerpipe.load_model()
-    doc = [["Milan", "striker", "Gianluigi", "Lentini", "joined", "Atalanta", "on", "Monday", "."],
-           ["SOCCER", "-", "MILAN", "'S", "LENTINI", "MOVES", "TO", "ATALANTA", "."]]
-    alone = tagger.predict(doc)
-    together = tagger.predict_documents([doc])[0]
-    assert (4, 5, "PER") not in alone[1].spans  # the headline alone reads LENTINI as a club
-    assert (4, 5, "PER") in together[1].spans
+STRONG = ContextOptions(bonus=50.0)  # the document's word always wins: tests of where documents are, not of the model
+LENTINI = [["Milan", "striker", "Gianluigi", "Lentini", "joined", "Atalanta", "on", "Monday", "."],
+           ["the", "lentini", "deal", "was", "done", "."]]
+
+
+@pytest.fixture
+def tagger():
+    return nerpipe.load_model()
+
+
+def test_a_surname_takes_the_type_of_the_full_name_in_its_document(tagger):
+    alone = tagger.predict(LENTINI)
+    assert (1, 2, "PER") not in alone[1].spans and (2, 4, "PER") in alone[0].spans
+    tagger.context = STRONG
+    together = tagger.predict_documents([LENTINI])[0]
+    assert (1, 2, "PER") in together[1].spans
     assert together[0].spans == alone[0].spans
-    assert (7, 8, "ORG") in together[1].spans  # the rest of the sentence is decoded as before
+    assert [p.spans for p in tagger.predict_documents([LENTINI[:1], LENTINI[1:]])[1]] == [alone[1].spans]  # two documents
     tagger.context = None
-    assert [p.spans for p in tagger.predict_documents([doc])[0]] == [p.spans for p in alone]
+    assert [p.spans for p in tagger.predict_documents([LENTINI])[0]] == [p.spans for p in alone]
 
 
-def test_a_name_inside_a_longer_entity_is_left_alone():
-    tagger = nerpipe.load_model()
-    doc = [["France", "expels", "African", ",", "Air", "France", "unions", "protest", "."]]
-    assert (0, 1, "LOC") in tagger.predict(doc, scores=True)[0].spans  # "France" is a confident LOC ...
-    assert (4, 6, "ORG") in tagger.predict_documents([doc])[0][0].spans  # ... but not where it is part of "Air France"
+class _FirstPass:
+    """A stand-in tagger whose first pass says what a test needs, and which records the hints of the second."""
+
+    def __init__(self, first):
+        self.first, self.context, self.hints = first, ContextOptions(), None
+
+    def predict(self, sentences, scores=False, hints=None):
+        from nerpipe.tagger import Prediction
+
+        if hints is None:
+            return [Prediction(["O"] * len(s), spans, [0.99] * len(spans)) for s, spans in zip(sentences, self.first)]
+        self.hints = hints
+        return [Prediction(["O"] * len(s), [], []) for s in sentences]
+
+
+def test_a_name_inside_a_longer_entity_is_no_evidence_there():
+    from nerpipe.tagger import Tagger
+
+    doc = [["France", "won", "."], ["France", "lost", "."], ["Air", "France", "unions", "protest", "in", "France", "."]]
+    stand_in = _FirstPass([[(0, 1, "LOC")], [(0, 1, "LOC")], [(0, 2, "ORG")]])
+    Tagger.predict_documents(stand_in, [doc])
+    # "Air France" as it was found, and "France" alone; not the "France" inside "Air France"
+    assert stand_in.hints == [[(0, 2, "ORG", 2.0), (5, 6, "LOC", 2.0)]]
+
+
+def test_entities_forced_by_patterns_are_no_evidence(tagger):
+    tagger.context = STRONG
+    tagger.patterns = nerpipe.patterns.Patterns([{"label": "MISC", "pattern": "Gianluigi Lentini"}])
+    found = tagger.predict_documents([LENTINI])[0]
+    assert (2, 4, "MISC") in found[0].spans  # forced ...
+    assert not any(label == "MISC" for _, _, label in found[1].spans)  # ... but not spread: the user said it there only
 
 
 def test_documents_in_each_format():
@@ -58,22 +94,43 @@ def test_documents_in_each_format():
         def __init__(self, record):
             self.record = record
 
-    starts = document_starts("jsonl")
+    rule = Documents("jsonl")
     items = [Item({"doc_id": "a"}), Item({"meta": {"doc_id": "a"}}), Item({"doc_id": "b"}), Item({}), Item({})]
-    assert [starts(i) for i in items] == [True, False, True, True, True]
+    assert [rule.starts(i) for i in items] == [True, False, True, True, True]
     assert split_documents(items, "jsonl") == [[0, 1], [2], [3], [4]]
     assert split_documents(items, "text") == [[0, 1, 2, 3, 4]]
 
 
-def test_blocks_end_at_documents():
-    items = [("D", 0)] + [("s", 10)] * 5 + [("D", 0)] + [("s", 10)] * 2
+def test_blocks_end_at_documents_and_records_sharing_a_doc_id_stay_together():
+    class Record:
+        def __init__(self, doc_id, n):
+            self.record, self.n = {"doc_id": doc_id}, n
 
     def sentences(item):
-        return [["w"] * item[1]] if item[1] else []
+        return [["w"] * item.n]
 
-    blocks = list(group_items(items, sentences, 15, starts_document=lambda item: item[0] == "D"))
-    assert [len(b) for b in blocks] == [6, 3]  # not cut inside the first document
-    assert [len(b) for b in group_items(items, sentences, 15)] == [3, 2, 3, 1]
+    items = [Record("a", 10)] * 4 + [Record("b", 10)] * 3
+    blocks = list(group_items(items, sentences, 15, documents=Documents("jsonl")))
+    assert [[r.record["doc_id"] for r in b] for b in blocks] == [["a"] * 4, ["b"] * 3]
+    assert [len(b) for b in group_items(items, sentences, 15)] == [2, 2, 2, 1]  # without context: by size alone
+
+
+def test_a_pause_ends_a_block_only_between_explicit_documents():
+    marker = Marker("docstart", "-DOCSTART- O\n", "x", 1)
+
+    class S:
+        n = 5
+
+    def sentences(item):
+        return [] if isinstance(item, Marker) else [["w"] * item.n]
+
+    items = [marker, S(), S(), S(), marker, S()]
+    # the input pauses after every item: CoNLL documents still go out whole, each as soon as the next begins
+    blocks = list(group_items(items, sentences, 1000, idle=lambda: True, documents=Documents("conll")))
+    assert [len(b) for b in blocks] == [4, 2]
+    # plain text has no explicit end: a pause ends a block (output stays prompt)
+    text = [S(), S(), S()]
+    assert [len(b) for b in group_items(text, sentences, 1000, idle=lambda: True, documents=Documents("text"))] == [1, 1, 1]
 
 
 CONLL = """-DOCSTART- O
@@ -86,54 +143,63 @@ joined O
 Atalanta B-ORG
 . O
 
-SOCCER O
-- O
-MILAN B-ORG
-'S O
-LENTINI B-PER
-MOVES O
-TO O
-ATALANTA B-ORG
+the O
+lentini B-PER
+deal O
+was O
+done O
 . O
 
 -DOCSTART- O
 
-SOCCER O
-- O
-MILAN B-ORG
-'S O
-LENTINI B-PER
-MOVES O
-TO O
-ATALANTA B-ORG
+the O
+lentini B-PER
+deal O
+was O
+done O
 . O
 
 """
 
 
-def test_tag_reads_conll_by_document():
+def _tag_file(tagger, tmp_path, name, text, fmt):
+    from nerpipe.inference import TagOptions, tag_files
+
+    path = tmp_path / name
+    path.write_text(text)
+    return "".join(tag_files([str(path)], tagger, TagOptions(input_format=fmt, output_format="conll" if fmt == "conll"
+                                                                else "jsonl")))
+
+
+def test_tag_reads_conll_by_document(tagger, tmp_path):
+    tagger.context = STRONG
+    out = _tag_file(tagger, tmp_path, "d.conll", CONLL, "conll")
+    tags = [line.split()[-1] for line in out.splitlines() if line and not line.startswith("-DOCSTART-")]
+    assert tags[8] == "B-PER"  # lentini after Gianluigi Lentini, in the same document
+    assert tags[14] != "B-PER"  # in the next document there is no full name to lean on
+
+
+def test_the_command_reads_documents_and_workers_agree():
     out = run_cli(["tag", "-i", "conll"], input=CONLL)
     assert out.exit_code == 0, out.output
-    tags = [line.split()[-1] for line in out.stdout.splitlines() if line and not line.startswith("-DOCSTART-")]
-    assert tags[11] == "B-PER"  # LENTINI after Gianluigi Lentini, in the same document
-    assert tags[20] == "B-ORG"  # the same headline in the next document has no full name to lean on
-    sentence_only = run_cli(["tag", "-i", "conll", "--no-context"], input=CONLL).stdout
-    assert [line.split()[-1] for line in sentence_only.splitlines() if line and not line.startswith("-DOC")][11] == "B-ORG"
-    parallel = run_cli(["tag", "-i", "conll", "-j", "2"], input=CONLL)
-    assert parallel.stdout == out.stdout
+    assert run_cli(["tag", "-i", "conll", "-j", "2"], input=CONLL).stdout == out.stdout
+    alone = run_cli(["tag", "-i", "conll", "--no-context"], input=CONLL)
+    assert alone.exit_code == 0 and len(alone.stdout.splitlines()) == len(out.stdout.splitlines())
 
 
 @pytest.mark.parametrize("doc_ids, expected", [(["a", "a"], True), (["a", "b"], False), ([None, None], False)])
-def test_jsonl_records_with_one_doc_id_are_one_document(doc_ids, expected):
-    texts = ["Milan striker Gianluigi Lentini joined Atalanta on Monday.", "SOCCER - MILAN 'S LENTINI MOVES TO ATALANTA ."]
+def test_jsonl_records_with_one_doc_id_are_one_document(tagger, tmp_path, doc_ids, expected):
+    tagger.context = STRONG
+    texts = ["Milan striker Gianluigi Lentini joined Atalanta on Monday.", "the lentini deal was done."]
     lines = [json.dumps({"text": t, **({"doc_id": d} if d else {})}) for t, d in zip(texts, doc_ids)]
-    out = run_cli(["tag", "-i", "jsonl", "-f", "jsonl"], input="\n".join(lines) + "\n")
-    second = json.loads(out.stdout.splitlines()[1])
-    assert any(s["label"] == "PER" and second["text"][s["start"]:s["end"]] == "LENTINI" for s in second["spans"]) is expected
+    out = _tag_file(tagger, tmp_path, "d.jsonl", "\n".join(lines) + "\n", "jsonl")
+    second = json.loads(out.splitlines()[1])
+    assert any(s["label"] == "PER" and second["text"][s["start"]:s["end"]] == "lentini" for s in second["spans"]) is expected
 
 
-def test_predict_text_reads_a_text_as_one_document():
-    tagger = nerpipe.load_model()
-    text = "Milan striker Gianluigi Lentini joined Atalanta on Monday.\n\nSOCCER - MILAN 'S LENTINI MOVES TO ATALANTA ."
-    found = [(e.text, e.label) for e in tagger.predict_text(text)]
-    assert ("LENTINI", "PER") in found
+def test_predict_text_reads_a_text_as_one_document(tagger):
+    tagger.context = STRONG
+    text = "Milan striker Gianluigi Lentini joined Atalanta on Monday.\n\nthe lentini deal was done."
+    assert ("lentini", "PER") in [(e.text, e.label) for e in tagger.predict_text(text)]
+    tagger.context = None
+    assert ("lentini", "PER") not in [(e.text, e.label) for e in tagger.predict_text(text)]

@@ -91,6 +91,9 @@ def test_labels_and_no_entity():
     ('{"label": "ORG", "pattern": [{"TEXT": "a", "OP": "*"}]}', "would match no token"),
     ('{"label": "ORG", "pattern": [{"LENGTH": "3"}]}', "LENGTH: expected a number"),
     ('{"label": "ORG", "pattern": [{"IS_DIGIT": 1}]}', "must be true or false"),
+    ('{"label": "B-ORG", "pattern": "Acme"}', "an entity type, not a tag: 'ORG'"),
+    ('{"label": "ORG", "pattern": [{"LENGTH": {">=": true}}]}', "LENGTH: expected a number"),
+    ('{"label": "ORG", "pattern": "Acme", "id": true}', '"id" must be a string'),
 ])
 def test_bad_patterns_are_located_errors(tmp_path, line, message):
     path = tmp_path / "p.jsonl"
@@ -98,6 +101,21 @@ def test_bad_patterns_are_located_errors(tmp_path, line, message):
     with pytest.raises(NerpipeError) as err:
         Patterns.load(str(path))
     assert str(err.value).startswith(f"{path}:3: ") and message in str(err.value)
+
+
+def test_a_line_that_is_not_utf8_is_located(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'{"label": "ORG", "pattern": "Acme"}\r\n{"label": "ORG", "pattern": "Caf\xe9"}\n')
+    with pytest.raises(NerpipeError, match=rf"^{path}:2: not UTF-8"):
+        Patterns.load(str(path))
+
+
+def test_back_references_still_match_beside_other_regular_expressions():
+    p = Patterns([{"label": "A", "pattern": [{"TEXT": {"REGEX": r"^(a)\1$"}}]},
+                  {"label": "B", "pattern": [{"TEXT": {"REGEX": r"^(b)\1$"}}]},
+                  {"label": "C", "pattern": [{"TEXT": {"REGEX": r"^(?P<x>c)(?P=x)$"}}]},
+                  {"label": "D", "pattern": [{"TEXT": {"REGEX": r"^d+$"}}]}])
+    assert p.match(["bb", "aa", "cc", "ddd", "ab"]) == [Match(0, 1, "B"), Match(1, 2, "A"), Match(2, 3, "C"), Match(3, 4, "D")]
 
 
 def test_a_bom_is_no_problem_and_patterns_pickle(tmp_path):
@@ -215,6 +233,15 @@ def test_patterns_in_long_sentences_and_windows(tagger):
     pred = t.predict([long])[0]
     assert (700, 702, "ORG") in pred.spans
     assert pred.sources[pred.spans.index((700, 702, "ORG"))] == "pattern"
+
+
+def test_a_match_longer_than_a_window_is_found_as_in_one_piece():
+    t = nerpipe.load_model(patterns=[{"label": "CODE", "pattern": [{"IS_UPPER": True, "OP": "+"}]}])
+    words = "we saw that it was AB CD EF GH IJ KL and more words here and there to fill a window or two".split()
+    whole = t.predict([words], scores=True)[0]
+    t.window, t.overlap = 10, 4  # the match runs across a cut
+    cut = t.predict([words], scores=True)[0]
+    assert whole.spans == cut.spans == [(5, 11, "CODE")] and cut.sources == ["pattern"] and cut.scores == [1.0]
 
 
 def test_cli_patterns_in_every_output(tmp_path):

@@ -187,7 +187,7 @@ FORMATS: dict[str, Format] = {
                writer=_pretty),
         Format("html", "one self-contained web page, entities marked in their type's colour (displaCy style)",
                writer=_html),
-        Format("tsv", "one entity per line: source, line, start, end, label, score, text (with a header line)",
+        Format("tsv", "one entity per line: source, line, start, end, label, score, text, by (with a header line)",
                writer=_tsv),
         Format("redact", "the text with each entity replaced by [LABEL] (or --redact-char repeated), the rest as it was",
                writer=_redact),
