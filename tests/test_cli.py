@@ -115,11 +115,25 @@ def test_help_names_no_file_a_wheel_lacks_and_every_input_train_reads():
     assert "on CoNLL or JSONL files" in run_cli(["train", "--help"]).stdout
 
 
-def test_info_says_the_embedded_model_does_not_record_why_its_run_stopped():
+def test_info_says_why_the_embedded_model_s_run_stopped():
     import json
 
     training = json.loads(run_cli(["info", "--format", "json"]).stdout)["training"]
-    # older files were rewritten only at a new best epoch, so a history that ends before the cap
-    # (16 of 30 epochs) cannot tell patience from an interruption: not guessed
-    assert (training["epochs_run"], training["stopped"]) == (16, None)
-    assert "not recorded" in run_cli(["info", "--format", "table"]).stdout
+    # the run went 5 epochs past its best (14) without a better dev F1: patience, as recorded
+    assert (training["epochs_run"], training["best_epoch"], training["stopped"]) == (19, 14, "patience")
+    assert "patience" in run_cli(["info", "--format", "table"]).stdout
+
+
+def test_info_on_an_older_model_file_says_why_its_run_stopped_is_not_recorded(tmp_path):
+    import json
+
+    import torch
+
+    from nerpipe.checkpoints import default_model_path
+
+    data = torch.load(default_model_path(), weights_only=False)
+    del data["meta"]["training"]["stopped"]  # as files written before the reason was kept
+    old = tmp_path / "old.pt"
+    torch.save(data, old)
+    assert json.loads(run_cli(["info", "--format", "json", str(old)]).stdout)["training"]["stopped"] is None
+    assert "not recorded (an older model file)" in run_cli(["info", "--format", "table", str(old)]).stdout
