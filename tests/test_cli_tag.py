@@ -223,15 +223,16 @@ def test_ctrl_c_with_workers_exits_130_quietly(tiny_model):
 
     from conftest import Lines, default_sigint
 
-    from nerpipe.inference import BLOCK_TOKENS
+    from nerpipe.inference import BLOCK_TOKENS, Documents
 
     proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "-j", "2", "-i", "text"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint,
                             start_new_session=True)  # a group of its own, as a terminal's job
     try:
         out, err = Lines(proc.stdout), Lines(proc.stderr)
-        # five blocks of 6-token paragraphs: with two workers, output starts once four blocks are in flight
-        proc.stdin.write(b"Anna Berg flew to Oslo.\n\n" * (5 * BLOCK_TOKENS // 6))
+        # five blocks of 6-token paragraphs (plain text is one document, read in blocks of block_factor
+        # times the usual size): with two workers, output starts once four blocks are in flight
+        proc.stdin.write(b"Anna Berg flew to Oslo.\n\n" * (5 * Documents.block_factor * BLOCK_TOKENS // 6))
         proc.stdin.flush()
         assert json.loads(out.next())["spans"]  # the pool is up and tagging
         # then they finish the blocks they hold and wait, as standard input stays open

@@ -82,13 +82,14 @@ def test_tsv_columns_locate_each_entity(tiny_model, tmp_path):
     assert {r[0] for r in rows} == {str(path)}
     lines = TEXT.splitlines()
     records = {1: TEXT.split("\n\n")[0], 4: TEXT.split("\n\n")[1]}
-    for _, line, start, end, label, score, text in rows:
+    for _, line, start, end, label, score, text, by in rows:
+        assert by == "model"
         assert text in lines[int(line) - 1]  # the line where the entity starts
         record = records[1 if int(line) < 4 else 4]
         assert record[int(start):int(end)] == text and label in {"PER", "LOC", "ORG"} and 0 < float(score) <= 1
     assert [(r[1], r[6]) for r in rows if r[4] == "PER"] == [("1", "Anna Berg"), ("2", "Tom Hale"), ("4", "Omar Diaz")]
     conll = tsv_rows(tag(tiny_model, ["-f", "tsv", "-i", "conll"], input="x O\n\nflew O\nAnna O\nBerg O\n").stdout)
-    assert [r[:5] + r[6:] for r in conll] == [["<stdin>", "4", "5", "14", "PER", "Anna Berg"]]
+    assert [r[:5] + r[6:] for r in conll] == [["<stdin>", "4", "5", "14", "PER", "Anna Berg", "model"]]
 
 
 def test_tsv_escapes_tabs_newlines_and_backslashes(tmp_path):

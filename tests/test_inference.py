@@ -45,7 +45,7 @@ def test_an_interrupted_or_concurrent_predict_leaves_the_tagger_working(tiny_mod
     again = uncached.predict([cut_short], scores=True)[0]
     expected = [p.tags for p in uncached.predict(sentences)]
     calls = {"n": 0}
-    real = tagger.network.predict
+    real = tagger.network.chain
 
     def interrupted(*args, **kwargs):
         calls["n"] += 1
@@ -53,7 +53,7 @@ def test_an_interrupted_or_concurrent_predict_leaves_the_tagger_working(tiny_mod
             raise KeyboardInterrupt  # after make_batch reserved the cache's rows
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tagger.network, "predict", interrupted)
+    monkeypatch.setattr(tagger.network, "chain", interrupted)
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C reaches the caller, not swallowed
         tagger.predict([cut_short])
     assert calls["n"] == 1  # it came from the network, after the rows were reserved
