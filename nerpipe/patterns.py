@@ -60,6 +60,11 @@ class Match(NamedTuple):
     label: str  # NO_ENTITY: never an entity
     id: str | None = None  # the pattern's "id", when it has one
 
+    @property
+    def source(self) -> str:
+        """What an entity it makes says it came from: ``pattern``, or ``pattern:ID``."""
+        return "pattern" if self.id is None else f"pattern:{self.id}"
+
 
 def shape(token: str) -> str:
     """spaCy's word shape: letters as ``X``/``x``, digits as ``d``, other characters

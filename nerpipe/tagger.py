@@ -361,10 +361,7 @@ def _overlaid(spans: list[tuple[int, int, str]], scores: list[float] | None, sou
               matches: list[Match]) -> tuple[list[tuple[int, int, str]], list[float], list[str]]:
     """Stitched spans with a sentence's matches laid over them: what a match overlaps goes
     (but the match itself, decoded as it stands, stays), and each match not there yet goes in."""
-    def source(m: Match) -> str:
-        return "pattern" if m.id is None else f"pattern:{m.id}"
-
-    wanted = {(m.start, m.end, m.label): source(m) for m in matches if m.label != "O"}
+    wanted = {(m.start, m.end, m.label): m.source for m in matches if m.label != "O"}
     kept = [(span, scores[k] if scores is not None else 1.0, wanted.get(span, sources[k])) for k, span in enumerate(spans)
             if span in wanted or not any(m.start < span[1] and span[0] < m.end for m in matches)]
     have = {span for span, _, _ in kept}
@@ -377,7 +374,7 @@ def _with_matches(spans: list[tuple[int, int, str]], scores: list[float] | None,
     """A decoded sentence's spans with its forced matches: a match of a type the model
     knows is decoded as it stands (and marked as the pattern's); one of a type it does not
     know was decoded as no entity and goes in now, with a score of 1."""
-    source = {(m.start, m.end, m.label): "pattern" if m.id is None else f"pattern:{m.id}" for m in matches}
+    source = {(m.start, m.end, m.label): m.source for m in matches}
     added = [(m.start, m.end, m.label) for m in matches if m.label not in known and m.label != "O"]
     merged = sorted([(span, scores[k] if scores is not None else 1.0, source.get(span, "model"))
                      for k, span in enumerate(spans)] + [(span, 1.0, source[span]) for span in added])
