@@ -8,7 +8,10 @@ upper-cased, and the first letter of every token upper-cased (headline style). S
 --model options give one table with a row per model and split, so an old and a new
 model are compared in one run. Without --model: the embedded model. Each model reads every
 sentence alone ("sentence") and in the light of its document ("document", the default of
-`nerpipe tag`: see nerpipe/context.py).
+`nerpipe tag`: see nerpipe/context.py); and each way with a caseless document (all lower,
+all upper, every word capitalised) read both lower- and upper-cased, its two readings'
+scores averaged ("caseless both", the default: Tagger.read_caseless) or read as it is
+written ("as is").
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     corpora = {split: documents(read_conll([str(p)])) for split, p in paths.items()}
     variants = list(CASE_VARIANTS)
-    print(f"{'model':32s} {'reads':9s} {'split':6s} " + " ".join(f"{v:>7s}" for v in variants) + f" {'mean':>7s} {'seconds':>8s}")
+    print(f"{'model':32s} {'reads':9s} {'caseless':8s} {'split':6s} " + " ".join(f"{v:>7s}" for v in variants)
+          + f" {'mean':>7s} {'seconds':>8s}")
     for model_path in args.model or [None]:
         name = model_path or "(embedded)"
-        for reads in ("sentence", "document"):
+        for reads, both in (("sentence", False), ("sentence", True), ("document", False), ("document", True)):
             loaded = load_model(model_path, args.device, context=reads == "document")
+            loaded.read_caseless = both
             for split, docs in corpora.items():
                 started = time.perf_counter()
                 f1s = []
@@ -59,7 +64,7 @@ def main() -> None:
                     predicted = [p.tags for doc in loaded.predict_documents(tokens) for p in doc]
                     f1s.append(100 * score_pairs(zip(gold, predicted)).overall.f1)
                 seconds = time.perf_counter() - started
-                print(f"{name[-32:]:32s} {reads:9s} {split:6s} " + " ".join(f"{f:7.2f}" for f in f1s)
+                print(f"{name[-32:]:32s} {reads:9s} {'both' if both else 'as is':8s} {split:6s} " + " ".join(f"{f:7.2f}" for f in f1s)
                       + f" {sum(f1s) / len(f1s):7.2f} {seconds:8.1f}", flush=True)
 
 

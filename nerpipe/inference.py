@@ -8,6 +8,7 @@ is read, so memory stays bounded and an interactive pipeline sees output promptl
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from .formats import (
     read_records,
     sentences_of,
 )
+from .formats.source import BOM
 from .labelmap import LabelMap
 from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
@@ -70,14 +72,18 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
 
 
+NEWDOC = re.compile(r"#\s*newdoc(?:\s|=|$)")  # CoNLL-U's comment that starts a document
+
+
 class Documents:
     """Where the documents of an input in format ``fmt`` start (one rule per input, fed
-    every item in order). In CoNLL a ``-DOCSTART-`` line starts one; in plain text
+    every item in order). In CoNLL a ``-DOCSTART-`` line starts one, in CoNLL-U a ``# newdoc``
+    comment (before the first, each sentence is one); in plain text
     (``-i text``) the file is one; elsewhere every record is one, or consecutive records
     with the same ``doc_id`` (a field of the record or of its ``meta``) are.
 
     ``explicit``: whether the open document ends where the input says (a ``-DOCSTART-``
-    line has been seen, or the record has a ``doc_id``), so that a block waits for that
+    line or ``# newdoc`` comment has been seen, or the record has a ``doc_id``), so that a block waits for that
     end rather than being cut by a pause in the input. Where it does not (plain text,
     CoNLL without ``-DOCSTART-``, one of several records without ``doc_id``), blocks are
     cut by pauses and at ``block_factor`` times the usual block size, so that output stays
@@ -99,6 +105,13 @@ class Documents:
                 self.explicit = True
                 return True
             return False
+        if self.fmt == "conllu":
+            # a "# newdoc" comment starts a document; before the first, each sentence is one
+            comments = getattr(item, "extra", {}).get("conllu", {}).get("lines", ())
+            if any(NEWDOC.match(line.lstrip(BOM)) for line in comments):
+                self.explicit = True
+                return True
+            return not self.explicit
         record = getattr(item, "record", None)
         key = None
         if isinstance(record, dict):
@@ -205,15 +218,11 @@ BLOCK_TOKENS = 20_000  # records are read, tagged and written in blocks of about
 
 def tag_block(tagger: Tagger, block: list, scores: bool = False, fmt: str = "jsonl") -> list[tuple[object, list[Prediction]]]:
     """``(record, predictions)`` for every record of ``block``, its sentences batched
-    together; with the tagger's ``context``, each read in the light of its document
+    together, each read in the light of its document (its casing; with the tagger's ``context``, its names)
     (``fmt``: the input's format, which says where documents start: :class:`Documents`)."""
     per_item = [sentences_of(item) for item in block]
-    if tagger.context is None:
-        sentences = [s for own in per_item for s in own]
-        predictions = tagger.predict(sentences, scores) if sentences else []
-    else:
-        documents = [[s for k in doc for s in per_item[k]] for doc in split_documents(block, fmt)]
-        predictions = [p for doc in tagger.predict_documents(documents, scores) for p in doc]
+    documents = [[s for k in doc for s in per_item[k]] for doc in split_documents(block, fmt)]
+    predictions = [p for doc in tagger.predict_documents(documents, scores) for p in doc]
     out, k = [], 0
     for item, own in zip(block, per_item):
         out.append((item, predictions[k : k + len(own)]))

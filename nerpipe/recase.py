@@ -38,6 +38,31 @@ def recase(tokens: Sequence[str], variant: str) -> list[str]:
     return [change(t) for t in tokens]
 
 
+def caseless(tokens: Sequence[str]) -> bool | None:
+    """Whether ``tokens`` say nothing by their casing: every cased letter lower-case, or
+    every one upper-case, or every word begun with a capital (a headline) -- such text is
+    the same text in any of these casings. None where they cannot tell: no cased letter,
+    or a single word with a capital."""
+    text = " ".join(tokens)
+    if text.islower() or text.isupper():
+        return True
+    words = [t for t in tokens if t.lower() != t.upper()]
+    if len(words) < 2:
+        return None
+    return not any(t[:1].islower() for t in tokens)
+
+
+def caseless_document(sentences: Sequence[Sequence[str]]) -> bool:
+    """Whether a document says nothing by its casing: some sentence is :func:`caseless` and
+    none is cased (each alone may be caseless in a cased document: a headline in capitals)."""
+    verdicts = {caseless(s) for s in sentences}
+    return True in verdicts and False not in verdicts
+
+
+# the casings a caseless text is read in, its readings' scores averaged (see Tagger.read_caseless)
+CASELESS_READINGS = ("lower", "upper")
+
+
 def parse_case_variants(spec: str) -> tuple[str, ...]:
     """``"lower,upper,title"`` (or ``all``, or ``none``/empty) -> the variants besides ``cased``, in a fixed order."""
     names = {n.strip() for n in spec.split(",") if n.strip()} - {"none"}

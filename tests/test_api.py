@@ -93,3 +93,40 @@ def test_predict_takes_numpy_token_lists_and_refuses_bytes(tiny_model):
     assert tagger.predict(np.array([tokens]))[0].tags == tagger.predict([tokens])[0].tags
     with pytest.raises(TypeError, match="sentence 0 is bytes"):
         tagger.predict([b"Anna Berg"])
+
+
+CASELESS_DOC = [["omg", "just", "saw", "taylor", "swift", "in", "new", "york"],
+                ["she", "played", "madison", "square", "garden", "with", "the", "rolling", "stones", "."]]
+
+
+def _read(tagger, document, casing):
+    from nerpipe.recase import recase
+
+    return [(p.spans, [round(s, 5) for s in p.scores]) for p in
+            tagger.predict_documents([[recase(s, casing) for s in document]], scores=True)[0]]
+
+
+def test_a_caseless_document_is_tagged_alike_in_any_casing():
+    tagger = nerpipe.load_model()
+    lower = _read(tagger, CASELESS_DOC, "lower")
+    assert any(spans for spans, _ in lower)
+    assert _read(tagger, CASELESS_DOC, "upper") == lower
+    assert _read(tagger, CASELESS_DOC, "title") == lower
+    tagger.window, tagger.overlap = 6, 2  # read in windows, the same holds
+    assert _read(tagger, CASELESS_DOC, "upper") == _read(tagger, CASELESS_DOC, "lower")
+    tagger.window, tagger.overlap = 500, 64
+    tagger.read_caseless = False  # each read as written: the casings differ (so the above is no accident)
+    assert _read(tagger, CASELESS_DOC, "upper") != _read(tagger, CASELESS_DOC, "lower")
+
+
+def test_a_cased_document_is_read_as_written():
+    tagger = nerpipe.load_model()
+    document = [["SOCCER", "-", "JAPAN", "GET", "LUCKY", "WIN", "."], ["Japan", "beat", "Syria", "2-1", "in", "Al", "Ain", "."]]
+    as_written = tagger.predict(document, scores=True, caseless=[False, False])
+    both = tagger.predict(document, scores=True, caseless=[True, False])
+    assert as_written[0].scores != both[0].scores and as_written[1] == both[1]
+    # in its document the headline is read as written; alone it is caseless
+    assert tagger.predict_documents([document], scores=True)[0] == as_written
+    assert tagger.predict(document[:1], scores=True) == both[:1]
+    with pytest.raises(ValueError, match="one caseless flag per sentence"):
+        tagger.predict(document, caseless=[True])

@@ -61,8 +61,9 @@ class _FirstPass:
 
     def __init__(self, first):
         self.first, self.context, self.hints = first, ContextOptions(), None
+        self.read_caseless = True
 
-    def predict(self, sentences, scores=False, hints=None):
+    def predict(self, sentences, scores=False, hints=None, caseless=None):
         from nerpipe.tagger import Prediction
 
         if hints is None:
@@ -99,6 +100,20 @@ def test_documents_in_each_format():
     assert [rule.starts(i) for i in items] == [True, False, True, True, True]
     assert split_documents(items, "jsonl") == [[0, 1], [2], [3], [4]]
     assert split_documents(items, "text") == [[0, 1, 2, 3, 4]]
+
+
+def test_conllu_documents_start_at_newdoc():
+    from nerpipe.formats.conllu import parse_conllu
+
+    def sentence(n, *words):
+        return f"# sent_id = {n}\n" + "".join(f"{i}\t{w}" + "\t_" * 8 + "\n" for i, w in enumerate(words, 1)) + "\n"
+
+    text = (sentence(0, "Alone")  # before any newdoc: a document each
+            + "# newdoc id = a\n" + sentence(1, "Gianluigi", "Lentini") + sentence(2, "LENTINI")
+            + "# newdoc\n" + sentence(3, "Lentini") + sentence(4, "x") + "# newdocument = no\n" + sentence(5, "y"))
+    items = list(parse_conllu(enumerate(text.splitlines(True), 1), "x.conllu"))
+    assert split_documents(items, "conllu") == [[0], [1, 2], [3, 4, 5]]
+    assert split_documents(items[:1] * 2, "conllu") == [[0], [1]]
 
 
 def test_blocks_end_at_documents_and_records_sharing_a_doc_id_stay_together():

@@ -42,3 +42,23 @@ def test_sentence_case():
     }
     for tokens, expected in cases.items():
         assert SENTENCE_CASES[sentence_casing(tokens)] == expected, tokens
+
+
+def test_caseless():
+    from nerpipe.recase import caseless, caseless_document
+
+    assert caseless(["omg", "just", "saw", "taylor", "swift", "3-1"]) is True
+    assert caseless(["TESLA", "SHARES", "PLUNGE", "3-1"]) is True
+    assert caseless(["Tesla", "Shares", "Plunge", "After", "Musk", "Quits", "(", "3-1", ")"]) is True
+    assert caseless(["Angela", "Merkel", "met", "the", "Pope", "."]) is False
+    assert caseless(["Tesla", "Shares", "iPhone"]) is False  # a word begun in lower case: written, not a headline
+    assert caseless(["Paris"]) is None  # one capitalised word cannot tell
+    assert caseless(["3", "-", "1"]) is None
+    assert caseless(["ÉLAN", "ÇA"]) is True and caseless(["élan"]) is True
+    # a document is caseless when no sentence of it is cased and some sentence is caseless
+    headline, body = ["SOCCER", "-", "JAPAN", "WIN"], ["Japan", "beat", "Syria", "2-1", "."]
+    assert not caseless_document([headline, body])  # a cased text with a headline in capitals
+    assert caseless_document([headline, [t.upper() for t in body], ["3", "-", "1"], ["PARIS"]])
+    assert caseless_document([[t.lower() for t in headline], ["Paris"]])  # the one word says nothing
+    assert not caseless_document([["Paris"], ["1996-08-22"]])
+    assert not caseless_document([])
