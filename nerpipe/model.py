@@ -120,10 +120,11 @@ class ParameterAverage:
 
     @torch.no_grad()
     def update(self) -> None:
+        from torch.optim.swa_utils import get_ema_multi_avg_fn
+
         self.steps += 1
         decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
-        for s, p in zip(self.shadow, self.params):
-            s.lerp_(p, 1 - decay)
+        get_ema_multi_avg_fn(decay)(self.shadow, self.params, self.steps)  # every tensor in one call (a GPU launch)
 
     def state_dict(self) -> dict[str, Tensor]:
         return {**dict(zip(self.names, self.shadow)), "steps": torch.tensor(self.steps)}

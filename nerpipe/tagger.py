@@ -88,8 +88,9 @@ class Tagger:
     context: ContextOptions | None = DEFAULT_CONTEXT
     # text whose casing says nothing (all lower, all upper, every word capitalised: recase.caseless) is read
     # lower-cased and upper-cased and the two readings' scores averaged, so it is tagged alike in any casing
-    # (chosen on CoNLL-2003 valid: +0.15 to +0.21 F1 in each such casing, cased text unchanged)
-    read_caseless: bool = True
+    # (chosen on CoNLL-2003 valid: +0.15 to +0.21 F1 in each such casing, cased text unchanged). None: when
+    # the model was trained in both casings (a model that never saw them reads them far worse than as written)
+    read_caseless: bool | None = None
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
     _lock: threading.Lock = field(init=False, repr=False)
 
@@ -101,6 +102,8 @@ class Tagger:
                              f"expected a lexicon with as many, got {self.lexicon!r:.60}")
         if self.prefer not in PREFER:
             raise ValueError(f"prefer: expected one of {', '.join(PREFER)}, got {self.prefer!r}")
+        if self.read_caseless is None:
+            self.read_caseless = trained_caseless(self.meta)
         self.cache = CharFeatureCache() if self.char_cache else None
         self._lock = threading.Lock()
 
@@ -247,7 +250,7 @@ class Tagger:
         with the document's type favoured. With ``context`` None: each sentence alone."""
         context = self.context
         flat = [s for doc in documents for s in doc]
-        caseless = [flag for doc in documents for flag in repeat(self.read_caseless and caseless_document(doc), len(doc))]
+        caseless = [flag for doc in documents for flag in repeat(bool(self.read_caseless) and caseless_document(doc), len(doc))]
         first = self.predict(flat, scores=scores or context is not None, caseless=caseless)
         if context is None:
             return _regroup(first, documents)
@@ -377,6 +380,12 @@ class Tagger:
                                   entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None,
                                   sources, token_entropies[row][:n] if token_entropies is not None else None))
         return out
+
+
+def trained_caseless(meta: dict) -> bool:
+    """Whether a checkpoint's ``meta`` says its model was trained in each casing it reads caseless text in."""
+    variants = ((meta.get("training") or {}).get("config") or {}).get("case_variants") or ()
+    return set(CASELESS_READINGS) <= set(variants)
 
 
 PREFER = ("pattern", "model")  # which wins where a pattern's match overlaps a confident model span

@@ -130,3 +130,13 @@ def test_a_cased_document_is_read_as_written():
     assert tagger.predict(document[:1], scores=True) == both[:1]
     with pytest.raises(ValueError, match="one caseless flag per sentence"):
         tagger.predict(document, caseless=[True])
+
+
+def test_only_a_model_trained_in_both_casings_reads_caseless_text_both_ways(tiny_model):
+    from nerpipe.tagger import trained_caseless
+
+    assert nerpipe.load_model().read_caseless is True  # trained with --case-variants all
+    # a model that never saw lower- or upper-cased text reads them far worse than as written
+    assert nerpipe.load_model(str(tiny_model)).read_caseless is False
+    assert not trained_caseless({}) and not trained_caseless({"training": {"config": {"case_variants": ["lower"]}}})
+    assert trained_caseless({"training": {"config": {"case_variants": ["upper", "lower"]}}})

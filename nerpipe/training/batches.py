@@ -90,8 +90,8 @@ class TrainingBatches:
             ids = [np.where((w >= 2) & (noise.random(len(w)) < cfg.word_dropout), 1, w) for w in ids]
         lexicon_bits = None if self.lexicon_bits is None else [self.lexicon_bits[i] for i, _ in examples]
         batch = make_batch([self.tokens[v][i] for i, v in examples], self.vocab, ids,
-                           [self.casing_ids[v][i] for i, v in examples], lexicon_bits=lexicon_bits).to(device)
-        gold = torch.zeros_like(batch.words)
+                           [self.casing_ids[v][i] for i, v in examples], lexicon_bits=lexicon_bits)
+        gold = np.zeros(tuple(batch.words.shape), dtype=np.int64)  # filled here, copied to the device once
         for row, (i, _) in enumerate(examples):
-            gold[row, : len(self.tag_ids[i])] = torch.from_numpy(self.tag_ids[i])
-        return batch, gold
+            gold[row, : len(self.tag_ids[i])] = self.tag_ids[i]
+        return batch.to(device), torch.from_numpy(gold).to(device, non_blocking=True)

@@ -21,7 +21,7 @@ import torch
 from ..checkpoints import atomic_save, checkpoint_dict, safe_load
 from ..errors import NerpipeError, UsageError
 from ..model import BiLSTMCRF, ParameterAverage, export
-from ..recase import recase
+from ..recase import CASELESS_READINGS, recase
 from ..schemes import Scheme, detect_scheme
 from ..scoring import score_pairs
 from .batches import TrainingBatches
@@ -134,6 +134,9 @@ class Trainer:
         batches = self.data.batches(epoch)
         total_loss, tokens, examples, started = 0.0, 0, 0, time.perf_counter()
         params = [p for p in self.model.parameters() if p.requires_grad]
+        # each step's loss is read after the next step is queued, so that on a GPU the host
+        # never waits for the step it has just queued (reading it would: .item() syncs)
+        queued: tuple[torch.Tensor, int] | None = None
         for batch_examples in batches:
             batch, gold = self.data.tensors(batch_examples, noise, self.device)
             loss = self.step_model(batch, gold)
@@ -146,17 +149,25 @@ class Trainer:
             self.optimizer.step()
             if self.average is not None:
                 self.average.update()
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
-            total_loss += value * len(batch_examples)
+            if queued is not None:
+                total_loss += self._read_loss(*queued, epoch)
+            queued = (loss.detach(), len(batch_examples))
             examples += len(batch_examples)
-            tokens += int(batch.lengths.sum())
-            self.reporter.advance(value)
+            tokens += int(batch.lengths.sum())  # lengths stay on the host
+        if queued is not None:
+            total_loss += self._read_loss(*queued, epoch)
         self.progress.steps += len(batches)
         seconds = time.perf_counter() - started
         loss_sum, token_sum, example_sum = self.dist.sum(total_loss, tokens, examples)
         return loss_sum / max(example_sum, 1), int(token_sum), seconds
+
+    def _read_loss(self, loss: torch.Tensor, examples: int, epoch: int) -> float:
+        """A step's loss, reported; its sum over the step's examples."""
+        value = float(loss)
+        if not math.isfinite(value):
+            raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
+        self.reporter.advance(value)
+        return value * examples
 
     def train_round(self, started: float) -> dict:
         """Train from the next epoch to the end of its round; the round's log entry without dev figures."""
@@ -182,7 +193,8 @@ class Trainer:
         from ..tagger import Tagger
 
         tokens = [recase(s.tokens, variant) for s in corpus.sentences]
-        predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device, lexicon=self.lexicon).predict(tokens)
+        predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device, lexicon=self.lexicon,
+                           read_caseless=set(CASELESS_READINGS) <= set(self.variants)).predict(tokens)
         return [(s.tags, p.tags) for s, p in zip(corpus.sentences, predicted)]
 
     def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
