@@ -1,7 +1,9 @@
 """Simulated annotation on WikiANN English: does `nerpipe select` choose better than chance?
 
     python benchmarks/bench_active.py [--sizes 100 200 400 800 1600] [--seeds 1 2] [--starts default scratch]
-                                      [--strategies entropy random] [--out DIR] [--plot PNG] [-- TRAIN OPTIONS]
+                                      [--strategies entropy random] [--label TEXT] [--out DIR] [--plot PNG]
+                                      [-- TRAIN OPTIONS]
+    python benchmarks/bench_active.py --merge DIR/curves.json ... [--plot PNG]
 
 WikiANN's train.txt (the ``en:`` prefix stripped) is the pool and its gold tags the
 annotator. For each start (the embedded model fine-tuned with ``--init-model default``,
@@ -20,6 +22,10 @@ It prints the learning curves as a table (mean over seeds, and each seed) and wr
 them to ``--out``/curves.json and a PNG plot (``--plot``, with matplotlib if it is
 installed). The target: uncertainty sampling reaches random's dev F1 at the largest size
 with at most half as many sentences. Trainings run one after another with --threads 1.
+``--label`` names this run's curves (a strategy's with other ``--sizes``, say: "total-entropy,
+rounds of 100"); ``--merge`` reports and plots the curves of several runs together (runs
+side by side on two processes, or a schedule against another's random curve), each
+strategy against random on the seeds both have.
 """
 
 from __future__ import annotations
@@ -89,8 +95,20 @@ def main() -> None:
     parser.add_argument("--dev-sentences", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path("active-runs"))
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG here (needs matplotlib)")
+    parser.add_argument("--label", default="", help="added to this run's strategy names (say, ', rounds of 100')")
+    parser.add_argument("--merge", type=Path, nargs="+", help="report (and plot) these curves.json files together")
     parser.add_argument("train_args", nargs="*", help="extra `nerpipe train` options (after --), for every training")
     args = parser.parse_args()
+    if args.merge:
+        merged: dict = {}
+        for path in args.merge:
+            for start, by_name in json.loads(path.read_text()).items():
+                for name, runs in by_name.items():
+                    merged.setdefault(start, {}).setdefault(name, {}).update({int(seed): run for seed, run in runs.items()})
+        report(merged)
+        if args.plot is not None:
+            plot(merged, args.plot)
+        return
     TRAIN_ARGS[:] = args.train_args
     pool = sentences(WIKIANN / "train.txt")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -103,9 +121,9 @@ def main() -> None:
             for strategy in args.strategies:
                 for seed in args.seeds:
                     points = curve(pool, dev_file, args.sizes, start, strategy, seed, tmp, first)
-                    results.setdefault(start, {}).setdefault(strategy, {})[seed] = points
+                    results.setdefault(start, {}).setdefault(strategy + args.label, {})[seed] = points
                     (args.out / "curves.json").write_text(json.dumps(results, indent=1))
-    report(results, args.sizes)
+    report(results)
     if args.plot is not None:
         plot(results, args.plot)
 
@@ -114,23 +132,34 @@ def mean_curve(runs: dict[int, list[dict]]) -> list[float]:
     return [sum(run[k]["f1"] for run in runs.values()) / len(runs) for k in range(len(next(iter(runs.values()))))]
 
 
-def report(results: dict, sizes: list[int]) -> None:
+def report(results: dict) -> None:
+    """Each curve's mean F1 per size (each seed's in brackets), and where it reaches random's
+    F1 at random's largest size, both on the seeds the two have in common."""
     print("\nWikiANN dev (first 1,000 sentences), conlleval F1, mean over seeds (each seed in brackets)\n")
-    print("| start | strategy | " + " | ".join(str(s) for s in sizes) + " |")
-    print("|---|---|" + "---|" * len(sizes))
-    for start, by_strategy in results.items():
-        for strategy, runs in by_strategy.items():
-            means = mean_curve(runs)
-            cells = [f"{m:.2f} ({' / '.join(format(run[k]['f1'], '.1f') for run in runs.values())})" for k, m in enumerate(means)]
-            print(f"| {start} | {strategy} | " + " | ".join(cells) + " |")
-        random_curve = mean_curve(by_strategy["random"]) if "random" in by_strategy else None
-        for strategy, runs in by_strategy.items():
-            if strategy == "random" or random_curve is None:
+    for start, by_name in results.items():
+        sizes = sorted({p["size"] for runs in by_name.values() for run in runs.values() for p in run})
+        print("| start | strategy | " + " | ".join(str(s) for s in sizes) + " |")
+        print("|---|---|" + "---|" * len(sizes))
+        for name, runs in by_name.items():
+            means = dict(zip((p["size"] for p in next(iter(runs.values()))), mean_curve(runs)))
+            cells = [f"{means[size]:.2f} ({' / '.join(format(_at(run, size), '.1f') for run in runs.values())})"
+                     if size in means else "" for size in sizes]
+            print(f"| {start} | {name} | " + " | ".join(cells) + " |")
+        randoms = by_name.get("random", {})
+        for name, runs in by_name.items():
+            seeds = sorted(set(runs) & set(randoms))
+            if name == "random" or not seeds:
                 continue
-            target = random_curve[-1]
-            reached = next((size for size, value in zip(sizes, mean_curve(runs)) if value >= target), None)
-            print(f"{start}: {strategy} reaches random's {sizes[-1]}-sentence F1 ({target:.2f}) with "
-                  + (f"{reached} sentences" if reached else "none of the sizes tried"))
+            largest = randoms[seeds[0]][-1]["size"]
+            target = sum(randoms[seed][-1]["f1"] for seed in seeds) / len(seeds)
+            curve = mean_curve({seed: runs[seed] for seed in seeds})
+            reached = next((p["size"] for p, value in zip(runs[seeds[0]], curve) if value >= target), None)
+            print(f"{start}: {name} reaches random's {largest}-sentence F1 ({target:.2f}, seeds "
+                  f"{', '.join(map(str, seeds))}) with " + (f"{reached} sentences" if reached else "none of the sizes tried"))
+
+
+def _at(run: list[dict], size: int) -> float:
+    return next(p["f1"] for p in run if p["size"] == size)
 
 
 def plot(results: dict, path: Path) -> None:
@@ -144,11 +173,14 @@ def plot(results: dict, path: Path) -> None:
         return
     figure, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
     for ax, (start, by_strategy) in zip(axes[0], results.items()):
+        ticks: set[int] = set()
         for strategy, runs in by_strategy.items():
             sizes = [p["size"] for p in next(iter(runs.values()))]
-            ax.plot(sizes, mean_curve(runs), marker="o", label=strategy)
+            ticks.update(sizes)
+            ax.plot(sizes, mean_curve(runs), marker="o", label=f"{strategy} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
         ax.set_xscale("log", base=2)
-        ax.set_xticks(sizes, [str(s) for s in sizes])
+        shown = sorted(t for t in ticks if t & (t - 1) == 0 or (t % 100 == 0 and (t // 100) & (t // 100 - 1) == 0))
+        ax.set_xticks(shown, [str(s) for s in shown])
         ax.set_xlabel("annotated sentences")
         ax.set_ylabel("WikiANN dev F1")
         ax.set_title("from the embedded model" if start == "default" else "from scratch (GloVe)")

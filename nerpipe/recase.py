@@ -42,21 +42,25 @@ def caseless(tokens: Sequence[str]) -> bool | None:
     """Whether ``tokens`` say nothing by their casing: every cased letter lower-case, or
     every one upper-case, or every word begun with a capital (a headline) -- such text is
     the same text in any of these casings. None where they cannot tell: no cased letter,
-    or a single word with a capital."""
+    or a single word, capitalised."""
     text = " ".join(tokens)
     if text.islower() or text.isupper():
         return True
-    words = [t for t in tokens if t.lower() != t.upper()]
-    if len(words) < 2:
-        return None
-    return not any(t[:1].islower() for t in tokens)
+    if any(t[:1].islower() for t in tokens):  # running text stops here, at its first lower-case word
+        return False
+    return True if sum(t.lower() != t.upper() for t in tokens) > 1 else None
 
 
 def caseless_document(sentences: Sequence[Sequence[str]]) -> bool:
     """Whether a document says nothing by its casing: some sentence is :func:`caseless` and
     none is cased (each alone may be caseless in a cased document: a headline in capitals)."""
-    verdicts = {caseless(s) for s in sentences}
-    return True in verdicts and False not in verdicts
+    some = False
+    for sentence in sentences:
+        verdict = caseless(sentence)
+        if verdict is False:
+            return False
+        some = some or verdict is True
+    return some
 
 
 # the casings a caseless text is read in, its readings' scores averaged (see Tagger.read_caseless)

@@ -53,6 +53,7 @@ def test_caseless():
     assert caseless(["Angela", "Merkel", "met", "the", "Pope", "."]) is False
     assert caseless(["Tesla", "Shares", "iPhone"]) is False  # a word begun in lower case: written, not a headline
     assert caseless(["Paris"]) is None  # one capitalised word cannot tell
+    assert caseless(["iPhone"]) is False
     assert caseless(["3", "-", "1"]) is None
     assert caseless(["ÉLAN", "ÇA"]) is True and caseless(["élan"]) is True
     # a document is caseless when no sentence of it is cased and some sentence is caseless
