@@ -105,6 +105,8 @@ def main() -> None:
             for start, by_name in json.loads(path.read_text()).items():
                 for name, runs in by_name.items():
                     merged.setdefault(start, {}).setdefault(name, {}).update({int(seed): run for seed, run in runs.items()})
+                    if len({tuple(p["size"] for p in run) for run in merged[start][name].values()}) > 1:
+                        sys.exit(f"{path}: {start} {name}: runs of other --sizes under one name (give them a --label)")
         report(merged)
         if args.plot is not None:
             plot(merged, args.plot)

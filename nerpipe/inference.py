@@ -234,7 +234,7 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
     """Tag each input file and yield the output text, a block at a time, in input order."""
     write_options = options.write_options(tagger.scheme, output_tags(tagger.vocab.tags, tagger.patterns))
     writer, join = None, Joiner()
-    for out, fmt, blocks in read_blocks(paths, options, block_tokens, tagger.context is not None):
+    for out, fmt, blocks in read_blocks(paths, options, block_tokens):
         first, writer = writer is None, make_writer(out, write_options)
         if first:
             join = Joiner(writer.separator)
@@ -248,17 +248,16 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
         yield writer.footer()
 
 
-def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int,
-                context: bool = True) -> Iterator[tuple[str, str, Iterator[list]]]:
-    """For each input: the output format, the input's, and its records in blocks (whole
-    documents, with document context)."""
+def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
+    """For each input: the output format, the input's, and its records in blocks of whole
+    documents (which document context and the casing verdict read whole; see :class:`Documents`)."""
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
         check_output(out, options.scores)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
-        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt) if context else None)
+        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt))
 
 
 def check_output(fmt: str, scores: bool) -> None:
@@ -365,7 +364,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     framing = None  # the writer of the output's header and footer, written here (workers write the records)
     join = Joiner()
     try:
-        for out, fmt, blocks in read_blocks(paths, options, block_tokens, context):
+        for out, fmt, blocks in read_blocks(paths, options, block_tokens):
             if framing is None:
                 framing = make_writer(out, write_options)
                 join = Joiner(framing.separator)

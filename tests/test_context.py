@@ -218,3 +218,13 @@ def test_predict_text_reads_a_text_as_one_document(tagger):
     assert ("lentini", "PER") in [(e.text, e.label) for e in tagger.predict_text(text)]
     tagger.context = None
     assert ("lentini", "PER") not in [(e.text, e.label) for e in tagger.predict_text(text)]
+
+
+def test_blocks_follow_documents_with_or_without_context(tmp_path):
+    # the casing verdict reads whole documents too, so --no-context does not cut them either
+    from nerpipe.inference import TagOptions, read_blocks
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(f'{{"text": "w w w w w w w w w w", "doc_id": "{d}"}}\n' for d in "aaaabbb"))
+    (_, _, blocks), = read_blocks([str(path)], TagOptions(), 15)
+    assert [[item.record["doc_id"] for item in block] for block in blocks] == [["a"] * 4, ["b"] * 3]

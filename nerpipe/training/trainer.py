@@ -134,8 +134,9 @@ class Trainer:
         batches = self.data.batches(epoch)
         total_loss, tokens, examples, started = 0.0, 0, 0, time.perf_counter()
         params = [p for p in self.model.parameters() if p.requires_grad]
-        # each step's loss is read after the next step is queued, so that on a GPU the host
-        # never waits for the step it has just queued (reading it would: .item() syncs)
+        # each step's loss is read once the next step is queued (on a GPU the read still waits
+        # for that step, the stream being in order: a pinned copy and an event would not; not
+        # done until a GPU can measure it)
         queued: tuple[torch.Tensor, int] | None = None
         for batch_examples in batches:
             batch, gold = self.data.tensors(batch_examples, noise, self.device)
