@@ -31,7 +31,7 @@ from .lexicon import Lexicon
 from .model import BiLSTMCRF
 from .patterns import Match, Patterns
 from .recase import CASELESS_READINGS, caseless_document, recase
-from .recase import caseless as caseless_sentence
+from .recase import caseless as caseless_sentence  # (predict's flags are called caseless)
 from .schemes import Scheme, labels_of_tags, parts_to_spans, spans_to_tags, split_tag
 from .vocab import Vocab
 

@@ -134,10 +134,6 @@ class Trainer:
         batches = self.data.batches(epoch)
         total_loss, tokens, examples, started = 0.0, 0, 0, time.perf_counter()
         params = [p for p in self.model.parameters() if p.requires_grad]
-        # each step's loss is read once the next step is queued (on a GPU the read still waits
-        # for that step, the stream being in order: a pinned copy and an event would not; not
-        # done until a GPU can measure it)
-        queued: tuple[torch.Tensor, int] | None = None
         for batch_examples in batches:
             batch, gold = self.data.tensors(batch_examples, noise, self.device)
             loss = self.step_model(batch, gold)
@@ -150,25 +146,17 @@ class Trainer:
             self.optimizer.step()
             if self.average is not None:
                 self.average.update()
-            if queued is not None:
-                total_loss += self._read_loss(*queued, epoch)
-            queued = (loss.detach(), len(batch_examples))
+            value = float(loss.detach())  # a host sync per step (on a GPU: to remove, measured, when one is lent)
+            if not math.isfinite(value):
+                raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
+            total_loss += value * len(batch_examples)
             examples += len(batch_examples)
             tokens += int(batch.lengths.sum())  # lengths stay on the host
-        if queued is not None:
-            total_loss += self._read_loss(*queued, epoch)
+            self.reporter.advance(value)
         self.progress.steps += len(batches)
         seconds = time.perf_counter() - started
         loss_sum, token_sum, example_sum = self.dist.sum(total_loss, tokens, examples)
         return loss_sum / max(example_sum, 1), int(token_sum), seconds
-
-    def _read_loss(self, loss: torch.Tensor, examples: int, epoch: int) -> float:
-        """A step's loss, reported; its sum over the step's examples."""
-        value = float(loss)
-        if not math.isfinite(value):
-            raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
-        self.reporter.advance(value)
-        return value * examples
 
     def train_round(self, started: float) -> dict:
         """Train from the next epoch to the end of its round; the round's log entry without dev figures."""
