@@ -1,7 +1,8 @@
 """Simulated annotation on WikiANN English: does `nerpipe select` choose better than chance?
 
     python benchmarks/bench_active.py [--sizes 100 200 400 800 1600] [--seeds 1 2] [--starts default scratch]
-                                      [--strategies entropy random] [--label TEXT] [--out DIR] [--plot PNG]
+                                      [--strategies entropy random] [--select-labels LIST] [--label TEXT]
+                                      [--out DIR] [--plot PNG]
                                       [-- TRAIN OPTIONS]
     python benchmarks/bench_active.py --merge DIR/curves.json ... [--plot PNG]
 
@@ -45,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_adapt import f1, nerpipe, sentences, write  # noqa: E402  (the same conventions as bench_adapt)
 
 TRAIN_ARGS: list[str] = []  # extra `nerpipe train` options (after --)
+SELECT_ARGS: list[str] = []  # extra `nerpipe select` options (--select-labels)
 
 
 def train(train_file: str, dev_file: str, out: str, start: str) -> None:
@@ -55,7 +57,7 @@ def train(train_file: str, dev_file: str, out: str, start: str) -> None:
 def choose(model: str, pool_file: str, annotated_file: str, n: int, strategy: str, seed: int) -> list[str]:
     """The gold blocks of the ``n`` pool sentences ``nerpipe select`` chooses."""
     out = nerpipe("select", "-n", str(n), "--strategy", strategy, "--seed", str(seed), "--threads", "1",
-                  "--model", model, "--exclude", annotated_file, "-f", "jsonl", pool_file)
+                  "--model", model, "--exclude", annotated_file, "-f", "jsonl", *SELECT_ARGS, pool_file)
     return ["".join(json.loads(line)["conll"]["lines"]).rstrip("\n") for line in out.splitlines()]
 
 
@@ -96,6 +98,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("active-runs"))
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG here (needs matplotlib)")
     parser.add_argument("--label", default="", help="added to this run's strategy names (say, ', rounds of 100')")
+    parser.add_argument("--select-labels", metavar="LIST",
+                        help="`nerpipe select --labels LIST` (say PER,ORG,LOC: the types WikiANN annotates)")
     parser.add_argument("--merge", type=Path, nargs="+", help="report (and plot) these curves.json files together")
     parser.add_argument("train_args", nargs="*", help="extra `nerpipe train` options (after --), for every training")
     args = parser.parse_args()
@@ -112,6 +116,7 @@ def main() -> None:
             plot(merged, args.plot)
         return
     TRAIN_ARGS[:] = args.train_args
+    SELECT_ARGS[:] = ["--labels", args.select_labels] if args.select_labels else []
     pool = sentences(WIKIANN / "train.txt")
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, dict[int, list[dict]]]] = {}

@@ -156,8 +156,14 @@ def sequence_log_prob(emissions: Tensor, mask: Tensor, transitions: Tensor, star
     return score + end[last] - log_z
 
 
-def token_entropy(probs: Tensor, mask: Tensor) -> Tensor:
+def token_entropy(probs: Tensor, mask: Tensor, fold: Tensor | None = None) -> Tensor:
     """The entropy (nats) of each token's tag distribution, 0 past a sequence's end:
-    (batch, seq_len, num_tags) marginals -> (batch, seq_len)."""
+    (batch, seq_len, num_tags) marginals -> (batch, seq_len).
+
+    ``fold``: (num_tags,) the tag each tag's probability counts as (several tags folded
+    into one, as the tags of types a user does not annotate into O), so doubts between
+    the tags folded together count for nothing."""
+    if fold is not None:
+        probs = torch.zeros_like(probs).index_add_(2, fold.to(probs.device), probs)
     p = probs.double().clamp_min(1e-300)
     return (-(p * p.log()).sum(2) * mask).to(probs.dtype)

@@ -277,15 +277,16 @@ class BiLSTMCRF(nn.Module):
 
     @torch.inference_mode()
     def uncertainty(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, path: Tensor,
-                    bias: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                    bias: Tensor | None = None, fold: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """How unsure the model is of a decoded ``path``: each token's tag entropy (batch,
-        seq_len) and each sentence's log P(path) (batch,)."""
+        seq_len; ``fold``: tags counted as one, see :func:`token_entropy`) and each
+        sentence's log P(path) (batch,)."""
         emissions, transitions, start, end = chain
         if bias is not None:
             emissions = emissions + bias.to(emissions.device)
         probs = marginals(emissions, mask, transitions, start, end)
         log_prob = sequence_log_prob(emissions.double(), mask, transitions.double(), start.double(), end.double(), path)
-        return token_entropy(probs, mask), log_prob
+        return token_entropy(probs, mask, fold), log_prob
 
     def predict_uncertain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """:meth:`predict` with scores, and how unsure the model is (:meth:`uncertainty`): the

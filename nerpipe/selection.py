@@ -21,6 +21,10 @@ holds ``n`` records however large the pool. Strategies:
 - ``random``: a uniform sample (seeded), the baseline; the pool is not tagged, only the
   records chosen.
 
+``labels`` (the types a user annotates): only these types' doubts count (the others'
+tags count as O in the entropies: hesitating between O and a type nobody will annotate
+is no reason to annotate), and the pre-annotations hold only these types' entities.
+
 Near-duplicates are skipped: two records whose texts agree once lower-cased, with digits
 as 0 and only letters and digits kept ("Shares rose 3%" and "shares rose 5 %") count as
 one, the more uncertain kept. Records whose text is in ``exclude`` (those already
@@ -32,11 +36,12 @@ from __future__ import annotations
 import heapq
 import random
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions, make_writer, read_records
 from .inference import BLOCK_TOKENS, group_items
+from .schemes import spans_to_tags
 from .tagger import Prediction, Tagger
 
 STRATEGIES = ("entropy", "total-entropy", "diverse-entropy", "sequence", "random")
@@ -88,15 +93,25 @@ class Selected:
 
 
 def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "total-entropy", seed: int = 0,
-           exclude: Iterable[str] = (), block_tokens: int = BLOCK_TOKENS) -> list[Selected]:
+           exclude: Iterable[str] = (), block_tokens: int = BLOCK_TOKENS,
+           labels: Collection[str] | None = None) -> list[Selected]:
     """The ``n`` records of ``records`` the model is least sure of, most uncertain first.
 
     ``exclude``: texts (of records already annotated) whose near-duplicates are skipped.
+    ``labels``: the types to be annotated (None: all the model's); see the module's doc.
+    Raises ValueError for a type the model lacks, and for ``labels`` with ``sequence``
+    (the probability of a tag sequence does not fold types together).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"expected a strategy of {', '.join(STRATEGIES)}, got {strategy!r}")
     if n < 1:
         raise ValueError(f"expected n >= 1, got {n}")
+    if labels is not None:
+        if strategy == "sequence":
+            raise ValueError("labels: the sequence strategy counts every type; use an entropy strategy")
+        tagger = replace(tagger, uncertain_labels=frozenset(labels))  # (checks them; a tagger of its own)
+        return [replace(item, predictions=[_only(p, labels, tagger) for p in item.predictions])
+                for item in select(records, tagger, n, strategy, seed, exclude, block_tokens)]
     skip = {near_duplicate_key(text) for text in exclude}
     heap = _Heap(n * DIVERSE_POOL if strategy == "diverse-entropy" else n)
     docs = (doc for doc in (r.as_doc() for r in records) if doc is not None and doc.tokens)
@@ -119,6 +134,15 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
     if strategy == "diverse-entropy":
         return diverse(heap.sorted(), n)
     return [Selected(doc, own, value) for value, doc, own in heap.sorted()]
+
+
+def _only(prediction: Prediction, labels: Collection[str], tagger: Tagger) -> Prediction:
+    """``prediction`` with only the entities of ``labels``."""
+    kept = [k for k, (_, _, label) in enumerate(prediction.spans) if label in labels]
+    spans = [prediction.spans[k] for k in kept]
+    return replace(prediction, spans=spans, tags=spans_to_tags(spans, len(prediction.tags), tagger.scheme),
+                   scores=[prediction.scores[k] for k in kept] if prediction.scores is not None else None,
+                   sources=[prediction.sources[k] for k in kept] if prediction.sources is not None else None)
 
 
 def word_type(token: str) -> str:
@@ -203,7 +227,7 @@ def texts_of(records: Iterable[Record]) -> Iterator[str]:
 def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "total-entropy",
                  seed: int = 0, exclude: Sequence[str] = (), input_format: str = "auto",
                  read: ReadOptions | None = None, write: WriteOptions | None = None,
-                 on_note: Callable[[str], None] | None = None) -> Iterator[str]:
+                 on_note: Callable[[str], None] | None = None, labels: Collection[str] | None = None) -> Iterator[str]:
     """``select`` over input files, written in ``output_format``: the chosen records with
     the model's predictions as their entities (pre-annotations) and their uncertainty
     in ``meta``, most uncertain first."""
@@ -216,7 +240,7 @@ def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: st
             if not os.path.exists(path):
                 on_note(f"--exclude {path}: no such file yet, so nothing of it is excluded")
     records = (record for path in paths for record in read_records(path, input_format, read)[1])
-    chosen = select(records, tagger, n, strategy, seed, excluded)
+    chosen = select(records, tagger, n, strategy, seed, excluded, labels=labels)
     if on_note is not None and len(chosen) < n:
         on_note(f"{len(chosen)} records chosen: the pool has no more (near-duplicates and excluded ones left out)")
     writer = make_writer(output_format, write or WriteOptions(scheme=tagger.scheme))

@@ -37,6 +37,10 @@ from .options import (
 @click.option("--exclude", type=click.Path(dir_okay=True, allow_dash=False), multiple=True,
               help="Skip records whose text (near-duplicates too) is in this file: those already annotated (repeatable, "
                    "any format; a file not there yet, as before the first round, excludes nothing).")
+@click.option("--labels", metavar="LIST",
+              help="The entity types you will annotate (say PER,ORG,LOC): only their doubts count (the other types' "
+                   "tags count as O in the entropies) and the pre-annotations hold only their entities. "
+                   "Default: all the model's.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The random strategy's seed.")
 @click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
               help="The pool's format (as tag reads it).")
@@ -52,7 +56,7 @@ from .options import (
 @SEP
 @DEVICE
 @THREADS
-def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, batch_size, output, ls_config, annotation,
+def select_command(files, n, model, strategy, exclude, labels, seed, input_format, fmt, batch_size, output, ls_config, annotation,
                    data_key, on_error, align, sep, device, threads):
     """Choose the N records of a pool the model is least sure of, to annotate next.
 
@@ -67,6 +71,7 @@ def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, 
       nerpipe select -n 200 pool.txt > batch.jsonl
       nerpipe select -n 200 --exclude gold.jsonl -f labelstudio --config config.xml pool.txt > tasks.json
       nerpipe select -n 200 --strategy random --seed 1 pool.txt > baseline.jsonl
+      nerpipe select -n 200 --labels PER,ORG,LOC pool.txt > batch.jsonl   # no MISC to annotate
     """
     from ..checkpoints import load_model
     from ..formats import ReadOptions, WriteOptions
@@ -74,12 +79,26 @@ def select_command(files, n, model, strategy, exclude, seed, input_format, fmt, 
 
     if ls_config is not None and fmt != "labelstudio":
         raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
+    chosen = None
+    if labels is not None:
+        chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
+        if not chosen:
+            raise click.BadParameter("expected entity types separated by commas, say PER,ORG,LOC", param_hint="--labels")
+        if strategy == "sequence":
+            raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
+                                   "use an entropy strategy")
     tagger = load_model(model, setup_torch(device, threads), batch_size=batch_size)
+    if chosen is not None:
+        unknown = [label for label in chosen if label not in tagger.labels]
+        if unknown:
+            raise click.BadParameter(f"the model has no type {', '.join(unknown)} (it has {', '.join(tagger.labels)})",
+                                     param_hint="--labels")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
     write = WriteOptions(scheme=tagger.scheme, keep_gold=True, labels=tagger.labels, directory=output, data_key=data_key,
                          config=ls_config)
     with output_stream(output, fmt, [*paths, *exclude]) as out:
-        for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write, on_note=note):
+        for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write, on_note=note,
+                                  labels=chosen):
             out.write(chunk)
