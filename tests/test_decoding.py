@@ -1,4 +1,5 @@
 import itertools
+import math
 
 import pytest
 import torch
@@ -59,6 +60,19 @@ def test_sequence_log_prob_and_entropy_match_brute_force(seed):
                              for tag in range(k)]).exp()
             assert entropy[b, t].item() == pytest.approx(-(p * p.log()).sum().item(), abs=1e-6)
         assert entropy[b, n:].abs().sum().item() == 0
+
+
+def test_folded_tags_count_as_one_in_the_entropy():
+    probs = torch.tensor([[[0.5, 0.25, 0.25], [0.2, 0.0, 0.8], [1.0, 0.0, 0.0]]])
+    mask = torch.tensor([[True, True, False]])
+    fold = torch.tensor([0, 1, 0])  # tag 2 counts as tag 0
+    folded = token_entropy(probs, mask, fold)[0]
+    assert folded[0].item() == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+    assert folded[1].item() == pytest.approx(0.0, abs=1e-9)  # 0.2 and 0.8 of the same tag: no doubt
+    assert folded[2].item() == 0  # past the end
+    whole = token_entropy(probs, mask)[0]
+    assert whole[1].item() == pytest.approx(-(0.2 * math.log(0.2) + 0.8 * math.log(0.8)))
+    assert torch.equal(token_entropy(probs, mask, torch.arange(3))[0], whole)  # the identity folds nothing
 
 
 @pytest.mark.parametrize("scheme", list(Scheme))

@@ -130,3 +130,34 @@ def test_token_entropies_add_up_to_the_sentence_entropy(tagger):
     for pred in tagger.predict([POOL[1].split(), long, []], uncertainty=True):
         assert len(pred.token_entropy) == len(pred.tags)
         assert sum(pred.token_entropy) == pytest.approx(pred.entropy, rel=0.05, abs=1e-4)
+
+
+def test_labels_count_only_the_doubts_of_the_types_to_annotate(tagger):
+    pool = docs(POOL)
+    every = {c.record.text: c for c in select(pool, tagger, 10, "total-entropy")}
+    some = {c.record.text: c for c in select(pool, tagger, 10, "total-entropy", labels=["PER", "LOC"])}
+    assert set(some) == set(every)
+    # folding ORG and MISC into O can only take doubt away, and takes some somewhere
+    assert all(some[t].uncertainty <= every[t].uncertainty + 1e-9 for t in every)
+    assert any(some[t].uncertainty < every[t].uncertainty - 1e-6 for t in every)
+    for text, chosen in some.items():  # the pre-annotations: only the types asked for
+        kept = [(s, sc) for p in every[text].predictions for s, sc in zip(p.spans, p.scores) if s[2] in ("PER", "LOC")]
+        assert [(s, sc) for p in chosen.predictions for s, sc in zip(p.spans, p.scores)] == kept
+        assert all(tag == "O" or tag.endswith(("PER", "LOC")) for p in chosen.predictions for tag in p.tags)
+    assert tagger.uncertain_labels is None  # the caller's tagger is left as it was
+    with pytest.raises(ValueError, match="no type FOO"):
+        select(pool, tagger, 2, labels=["FOO"])
+    with pytest.raises(ValueError, match="sequence"):
+        select(pool, tagger, 2, "sequence", labels=["PER"])
+
+
+def test_labels_through_the_command(tmp_path):
+    (tmp_path / "pool.txt").write_text("Angela Merkel met Siemens in Paris.\n\nThe weather was fine.\n")
+    out = run_cli(["select", "-n", "2", "--labels", "PER, LOC", str(tmp_path / "pool.txt")])
+    assert out.exit_code == 0, out.stderr
+    labels = {s["label"] for line in out.stdout.splitlines() for s in json.loads(line)["spans"]}
+    assert labels == {"PER", "LOC"}  # Siemens (ORG) left out of the pre-annotations
+    for args, message in ((["--labels", "PER,FOO"], "no type FOO"), (["--labels", ","], "separated by commas"),
+                          (["--labels", "PER", "--strategy", "sequence"], "sequence strategy")):
+        bad = run_cli(["select", "-n", "2", *args, str(tmp_path / "pool.txt")])
+        assert bad.exit_code == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
