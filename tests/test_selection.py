@@ -157,6 +157,11 @@ def test_labels_through_the_command(tmp_path):
     assert out.exit_code == 0, out.stderr
     labels = {s["label"] for line in out.stdout.splitlines() for s in json.loads(line)["spans"]}
     assert labels == {"PER", "LOC"}  # Siemens (ORG) left out of the pre-annotations
+    config = tmp_path / "config.xml"
+    tasks = run_cli(["select", "-n", "2", "--labels", "PER,LOC", "-f", "labelstudio", "--config", str(config),
+                     str(tmp_path / "pool.txt")])
+    assert tasks.exit_code == 0, tasks.stderr
+    assert 'value="PER"' in config.read_text() and 'value="ORG"' not in config.read_text()  # the tool offers those types
     for args, message in ((["--labels", "PER,FOO"], "no type FOO"), (["--labels", ","], "separated by commas"),
                           (["--labels", "PER", "--strategy", "sequence"], "sequence strategy")):
         bad = run_cli(["select", "-n", "2", *args, str(tmp_path / "pool.txt")])
