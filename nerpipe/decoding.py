@@ -163,7 +163,8 @@ def token_entropy(probs: Tensor, mask: Tensor, fold: Tensor | None = None) -> Te
     ``fold``: (num_tags,) the tag each tag's probability counts as (several tags folded
     into one, as the tags of types a user does not annotate into O), so doubts between
     the tags folded together count for nothing."""
+    p = probs.double()
     if fold is not None:
-        probs = torch.zeros_like(probs).index_add_(2, fold.to(probs.device), probs)
-    p = probs.double().clamp_min(1e-300)
+        p = torch.zeros_like(p).index_add_(2, fold.to(p.device), p)
+    p = p.clamp_min(1e-300)
     return (-(p * p.log()).sum(2) * mask).to(probs.dtype)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 
 from .formats import Annotation, Doc, Joiner, ReadOptions, Record, WriteOptions, make_writer, read_records
 from .inference import BLOCK_TOKENS, group_items
-from .schemes import spans_to_tags
+from .schemes import labels_of_tags, spans_to_tags
 from .tagger import Prediction, Tagger
 
 STRATEGIES = ("entropy", "total-entropy", "diverse-entropy", "sequence", "random")
@@ -98,7 +98,8 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
     """The ``n`` records of ``records`` the model is least sure of, most uncertain first.
 
     ``exclude``: texts (of records already annotated) whose near-duplicates are skipped.
-    ``labels``: the types to be annotated (None: all the model's); see the module's doc.
+    ``labels``: the types to be annotated (None: all the model's; only the network's types,
+    not those only patterns give, whose doubts it has none of); see the module's doc.
     Raises ValueError for a type the model lacks, and for ``labels`` with ``sequence``
     (the probability of a tag sequence does not fold types together).
     """
@@ -107,9 +108,15 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
     if n < 1:
         raise ValueError(f"expected n >= 1, got {n}")
     if labels is not None:
+        if isinstance(labels, str) or not labels:
+            raise ValueError(f"labels: expected a collection of entity types, got {labels!r}")
         if strategy == "sequence":
             raise ValueError("labels: the sequence strategy counts every type; use an entropy strategy")
-        tagger = replace(tagger, uncertain_labels=frozenset(labels))  # (checks them; a tagger of its own)
+        unknown = sorted(set(labels) - set(labels_of_tags(tagger.vocab.tags)))
+        if unknown:
+            raise ValueError(f"labels: the model has no type {', '.join(unknown)} "
+                             f"(it has {', '.join(labels_of_tags(tagger.vocab.tags))})")
+        tagger = replace(tagger, uncertain_labels=frozenset(labels))  # a tagger of its own, the caller's left alone
         return [replace(item, predictions=[_only(p, labels, tagger) for p in item.predictions])
                 for item in select(records, tagger, n, strategy, seed, exclude, block_tokens)]
     skip = {near_duplicate_key(text) for text in exclude}

@@ -95,6 +95,7 @@ class Tagger:
     # tags count as O there, so hesitating between O and a type nobody will annotate is no doubt. None: all
     uncertain_labels: frozenset[str] | None = None
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
+    _fold: torch.Tensor | None = field(init=False, repr=False)  # each tag's id, or O's for those uncertain_labels folds
     _lock: threading.Lock = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,12 +108,16 @@ class Tagger:
             raise ValueError(f"prefer: expected one of {', '.join(PREFER)}, got {self.prefer!r}")
         if self.read_caseless is None:
             self.read_caseless = trained_caseless(self.meta)
+        self._fold = None
         if self.uncertain_labels is not None:
             self.uncertain_labels = frozenset(self.uncertain_labels)
             unknown = sorted(self.uncertain_labels - set(labels_of_tags(self.vocab.tags)))
             if unknown:
                 raise ValueError(f"uncertain_labels: the model has no type {', '.join(unknown)} "
                                  f"(it has {', '.join(labels_of_tags(self.vocab.tags))})")
+            outside = self.vocab.tags.index("O")
+            self._fold = torch.tensor([k if not label or label in self.uncertain_labels else outside
+                                       for k, (_, label) in enumerate(map(split_tag, self.vocab.tags))])
         self.cache = CharFeatureCache() if self.char_cache else None
         self._lock = threading.Lock()
 
@@ -323,14 +328,6 @@ class Tagger:
             results.append(out)
         return results
 
-    def _fold(self) -> torch.Tensor | None:
-        """Each tag's id, or O's for the tags of types not in ``uncertain_labels`` (None: all count)."""
-        if self.uncertain_labels is None:
-            return None
-        outside = self.vocab.tags.index("O")
-        return torch.tensor([k if not label or label in self.uncertain_labels else outside
-                             for k, (_, label) in enumerate(map(split_tag, self.vocab.tags))])
-
     def _read_caseless(self, chain: tuple, sentences: list[Sequence[str]], rows: list[int]) -> tuple:
         """``chain`` with the emissions of ``rows`` (whose ``sentences`` these are, read in the
         first of CASELESS_READINGS) averaged with their readings in the others."""
@@ -379,7 +376,7 @@ class Tagger:
         path, probs = self.network.decode(chain, batch.mask, with_scores=scores or uncertainty, bias=bias)
         if uncertainty:
             token_entropy, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias,
-                                                                        fold=self._fold())
+                                                                        fold=self._fold)
             entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
             token_entropies = token_entropy.cpu().tolist()
         best_tags: list[list[int]] = path.cpu().tolist()

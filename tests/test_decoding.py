@@ -68,7 +68,7 @@ def test_folded_tags_count_as_one_in_the_entropy():
     fold = torch.tensor([0, 1, 0])  # tag 2 counts as tag 0
     folded = token_entropy(probs, mask, fold)[0]
     assert folded[0].item() == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
-    assert folded[1].item() == pytest.approx(0.0, abs=1e-9)  # 0.2 and 0.8 of the same tag: no doubt
+    assert folded[1].item() == pytest.approx(0.0, abs=1e-6)  # 0.2 and 0.8 of the same tag: no doubt
     assert folded[2].item() == 0  # past the end
     whole = token_entropy(probs, mask)[0]
     assert whole[1].item() == pytest.approx(-(0.2 * math.log(0.2) + 0.8 * math.log(0.8)))

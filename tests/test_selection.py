@@ -132,11 +132,24 @@ def test_token_entropies_add_up_to_the_sentence_entropy(tagger):
         assert sum(pred.token_entropy) == pytest.approx(pred.entropy, rel=0.05, abs=1e-4)
 
 
-def test_labels_count_only_the_doubts_of_the_types_to_annotate(tagger):
+def test_labels_choose_by_the_doubts_of_the_types_to_annotate(tagger):
+    # (the embedded model's doubts:) the first hesitates mostly between O and MISC, the second between its own types
+    misc, names = "The Plumbrook Award was given .", "Quenfrit left Hyrtsfold for Vardel ."
+    assert select(docs([misc, names]), tagger, 1)[0].record.text == misc
+    assert select(docs([misc, names]), tagger, 1, labels=["PER", "ORG", "LOC"])[0].record.text == names
+    assert select(docs([misc, names]), tagger, 1, "diverse-entropy", labels=["PER", "ORG", "LOC"])[0].record.text == names
+
+
+@pytest.mark.parametrize("strategy", ["total-entropy", "random"])
+def test_labels_count_only_the_doubts_of_the_types_to_annotate(tagger, strategy):
     pool = docs(POOL)
-    every = {c.record.text: c for c in select(pool, tagger, 10, "total-entropy")}
-    some = {c.record.text: c for c in select(pool, tagger, 10, "total-entropy", labels=["PER", "LOC"])}
-    assert set(some) == set(every)
+    every = {c.record.text: c for c in select(pool, tagger, 10, strategy)}
+    some = {c.record.text: c for c in select(pool, tagger, 10, strategy, labels=["PER", "LOC"])}
+    assert set(some) == set(every) and len(every) == 4
+    if strategy == "random":  # the same draw; only the pre-annotations differ
+        assert [c.record.text for c in select(pool, tagger, 2, strategy)] == \
+            [c.record.text for c in select(pool, tagger, 2, strategy, labels=["PER"])]
+        return
     # folding ORG and MISC into O can only take doubt away, and takes some somewhere
     assert all(some[t].uncertainty <= every[t].uncertainty + 1e-9 for t in every)
     assert any(some[t].uncertainty < every[t].uncertainty - 1e-6 for t in every)
@@ -145,10 +158,26 @@ def test_labels_count_only_the_doubts_of_the_types_to_annotate(tagger):
         assert [(s, sc) for p in chosen.predictions for s, sc in zip(p.spans, p.scores)] == kept
         assert all(tag == "O" or tag.endswith(("PER", "LOC")) for p in chosen.predictions for tag in p.tags)
     assert tagger.uncertain_labels is None  # the caller's tagger is left as it was
-    with pytest.raises(ValueError, match="no type FOO"):
-        select(pool, tagger, 2, labels=["FOO"])
+    for bad, message in ((["FOO"], "no type FOO"), ("PER", "a collection"), ([], "a collection")):
+        with pytest.raises(ValueError, match=message):
+            select(pool, tagger, 2, labels=bad)
     with pytest.raises(ValueError, match="sequence"):
         select(pool, tagger, 2, "sequence", labels=["PER"])
+
+
+@pytest.mark.parametrize("case", ["as written", "lower"])
+def test_labels_fold_the_entropies_of_windows_and_caseless_text_alike(tagger, case):
+    from dataclasses import replace
+
+    words = "The Plumbrook Award went to Zorblax Quenfrit of Hyrtsfold Quay , said the Vardel Times in Ossini .".split()
+    words = [w.lower() for w in words] if case == "lower" else words
+    for small in (tagger, replace(tagger, window=8, overlap=2)):  # the whole sentence; windows of 8 tokens
+        every, = small.predict([words], uncertainty=True)
+        some, = replace(small, uncertain_labels={"PER", "LOC"}).predict([words], uncertainty=True)
+        assert all(s <= e + 1e-9 for s, e in zip(some.token_entropy, every.token_entropy))
+        assert some.entropy < every.entropy - 1e-3
+        assert sum(some.token_entropy) == pytest.approx(some.entropy, rel=0.05, abs=1e-4)
+        assert some.spans == every.spans  # what is decoded does not change
 
 
 def test_labels_through_the_command(tmp_path):
@@ -162,7 +191,10 @@ def test_labels_through_the_command(tmp_path):
                      str(tmp_path / "pool.txt")])
     assert tasks.exit_code == 0, tasks.stderr
     assert 'value="PER"' in config.read_text() and 'value="ORG"' not in config.read_text()  # the tool offers those types
-    for args, message in ((["--labels", "PER,FOO"], "no type FOO"), (["--labels", ","], "separated by commas"),
+    # (the embedded model finds Merkel and Paris)
+    lower = run_cli(["select", "-n", "2", "--labels", "per,LOC", str(tmp_path / "pool.txt")])
+    assert lower.exit_code == 0 and "--labels per: read as PER" in lower.stderr
+    for args, message in ((["--labels", "PER,FOO"], "no type FOO"), (["--labels", ","], "expected entity types"),
                           (["--labels", "PER", "--strategy", "sequence"], "sequence strategy")):
         bad = run_cli(["select", "-n", "2", *args, str(tmp_path / "pool.txt")])
         assert bad.exit_code == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

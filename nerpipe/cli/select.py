@@ -39,8 +39,8 @@ from .options import (
                    "any format; a file not there yet, as before the first round, excludes nothing).")
 @click.option("--labels", metavar="LIST",
               help="The entity types you will annotate (say PER,ORG,LOC): only their doubts count (the other types' "
-                   "tags count as O in the entropies) and the pre-annotations hold only their entities. "
-                   "Default: all the model's.")
+                   "tags count as O in the entropies), the pre-annotations hold only their entities and --config "
+                   "offers only them. Default: all the model's.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The random strategy's seed.")
 @click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
               help="The pool's format (as tag reads it).")
@@ -75,24 +75,21 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
     """
     from ..checkpoints import load_model
     from ..formats import ReadOptions, WriteOptions
+    from ..inference import resolve_labels
     from ..selection import select_files
 
     if ls_config is not None and fmt != "labelstudio":
         raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
+    if labels is not None and strategy == "sequence":
+        raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
+                               "use an entropy strategy")
+    tagger = load_model(model, setup_torch(device, threads), batch_size=batch_size)
     chosen = None
     if labels is not None:
-        chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
-        if not chosen:
-            raise click.BadParameter("expected entity types separated by commas, say PER,ORG,LOC", param_hint="--labels")
-        if strategy == "sequence":
-            raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
-                                   "use an entropy strategy")
-    tagger = load_model(model, setup_torch(device, threads), batch_size=batch_size)
-    if chosen is not None:
-        unknown = [label for label in chosen if label not in tagger.labels]
-        if unknown:
-            raise click.BadParameter(f"the model has no type {', '.join(unknown)} (it has {', '.join(tagger.labels)})",
-                                     param_hint="--labels")
+        wanted, notes = resolve_labels(labels.split(","), tagger.vocab.tags)
+        for text in notes:
+            note(text)
+        chosen = [label for label in tagger.labels if label in wanted]  # in the model's order
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
