@@ -192,7 +192,7 @@ def plot(results: dict, path: Path) -> None:
         ax.set_ylabel("WikiANN dev F1")
         ax.set_title("from the embedded model" if start == "default" else "from scratch (GloVe)")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="lower right", fontsize="small")  # the curves rise to the upper right
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     print(f"plot: {path}")
