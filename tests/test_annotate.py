@@ -265,3 +265,41 @@ def test_convert_leaves_rejected_and_skipped_records_out(batch, tmp_path):
     assert '2 records answered "reject" or "ignore" (nerpipe annotate) are left out' in conll.stderr
     assert len(run_cli(["convert", "--to", "jsonl", str(out)]).stdout.splitlines()) == 3  # JSONL keeps the answers
     assert "predicted_spans" not in out.read_text()
+
+
+ASTRAL = {"text": "Tim Cook \U0001F34E loves Apple in Cupertino.", "spans": [{"start": 17, "end": 22, "label": "ORG"}]}
+
+
+def test_tokens_are_sent_in_the_units_javascript_counts(tmp_path):
+    path = tmp_path / "astral.jsonl"
+    path.write_text(json.dumps(ASTRAL) + "\n")
+    session = Session(prepare(str(path)), str(tmp_path / "gold.jsonl"), LABELS)
+    try:
+        record = session.record(0)
+    finally:
+        session.close()
+    utf16 = record["text"].encode("utf-16-le")
+    words = [utf16[2 * a:2 * b].decode("utf-16-le") for a, b in record["tokens"]]
+    assert words == ["Tim", "Cook", "\U0001F34E", "loves", "Apple", "in", "Cupertino", "."]
+    assert record["spans"] == [[4, 5, "ORG"]]  # spans stay in tokens
+
+
+@requires_driver
+def test_the_page_shows_each_token_whole_after_an_astral_character(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path = tmp_path / "astral.jsonl"
+    path.write_text(json.dumps(ASTRAL) + "\n")
+    session, server = start(str(path), tmp_path / "gold.jsonl")
+    driver = webdriver()
+    try:
+        driver.get(server.url)
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#text .tok"))
+        words = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#text .tok")]
+        assert words == ["Tim", "Cook", "\U0001F34E", "loves", "Apple", "in", "Cupertino", "."]
+        assert driver.find_element(By.CSS_SELECTOR, "#text mark.entity").text.startswith("Apple")
+        assert driver.find_element(By.ID, "text").text.startswith("Tim Cook \U0001F34E loves Apple")
+    finally:
+        driver.quit()
+        stop(session, server)

@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -137,3 +138,26 @@ def test_info_on_an_older_model_file_says_why_its_run_stopped_is_not_recorded(tm
     torch.save(data, old)
     assert json.loads(run_cli(["info", "--format", "json", str(old)]).stdout)["training"]["stopped"] is None
     assert "not recorded (an older model file)" in run_cli(["info", "--format", "table", str(old)]).stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["convert", "--to", "jsonl"], ["score"], ["--help"]])
+def test_a_full_disk_is_an_error_not_a_traceback(tmp_path, args):
+    f = tmp_path / "f.conll"
+    f.write_text("Ann B-PER B-PER\n")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "nerpipe", *args, *([str(f)] if args[0] != "--help" else [])],
+                                stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1 and result.stderr == "nerpipe: writing the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args", [["convert", "--to", "conll"], ["tag", "-f", "conll"]])
+def test_output_into_the_file_standard_input_reads_is_refused(tmp_path, args):
+    path = tmp_path / "in.conll"
+    path.write_text("Ann B-PER B-PER\n")
+    with open(path) as stdin:
+        result = _nerpipe(*args, "-o", str(path), stdin=stdin, text=True)
+    assert result.returncode == 2 and "is standard input too" in result.stderr
+    assert path.read_text() == "Ann B-PER B-PER\n"
+    with open(path) as stdin:  # another file is fine
+        assert _nerpipe(*args, "-o", str(tmp_path / "out"), stdin=stdin).returncode == 0

@@ -206,3 +206,14 @@ def test_output_into_an_input_is_refused(tmp_path):
     path.write_text('{"text": "Anna"}\n')
     result = run_cli(["convert", "--to", "jsonl", "-o", str(path), str(path)])
     assert result.exit_code == 2 and "is an input too" in result.stderr and path.read_text() == '{"text": "Anna"}\n'
+
+
+def test_a_labeling_config_never_overwrites_an_input_or_the_output(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "Anna"}\n')
+    into_input = run_cli(["convert", "--to", "labelstudio", "--config", str(path), str(path)])
+    assert into_input.exit_code == 2 and f"--config {path} is an input too" in into_input.stderr
+    into_output = run_cli(["convert", "--to", "labelstudio", "--config", str(tmp_path / "x"), "-o", str(tmp_path / "x"),
+                           str(path)])
+    assert into_output.exit_code == 2 and "is the -o file too" in into_output.stderr
+    assert path.read_text() == '{"text": "Anna"}\n' and not (tmp_path / "x").exists()

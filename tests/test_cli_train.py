@@ -255,3 +255,31 @@ def test_english_data_trains_with_glove_by_default_and_says_so(tmp_path):
     assert "no --dev data: nothing to stop early on, so training runs all 1 epoch (1 step)" in result.stderr
     info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
     assert info["config"]["pretrained"] and info["training"]["config"]["embeddings"] == "glove-6b-50d"
+
+
+def test_outputs_that_would_destroy_an_input_are_refused(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 20)
+    dev = synthetic.write(tmp_path / "d.conll", 10)
+    before = {p: Path(p).read_bytes() for p in (data, dev)}
+    for extra, said in ((["-o", data], f"-o {data} is an input too"),
+                        (["-o", dev], f"-o {dev} is an input too"),
+                        (["-o", str(tmp_path / "m.pt"), "--log", data], f"--log {data} is an input too"),
+                        (["-o", str(tmp_path / "m.pt"), "--log", str(tmp_path / "m.pt")], "is the -o file too"),
+                        (["-o", str(tmp_path / "no" / "such" / "m.pt")], "no such folder")):
+        result = run_cli(["train", data, "--dev", dev, *extra, *TINY])
+        assert result.exit_code == 2 and said in result.stderr, (extra, result.stderr)
+    assert {p: Path(p).read_bytes() for p in (data, dev)} == before
+    assert not (tmp_path / "no").exists()
+
+
+def test_ctrl_c_before_the_first_round_ends_offers_no_resume(tmp_path, monkeypatch):
+    import nerpipe.training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nerpipe.training, "train", interrupted)
+    data = synthetic.write(tmp_path / "t.conll", 20)
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), *TINY])
+    assert result.exit_code == 130
+    assert "nothing to resume" in result.stderr and "--resume" not in result.stderr

@@ -181,12 +181,35 @@ def test_jsonl_records_tokens_and_spans():
     ('{"text": "ab", "tokens": ["x"]}', "token 0 'x' is not in the text"),
     ('{"text": "ab", "tokens": [{"start": 0, "end": 9}]}', "outside the text"),
     ('{"text": "a b", "tokens": ["a", "b"], "spans": [{"start": 0, "end": 2, "label": "X"}]}', "token boundaries"),
+    # nothing of the text left outside the tokens unseen
+    ('{"text": "Ann met Bob", "tokens": ["Ann", "met"]}', "\"tokens\" leave out 'Bob' at character 8"),
+    ('{"text": "Ann, Bob", "tokens": ["Ann", "Bob"]}', "leave out ',' at character 3"),
+    # token and character offsets that disagree
+    ('{"text": "Ann met Bob", "tokens": ["Ann", "met", "Bob"], "spans": [{"start": 0, "end": 3, "token_start": 0, '
+     '"token_end": 2, "label": "PER"}]}', "span tokens 0..2 are characters 0-11, not its start-end 0-3"),
+    ('{"text": "Ann", "spans": [{"start": true, "end": 3, "label": "PER"}]}', "needs integer"),  # true is not 1
+    ('{"text": "Ann", "tokens": [{"start": false, "end": 3}]}', "must be a string or an object"),
+    # labels that are not entity types
+    ('{"text": "Ann", "spans": [{"start": 0, "end": 3, "label": ""}]}', "empty label"),
+    ('{"text": "Ann", "spans": [{"start": 0, "end": 3, "label": " PER "}]}', "begins or ends with white space"),
+    ('{"text": "Ann", "spans": [{"start": 0, "end": 3, "label": "O"}]}', "labelled 'O'"),
+    ('{"text": "Ann", "spans": [{"start": 0, "end": 3, "label": "B-PER"}]}', "is a tag: give the type alone \\('PER'\\)"),
+    # half of a UTF-16 pair is not text (a whole pair is)
+    ('{"text": "Ang\\ud800ela"}', "lone surrogate \\\\ud800"),
+    ('{"text": "ok", "meta": {"note": "\\udc00"}}', "lone surrogate \\\\udc00"),
 ])
 def test_bad_jsonl_is_located(tmp_path, line, message):
     f = tmp_path / "in.jsonl"
     f.write_text('{"text": "fine"}\n' + line + "\n")
     with pytest.raises(NerpipeError, match=f"in.jsonl:2: .*{message}"):
         list(read_jsonl([str(f)]))
+
+
+def test_what_looks_odd_but_is_fine_in_jsonl():
+    paired = parse_record('{"text": "smile \\ud83d\\ude00 Ann", "spans": [{"start": 8, "end": 11, "label": "E-MAIL"}]}', "f", 1)
+    assert paired.text == "smile \U0001F600 Ann" and paired.spans == ((2, 3, "E-MAIL"),)  # a pair; a type named E-...
+    spaced = parse_record('{"text": " Ann  met\\tBob ", "tokens": ["Ann", "met", "Bob"]}', "f", 1)
+    assert spaced.tokens == ((1, 4), (6, 9), (10, 13))  # white space between and around tokens
 
 
 def test_paragraphs_keep_offsets():

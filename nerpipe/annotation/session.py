@@ -32,6 +32,7 @@ from typing import Any
 from ..errors import NerpipeError, UsageError
 from ..formats.doc import Doc
 from ..formats.jsonl import doc_to_json
+from ..formats.labelstudio import chars_to_utf16
 
 ANSWERS = ("accept", "reject", "ignore")
 # a record's fields that held its entities before the person's: not written beside the corrected spans
@@ -138,7 +139,8 @@ class Session:
         self._check(index)
         doc = self.docs[index]
         spans = self.spans.get(index, [s for s in doc.spans or [] if s[2] in self.labels])  # (--labels: only those)
-        return {"index": index, "text": doc.text, "tokens": [list(t) for t in doc.tokens],
+        units = chars_to_utf16(doc.text)  # the page slices the text as JavaScript counts: in UTF-16 units
+        return {"index": index, "text": doc.text, "tokens": [[units[a], units[b]] for a, b in doc.tokens],
                 "spans": [list(s) for s in spans], "answer": self.answers.get(index), "source": f"{doc.path}:{doc.line}",
                 **self.progress()}
 

@@ -44,10 +44,15 @@ class NerpipeGroup(click.Group):
             click.echo("nerpipe: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
         except BrokenPipeError:
-            # Python would complain again when it flushes stdout at exit.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _drop_stdout()
             raise click.exceptions.Exit(0) from None
+
+
+def _drop_stdout() -> None:
+    """Send what is left in stdout's buffer nowhere: Python would otherwise fail again
+    when it flushes stdout at exit, and print a traceback of its own."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 @click.group(cls=NerpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,3 +80,10 @@ def main() -> None:
         cli.main(prog_name="nerpipe")
     except KeyboardInterrupt:
         sys.exit(130)
+    except OSError as err:  # what could not be written (a full disk, a device error), even --help's text
+        _drop_stdout()
+        try:
+            click.echo(f"nerpipe: {err.filename or 'writing the output'}: {err.strerror or err}", err=True)
+        except OSError:
+            pass
+        sys.exit(1)

@@ -21,6 +21,7 @@ from .options import (
     SCHEMES,
     SEP,
     NerpipeCommand,
+    check_ls_config,
     hint_if_typing,
     note,
     on_error_handler,
@@ -73,8 +74,7 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
 
     if redact_char is not None and (to != "redact" or len(redact_char) != 1):
         raise click.UsageError("--redact-char takes one character and goes with --to redact")
-    if ls_config is not None and to != "labelstudio":
-        raise click.UsageError("--config writes Label Studio's labeling config: it goes with --to labelstudio")
+    check_ls_config(ls_config, to, output, list(files) or ["-"], flag="--to")
     from ..schemes import Scheme
 
     paths = list(files) or ["-"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Iterator
 
@@ -138,6 +139,39 @@ def setup_torch(device: str, threads: int):
     return resolve_device(device)
 
 
+def refuse_overwrite(option: str, path: str | None, inputs: tuple[str, ...] | list[str] = ()) -> None:
+    """A usage error if ``path`` (what ``option`` writes) is one of ``inputs``: a file named
+    there, or standard input (``-``, or no inputs at all) redirected from it."""
+    if path is None or path == "-" or not os.path.exists(path):
+        return
+    named = [given for given in inputs if given != "-"]
+    for given in named:
+        if os.path.exists(given) and os.path.samefile(given, path):
+            raise click.UsageError(f"{option} {path} is an input too: writing it would destroy what is being read")
+    if named and "-" not in inputs:
+        return
+    try:
+        stdin = os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):  # no standard input, or one without a descriptor
+        return
+    target = os.stat(path)
+    if stat.S_ISREG(stdin.st_mode) and (stdin.st_dev, stdin.st_ino) == (target.st_dev, target.st_ino):
+        raise click.UsageError(f"{option} {path} is standard input too: writing it would destroy what is being read")
+
+
+def check_ls_config(ls_config: str | None, fmt: str | None, output: str | None, inputs: list[str],
+                    flag: str = "-f") -> None:
+    """``--config FILE`` (Label Studio's labeling config): only with that format, and never
+    over an input or the output."""
+    if ls_config is None:
+        return
+    if fmt != "labelstudio":
+        raise click.UsageError(f"--config writes Label Studio's labeling config: it goes with {flag} labelstudio")
+    if output not in (None, "-") and os.path.abspath(output) == os.path.abspath(ls_config):
+        raise click.UsageError(f"--config {ls_config} is the -o file too: give each its own file")
+    refuse_overwrite("--config", ls_config, inputs)
+
+
 @contextlib.contextmanager
 def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | list[str] = ()) -> Iterator:
     """Where the output text goes: standard output, or the file of ``-o``. For a format
@@ -145,10 +179,7 @@ def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | l
     overwritten) and the stream is standard output, which then gets nothing."""
     from ..formats import FORMATS, prepare_directory
 
-    if path is not None and path != "-" and os.path.exists(path):
-        for given in inputs:
-            if given != "-" and os.path.exists(given) and os.path.samefile(given, path):
-                raise click.UsageError(f"-o {path} is an input too: writing it would destroy what is being read")
+    refuse_overwrite("-o", path, inputs)
     if fmt is not None and FORMATS[fmt].directory:
         if path is None:
             raise click.UsageError(f"{fmt} output is a directory of files: give it with -o DIR")

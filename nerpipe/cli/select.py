@@ -17,6 +17,7 @@ from .options import (
     SEP,
     THREADS,
     NerpipeCommand,
+    check_ls_config,
     hint_if_typing,
     note,
     on_error_handler,
@@ -78,8 +79,7 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
     from ..inference import resolve_labels
     from ..selection import select_files
 
-    if ls_config is not None and fmt != "labelstudio":
-        raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
+    check_ls_config(ls_config, fmt, output, [*(list(files) or ["-"]), *exclude])
     if labels is not None and strategy == "sequence":
         raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
                                "use an entropy strategy")

@@ -25,6 +25,7 @@ from .options import (
     SEP,
     THREADS,
     NerpipeCommand,
+    check_ls_config,
     hint_if_typing,
     note,
     on_error_handler,
@@ -108,8 +109,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         raise click.UsageError("--redact-char goes with -f redact")
     if redact_char is not None and len(redact_char) != 1:
         raise click.UsageError(f"--redact-char: expected one character, got {redact_char!r}")
-    if ls_config is not None and fmt != "labelstudio":
-        raise click.UsageError("--config writes Label Studio's labeling config: it goes with -f labelstudio")
+    check_ls_config(ls_config, fmt, output, list(files) or ["-"])
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
     torch_device = setup_torch(device, threads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,7 +10,19 @@ import click
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
 from ..training.config import DEFAULTS as TRAINING
-from .options import DEVICE, FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SEP, THREADS, NerpipeCommand, given, setup_torch
+from .options import (
+    DEVICE,
+    FILES,
+    LABEL_NAMES,
+    MAP,
+    MAP_DROP_OTHERS,
+    SEP,
+    THREADS,
+    NerpipeCommand,
+    given,
+    refuse_overwrite,
+    setup_torch,
+)
 
 
 @click.command(cls=NerpipeCommand)
@@ -126,6 +139,7 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
         raise click.UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
     if given(ctx, "case_mix") and not case_variants:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
+    check_outputs(output, log, [*(train_files or ["-"]), *dev_files])
     config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})
     check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])
     torch_device = setup_torch(device, threads)
@@ -137,9 +151,25 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
         result = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter,
                              keep_state=keep_state)
     except KeyboardInterrupt:
-        reporter.warning(f"interrupted; the best model so far is in {output}; continue with --resume")
+        if os.path.exists(f"{output}.state"):
+            reporter.warning(f"interrupted; the best model so far is in {output}; continue with --resume")
+        else:
+            reporter.warning("interrupted before the first round ended: there is nothing to resume; run it again")
         raise
     if result.rank == 0:
         reporter.message(result.summary())
         if result.advice():
             reporter.warning(result.advice())
+
+
+def check_outputs(output: str, log: str | None, inputs: list[str]) -> None:
+    """The model file and the log go where they destroy nothing the run reads, into a
+    folder that exists (a typo in a path is not a new folder tree)."""
+    refuse_overwrite("-o", output, inputs)
+    refuse_overwrite("--log", log, inputs)
+    if log is not None and os.path.abspath(log) == os.path.abspath(output):
+        raise click.UsageError(f"--log {log} is the -o file too: give each its own file")
+    for option, path in (("-o", output), ("--log", log)):
+        folder = os.path.dirname(os.path.abspath(path)) if path is not None else None
+        if folder is not None and not os.path.isdir(folder):
+            raise click.UsageError(f"{option} {path}: no such folder {folder}")

@@ -7,6 +7,7 @@ Sentence breaks never fall inside an annotated span.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -117,6 +118,8 @@ def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens:
     """
     offsets = list(tokens) if tokens is not None else tokenize(text)
     spans = None
+    for *_, label in [*(char_spans or ()), *(token_spans or ())]:
+        check_label(label, path, line)
     if char_spans is not None or token_spans is not None:
         spans = list(token_spans or []) + align_spans(text, offsets, char_spans or [], align, path, line)
         spans.sort()
@@ -127,6 +130,21 @@ def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens:
     lengths = _sentence_lengths(text, offsets, spans or [], breaks) if split else ([len(offsets)] if offsets else [])
     return Doc(text, tuple(offsets), tuple(lengths), record, path, line, tuple(spans) if spans is not None else None, before,
                extra or {})
+
+
+_TAG_PREFIX = re.compile(r"[BI]-.")  # (E-, S-, L-, U- begin real names: E-MAIL)
+
+
+def check_label(label: str, path: str, line: int) -> None:
+    """An entity type as a span names it: a name, not a tag (``B-PER``), not ``O``, not blank."""
+    if not label.strip():
+        raise NerpipeError(f"a span with an empty label {label!r}: every entity needs its type", path, line)
+    if label != label.strip():
+        raise NerpipeError(f"span label {label!r} begins or ends with white space", path, line)
+    if label == "O":
+        raise NerpipeError("a span labelled 'O' (no entity): leave it out", path, line)
+    if _TAG_PREFIX.match(label):
+        raise NerpipeError(f"span label {label!r} is a tag: give the type alone ({label[2:]!r})", path, line)
 
 
 def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:

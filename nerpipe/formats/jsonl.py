@@ -15,6 +15,7 @@ before the sentence).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -50,9 +51,42 @@ def json_lines(lines: Iterable[tuple[int, str | None]], name: str, parse: Callab
 
 def load_json(text: str, name: str, lineno: int) -> Any:
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
         raise NerpipeError(f"invalid JSON: {err.msg} at column {err.colno}", name, lineno) from None
+    reject_lone_surrogates(text, value, name, lineno)
+    return value
+
+
+def reject_lone_surrogates(text: str, value: Any, name: str, lineno: int) -> None:
+    """JSON may escape half of a UTF-16 pair alone (``\\ud800``): not text, and nothing
+    could write it out again. ``value`` is ``text`` decoded."""
+    if _SURROGATE_ESCAPE.search(text):
+        lone = _lone_surrogate(value)
+        if lone is not None:
+            raise NerpipeError(f"a lone surrogate \\u{ord(lone):04x} in a string: half of a UTF-16 pair, not text",
+                               name, lineno)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first unpaired surrogate in ``value``'s strings (keys too), if any."""
+    if isinstance(value, str):
+        return next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _lone_surrogate(key) if isinstance(key, str) else None
+        found = found or _lone_surrogate(item)
+        if found:
+            return found
+    return None
+
+
+def is_int(value: Any) -> bool:
+    """A JSON integer (``true`` is a bool, not 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Doc:
@@ -88,7 +122,7 @@ def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple
             if start < 0 or not tok:
                 raise NerpipeError(f"token {i} {tok!r} is not in the text after offset {cursor}", name, lineno)
             end = start + len(tok)
-        elif isinstance(tok, dict) and isinstance(tok.get("start"), int) and isinstance(tok.get("end"), int):
+        elif isinstance(tok, dict) and is_int(tok.get("start")) and is_int(tok.get("end")):
             start, end = tok["start"], tok["end"]
             if not 0 <= start < end <= len(text):
                 raise NerpipeError(f"token {i} has offsets {start}..{end} outside the text", name, lineno)
@@ -98,9 +132,19 @@ def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple
             raise NerpipeError(f'token {i} must be a string or an object with "start" and "end"', name, lineno)
         if start < cursor:
             raise NerpipeError(f"token {i} overlaps the one before it", name, lineno)
+        _check_between(text, cursor, start, name, lineno)
         result.append((start, end))
         cursor = end
+    _check_between(text, cursor, len(text), name, lineno)
     return result
+
+
+def _check_between(text: str, start: int, end: int, name: str, lineno: int) -> None:
+    """Text outside every token is white space; anything else would be dropped unseen."""
+    gap = text[start:end]
+    if gap.strip():
+        first = start + len(gap) - len(gap.lstrip())
+        raise NerpipeError(f'"tokens" leave out {gap.strip()!r} at character {first} of the text', name, lineno)
 
 
 def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int):
@@ -111,12 +155,16 @@ def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lin
     for span in spans:
         if not isinstance(span, dict) or not isinstance(span.get("label"), str):
             raise NerpipeError('each span must be an object with a "label"', name, lineno)
-        if tokens is not None and isinstance(span.get("token_start"), int) and isinstance(span.get("token_end"), int):
+        if tokens is not None and is_int(span.get("token_start")) and is_int(span.get("token_end")):
             first, last = span["token_start"], span["token_end"]
             if not 0 <= first <= last < len(tokens):
                 raise NerpipeError(f"span tokens {first}..{last} outside the {len(tokens)} tokens", name, lineno)
+            if is_int(span.get("start")) and is_int(span.get("end")) and \
+                    (span["start"], span["end"]) != (tokens[first][0], tokens[last][1]):
+                raise NerpipeError(f"span tokens {first}..{last} are characters {tokens[first][0]}-{tokens[last][1]}, "
+                                   f"not its start-end {span['start']}-{span['end']}", name, lineno)
             by_token.append((first, last + 1, span["label"]))
-        elif isinstance(span.get("start"), int) and isinstance(span.get("end"), int):
+        elif is_int(span.get("start")) and is_int(span.get("end")):
             by_char.append((span["start"], span["end"], span["label"]))
         else:
             raise NerpipeError(f'span {json.dumps(span)} needs integer "start" and "end" (or "token_start" and "token_end")',

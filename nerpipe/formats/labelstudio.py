@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from .doc import Doc, align_spans, annotation_spans, make_doc
-from .jsonl import as_doc
+from .jsonl import as_doc, reject_lone_surrogates
 from .source import BOM, OnError
 from .writer import SCORE_DECIMALS, Writer
 
@@ -90,6 +90,7 @@ def parse_labelstudio(lines: Iterable[tuple[int, str | None]], name: str, annota
         except json.JSONDecodeError as err:
             raise NerpipeError(f"invalid JSON: {err.msg}", name, first_line + err.lineno - 1) from None
         try:
+            reject_lone_surrogates(text[pos:end], task, name, line)
             yield parse_task(task, name, line, annotation, data_key, align)
         except NerpipeError as err:
             if on_error is None:
@@ -204,7 +205,9 @@ def _utf16_to_chars(text: str) -> list[int]:
     return out
 
 
-def _chars_to_utf16(text: str) -> list[int]:
+def chars_to_utf16(text: str) -> list[int]:
+    """For each character offset into ``text``, one past the end included, the UTF-16
+    offset (what JavaScript's strings and Label Studio count)."""
     out, units = [], 0
     for char in text:
         out.append(units)
@@ -325,7 +328,7 @@ def _in_place(old: list, places: Sequence, spans: Sequence[tuple[int, int, str]]
 
 def _results(doc: Doc, spans: Sequence[tuple[int, int, str]], scores: Sequence[float] | None,
              names: Sequence[str]) -> list[dict[str, Any]]:
-    units = _chars_to_utf16(doc.text)
+    units = chars_to_utf16(doc.text)
     out = []
     for k, (first, end, label) in enumerate(spans):
         start, stop = doc.tokens[first][0], doc.tokens[end - 1][1]
