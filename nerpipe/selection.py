@@ -83,11 +83,14 @@ class Selected:
     def annotations(self) -> list[Annotation]:
         return [Annotation(p.spans, p.scores) for p in self.predictions]
 
-    def with_meta(self, strategy: str) -> Doc:
-        """The record with its uncertainty in ``meta`` (the field nerpipe's readers keep)."""
+    def with_meta(self, strategy: str, labels: Collection[str] | None = None) -> Doc:
+        """The record with its uncertainty in ``meta`` (the field nerpipe's readers keep),
+        and the types chosen for (``labels``: what ``nerpipe annotate`` then offers)."""
         record = dict(self.record.record)
         meta = dict(record.get("meta") or {}) if isinstance(record.get("meta", {}), dict) else {"meta": record["meta"]}
         meta.update({"strategy": strategy, "uncertainty": round(self.uncertainty, 6)})
+        if labels is not None:
+            meta["labels"] = list(labels)
         record["meta"] = meta
         return replace(self.record, record=record)
 
@@ -249,11 +252,15 @@ def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: st
     records = (record for path in paths for record in read_records(path, input_format, read)[1])
     chosen = select(records, tagger, n, strategy, seed, excluded, labels=labels)
     if on_note is not None and len(chosen) < n:
-        on_note(f"{len(chosen)} records chosen: the pool has no more (near-duplicates and excluded ones left out)")
+        said = (f"{len(chosen)} record{'' if len(chosen) == 1 else 's'} chosen: the pool has no more "
+                "(near-duplicates and excluded ones left out)")
+        if any("\n" in item.record.text for item in chosen):  # plain text read a paragraph at a time
+            said += "; plain text is a record per paragraph (between blank lines): for a record per line, give -i lines"
+        on_note(said)
     writer = make_writer(output_format, write or WriteOptions(scheme=tagger.scheme))
     join = Joiner(writer.separator)
     yield writer.header()
     for item in chosen:
-        yield join([writer.write(item.with_meta(strategy), item.annotations())])
+        yield join([writer.write(item.with_meta(strategy, labels), item.annotations())])
     yield join([writer.close()])
     yield writer.footer()

@@ -54,8 +54,9 @@ def test_decisions_are_appended_changes_rewritten_and_a_restart_continues(batch,
     got = decisions(out)
     assert got[0][:2] == ("accept", [(0, 2, "ORG")]) and got[1][:2] == ("reject", [])
     assert got[0][2]["meta"] == {"id": "a"} and got[0][2]["text"] == RECORDS[0]["text"]  # every field it came with
-    for bad in ([[0, 9, "PER"]], [[0, 2, "PER"], [1, 3, "LOC"]], [["a", 1, "PER"]]):
-        with pytest.raises(ValueError):
+    for bad, said in (([[0, 9, "PER"]], "outside the record's 4 tokens"), ([[0, 2, "PER"], [1, 3, "LOC"]], "overlap"),
+                      ([["a", 1, "PER"]], "expected \\[first token"), ([[2, 1, "PER"]], "2-1 ends before it starts")):
+        with pytest.raises(ValueError, match=said):
             again.decide(3, "accept", bad)
     with pytest.raises(ValueError):
         again.decide(2, "maybe", [])
@@ -89,6 +90,13 @@ def test_usage_errors_before_any_work(batch, tmp_path):
 
     missing = run_cli(["annotate", batch, "-o", str(tmp_path / "no" / "such" / "gold.jsonl")])
     assert missing.exit_code == 2 and "the folder must exist" in missing.stderr
+    into_input = run_cli(["annotate", batch, "-o", batch])
+    assert into_input.exit_code == 2 and "is an input too" in into_input.stderr
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"text": "not a decision"}\n')
+    with pytest.raises(NerpipeError, match="not a line nerpipe annotate wrote"):
+        Session(prepare(batch), str(other), LABELS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.jsonl", "other.jsonl"]  # no lock file left behind
     session = Session(prepare(batch), str(tmp_path / "a.jsonl"), LABELS)
     with pytest.raises(UsageError, match="--port"):
         AnnotationServer(session, port=_busy_port())
@@ -116,9 +124,12 @@ def test_only_the_token_bearing_url_on_this_host_is_served(batch, tmp_path):
                 with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as response:
                     return response.status, dict(response.headers), response.read().decode()
             except urllib.error.HTTPError as err:
-                return err.code, {}, ""
+                return err.code, {}, err.read().decode()
 
         assert status(base)[0] == 403 and status(base + "api/record")[0] == 403
+        token = server.url.split("?")[1]
+        assert status(f"{base}api/record?{token}&index=1")[0] == 200
+        assert status(f"{base}api/record?{token}&index=abc")[::2] == (400, '{"error": "index \'abc\': expected a record number"}')
         assert status(base + "?token=wrong")[0] == 403
         port = server.server_address[1]
         assert status(server.url, {"Host": f"evil.example:{port}"})[0] == 403  # DNS rebinding
@@ -303,3 +314,17 @@ def test_the_page_shows_each_token_whole_after_an_astral_character(tmp_path):
     finally:
         driver.quit()
         stop(session, server)
+
+
+def test_the_types_select_chose_for_are_the_ones_offered(tmp_path):
+    from nerpipe.annotation import labels_chosen_for
+
+    def docs(*metas):
+        path = tmp_path / "batch.jsonl"
+        path.write_text("".join(json.dumps({"text": f"Anna {k}", "meta": meta}) + "\n" for k, meta in enumerate(metas)))
+        return prepare(str(path))
+
+    assert labels_chosen_for(docs({"labels": ["PER", "LOC"]}, {"labels": ["PER", "LOC"], "id": 2})) == ["PER", "LOC"]
+    assert labels_chosen_for(docs({"labels": ["PER", "LOC"]}, {"labels": ["PER"]})) is None  # batches that differ
+    assert labels_chosen_for(docs({"labels": ["PER"]}, {})) is None
+    assert labels_chosen_for(docs({"labels": "PER"})) is None

@@ -97,7 +97,16 @@ def test_exclude_before_the_first_round_and_never_overwritten(tmp_path):
     assert clobber.exit_code == 2 and "is an input too" in clobber.stderr
     assert json.loads((tmp_path / "gold.jsonl").read_text())["text"] == POOL[0]
     short = run_cli(["select", "-n", "9", str(tmp_path / "pool.txt")])
-    assert "3 records chosen: the pool has no more" in short.stderr
+    assert "3 records chosen: the pool has no more" in short.stderr and "-i lines" not in short.stderr
+
+
+def test_a_pool_of_lines_read_as_one_paragraph_says_how_to_read_it_by_line(tmp_path):
+    (tmp_path / "pool.txt").write_text("\n".join(POOL[:3]) + "\n")  # a sentence a line, no blank lines
+    whole = run_cli(["select", "-n", "2", str(tmp_path / "pool.txt")])
+    assert whole.exit_code == 0 and len(whole.stdout.splitlines()) == 1
+    assert "1 record chosen" in whole.stderr and "for a record per line, give -i lines" in whole.stderr
+    by_line = run_cli(["select", "-n", "2", "-i", "lines", str(tmp_path / "pool.txt")])
+    assert len(by_line.stdout.splitlines()) == 2 and by_line.stderr == ""
 
 
 def test_diverse_entropy_spreads_a_batch_over_different_unknown_names():
@@ -186,6 +195,7 @@ def test_labels_through_the_command(tmp_path):
     assert out.exit_code == 0, out.stderr
     labels = {s["label"] for line in out.stdout.splitlines() for s in json.loads(line)["spans"]}
     assert labels == {"PER", "LOC"}  # Siemens (ORG) left out of the pre-annotations
+    assert [json.loads(line)["meta"]["labels"] for line in out.stdout.splitlines()] == [["LOC", "PER"]] * 2  # for annotate (model order)
     config = tmp_path / "config.xml"
     tasks = run_cli(["select", "-n", "2", "--labels", "PER,LOC", "-f", "labelstudio", "--config", str(config),
                      str(tmp_path / "pool.txt")])

@@ -44,4 +44,17 @@ def labels_of(docs: Sequence[Doc]) -> list[str]:
     return sorted({label for doc in docs for *_, label in doc.spans or ()})
 
 
-__all__ = ["ANSWERS", "AnnotationServer", "Session", "labels_of", "prepare"]
+def labels_chosen_for(docs: Sequence[Doc]) -> list[str] | None:
+    """The types ``nerpipe select --labels`` chose these records for (``meta.labels``),
+    where every record names the same ones; else None."""
+    named = set()
+    for doc in docs:
+        meta = doc.record.get("meta") if isinstance(doc.record, dict) else None
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        if not (isinstance(labels, list) and labels and all(isinstance(x, str) and x for x in labels)):
+            return None
+        named.add(tuple(labels))
+    return list(named.pop()) if len(named) == 1 else None
+
+
+__all__ = ["ANSWERS", "AnnotationServer", "Session", "labels_chosen_for", "labels_of", "prepare"]

@@ -89,6 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/api/record":
             query = parse_qs(url.query)
             try:
+                if "index" in query and not query["index"][0].isdigit():
+                    raise ValueError(f"index {query['index'][0]!r}: expected a record number")
                 index = int(query["index"][0]) if "index" in query else session.first_open()
                 self._json(200, session.record(index) if index is not None else {"index": None, **session.progress()})
             except ValueError as err:

@@ -65,7 +65,11 @@ class Session:
         self.spans: dict[int, list[tuple[int, int, str]]] = {}  # the person's, by index
         self._lock = threading.Lock()
         self._held = self._lock_file()
-        self._load()
+        try:
+            self._load()
+        except BaseException:
+            self.close()  # no lock file left behind by a session that never started
+            raise
 
     def _lock_file(self):
         import fcntl
@@ -196,6 +200,9 @@ class Session:
             first, end, label = span
             if label not in self.labels:
                 raise ValueError(f"label {label!r} is not one of this session's: {', '.join(self.labels)}")
+            if end <= first:
+                raise ValueError(f"span {first}-{end} ends before it starts (expected [first token, end token, label], "
+                                 "the end one past the last token)")
             if not 0 <= first < end <= len(doc.tokens):
                 raise ValueError(f"span {first}-{end} lies outside the record's {len(doc.tokens)} tokens")
             out.append((first, end, label))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 
 from ..formats import INPUT_FORMATS
-from .options import ANNOTATION, DATA_KEY, DEVICE, FILES, THREADS, NerpipeCommand, note, setup_torch
+from .options import ANNOTATION, DATA_KEY, DEVICE, FILES, THREADS, NerpipeCommand, note, refuse_overwrite, setup_torch
 
 
 @click.command(cls=NerpipeCommand)
@@ -13,7 +16,8 @@ from .options import ANNOTATION, DATA_KEY, DEVICE, FILES, THREADS, NerpipeComman
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The JSONL file of decisions: appended to as you go, and read first to continue where it stopped.")
 @click.option("--labels", metavar="LIST", help="The entity types to choose from, in the order of keys 1-9 (default: "
-                                               "the model's, or those in the input).")
+                                               "those the records were chosen for with select --labels, else the "
+                                               "model's, and any others in the input).")
 @click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False),
               help="Model for the records without entities of their own (default: the embedded English model).")
 @click.option("-i", "--input-format", type=click.Choice(["auto", *INPUT_FORMATS]), default="auto", show_default=True,
@@ -42,15 +46,19 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
       nerpipe annotate batch.jsonl -o gold.jsonl
       nerpipe train gold.jsonl --init-model default --dev dev.conll -o adapted.pt
     """
-    from ..annotation import AnnotationServer, Session, labels_of, prepare
+    from ..annotation import AnnotationServer, Session, labels_chosen_for, labels_of, prepare
     from ..checkpoints import check_model
     from ..formats import Annotation, ReadOptions
     from ..formats.doc import annotation_spans
     from ..schemes import labels_of_tags
 
+    refuse_overwrite("-o", output, [input_file])
     docs = prepare(input_file, input_format, ReadOptions(annotation=annotation, data_key=data_key))
     if labels:
         chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
+    elif labels_chosen_for(docs):
+        chosen = labels_chosen_for(docs) or []
+        note(f"the types the records were chosen for (select --labels): {', '.join(chosen)}; --labels offers others")
     else:  # the model's types in a stable order (keys 1-9 stay put from batch to batch), then any other in the input
         known = sorted(labels_of_tags(check_model(model)["vocab"]["tags"]))
         chosen = known + [label for label in labels_of(docs) if label not in known]
@@ -73,6 +81,8 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
         note(f"{progress['total']} records, {progress['done']} decided already (in {output}); labels (keys 1-9): "
              + ", ".join(chosen))
         note(f"open {server.url}   (Ctrl-C stops; run again to continue)")
+        # `kill` (SIGTERM) ends it as Ctrl-C does: the lock file goes, the decisions are all on disk already
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             server.serve_forever()
         finally:
