@@ -35,3 +35,14 @@ def test_bad_tag_fails():
     for args, text in (([], "a B-PER\nb PER\nc O\n"), (["--from", "conll"], "a B-PER\nb PER\n")):
         result = run_cli(["convert", "--to", "jsonl", *args], input=text)
         assert result.exit_code == 1 and "<stdin>:2: tag 'PER'" in result.stderr
+
+
+def test_a_label_with_a_space_is_refused_as_a_conll_column_and_can_be_renamed(tmp_path):
+    path = tmp_path / "sp.jsonl"
+    path.write_text('{"text": "Ann met Bob", "spans": [{"start": 0, "end": 3, "label": "Person Name"}]}\n')
+    refused = run_cli(["convert", "--to", "conll", str(path)])
+    assert refused.exit_code == 1 and "label 'Person Name' holds white space" in refused.stderr and refused.stdout == ""
+    renamed = run_cli(["convert", "--to", "conll", "--map", "Person Name=PER", str(path)])
+    assert renamed.exit_code == 0 and renamed.stdout.splitlines()[0] == "Ann B-PER"
+    kept = run_cli(["convert", "--to", "jsonl", str(path)])  # JSON holds it as it is
+    assert kept.exit_code == 0 and '"label": "Person Name"' in kept.stdout

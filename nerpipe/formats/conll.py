@@ -322,6 +322,10 @@ class ConllWriter(Writer):
 
     def _block(self, doc, annotations) -> str:
         gold = doc.sentence_spans() if doc.spans is not None else None
+        for *_, label in [*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)]:
+            if any(c.isspace() for c in label):
+                raise NerpipeError(f"label {label!r} holds white space, which a CoNLL column cannot: rename it, e.g. "
+                                   f"--map '{label}={'_'.join(label.split())}'", doc.path, doc.line)
         out = []
         for i, tokens in enumerate(doc.sentences):
             n = len(tokens)
