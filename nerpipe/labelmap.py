@@ -35,8 +35,12 @@ class LabelMap:
     counts: Counter = field(default_factory=Counter, compare=False)  # (old, new or None) -> entities changed
 
     def new(self, label: str) -> str | None:
-        """What ``label`` becomes (None: dropped)."""
-        return self.rules[label] if label in self.rules else (None if self.drop_others else label)
+        """What ``label`` becomes (None: dropped). A rule's OLD is read without the spaces
+        around it, so it also names a label padded with them (``" PER "``)."""
+        for key in (label, label.strip()):
+            if key in self.rules:
+                return self.rules[key]
+        return None if self.drop_others else label
 
     def __call__(self, label: str) -> str | None:
         """:meth:`new`, counting the change."""

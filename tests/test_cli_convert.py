@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from conftest import run_cli
 
 
@@ -37,12 +38,23 @@ def test_bad_tag_fails():
         assert result.exit_code == 1 and "<stdin>:2: tag 'PER'" in result.stderr
 
 
-def test_a_label_with_a_space_is_refused_as_a_conll_column_and_can_be_renamed(tmp_path):
-    path = tmp_path / "sp.jsonl"
-    path.write_text('{"text": "Ann met Bob", "spans": [{"start": 0, "end": 3, "label": "Person Name"}]}\n')
-    refused = run_cli(["convert", "--to", "conll", str(path)])
-    assert refused.exit_code == 1 and "label 'Person Name' holds white space" in refused.stderr and refused.stdout == ""
-    renamed = run_cli(["convert", "--to", "conll", "--map", "Person Name=PER", str(path)])
-    assert renamed.exit_code == 0 and renamed.stdout.splitlines()[0] == "Ann B-PER"
-    kept = run_cli(["convert", "--to", "jsonl", str(path)])  # JSON holds it as it is
-    assert kept.exit_code == 0 and '"label": "Person Name"' in kept.stdout
+@pytest.mark.parametrize("label, said, rename", [
+    ("Person Name", "holds white space, which a column cannot: rename it, e.g. --map 'Person Name=Person_Name'",
+     "Person Name=PER"),
+    (" PER ", "holds white space", "PER=PER"),  # --map reads OLD unpadded and matches the padded label
+    ("B-PER", "is a tag itself (it would be written B-B-PER): rename it, e.g. --map B-PER=PER", "B-PER=PER"),
+    ("O", "is O, which means no entity: rename it, e.g. --map O= (an empty NEW drops it)", None),
+])
+def test_labels_a_column_cannot_hold_are_refused_by_the_writer_and_map_renames_them(tmp_path, label, said, rename):
+    path = tmp_path / "l.jsonl"
+    path.write_text(json.dumps({"text": "Ann met Bob", "spans": [{"start": 0, "end": 3, "label": label}]}) + "\n")
+    for to in ("conll", "conllu"):
+        refused = run_cli(["convert", "--to", to, str(path)])
+        assert refused.exit_code == 1 and f"l.jsonl:1: label {label!r} {said}" in refused.stderr, refused.stderr
+        assert refused.stdout == ""
+    renamed = run_cli(["convert", "--to", "conll", "--map", rename or "O=", str(path)])
+    assert renamed.exit_code == 0 and renamed.stdout.splitlines()[0] == ("Ann B-PER" if rename else "Ann O")
+    kept = run_cli(["convert", "--to", "jsonl", str(path)])  # JSON holds any label as it is
+    assert kept.exit_code == 0 and json.loads(kept.stdout)["spans"][0]["label"] == label
+    brat = run_cli(["convert", "--to", "brat", "-o", str(tmp_path / "brat"), str(path)])
+    assert (brat.exit_code == 0) == (" " not in label), brat.stderr  # an .ann line's type is one word, O or B-PER alike

@@ -8,6 +8,7 @@ commands that need a model, so ``nerpipe --help`` and ``nerpipe score`` start fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -80,10 +81,8 @@ def main() -> None:
         cli.main(prog_name="nerpipe")
     except KeyboardInterrupt:
         sys.exit(130)
-    except OSError as err:  # what could not be written (a full disk, a device error), even --help's text
+    except OSError as err:  # what the commands do not say themselves: --help's text to a full disk, say
         _drop_stdout()
-        try:
-            click.echo(f"nerpipe: {err.filename or 'writing the output'}: {err.strerror or err}", err=True)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            click.echo(f"nerpipe: {f'{err.filename}: ' if err.filename else ''}{err.strerror or err}", err=True)
         sys.exit(1)

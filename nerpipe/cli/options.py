@@ -186,11 +186,49 @@ def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | l
         prepare_directory(path)
         yield sys.stdout
     elif path is None or path == "-":
-        yield sys.stdout
+        out = Written(sys.stdout, "<stdout>")
+        yield out
+        out.flush()  # (what is left would fail unseen at exit)
     else:
         try:
             f = open(path, "w", encoding="utf-8", newline="")
         except OSError as err:
             raise click.UsageError(f"-o {path}: {err.strerror}") from None
-        with f:
-            yield f
+        out = Written(f, path)
+        try:
+            yield out
+        except BaseException:
+            with contextlib.suppress(OSError):  # the error on its way out is the one to tell
+                f.close()
+            raise
+        out.close()
+
+
+class Written:
+    """An output stream whose failure to write (a full disk) is said as an error (exit 1),
+    not a traceback; a closed pipe still ends quietly (``| head``)."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+
+    def write(self, text: str) -> int:
+        return self._do(self.stream.write, text)
+
+    def flush(self) -> None:
+        self._do(self.stream.flush)
+
+    def close(self) -> None:
+        self._do(self.stream.close)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+    def _do(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            if self.stream is sys.stdout:  # what is buffered would fail again when Python flushes it at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise NerpipeError(f"cannot write: {err.strerror or err}", self.name) from None

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import NerpipeError, UsageError
 from ..tokenize import tokenize
-from .doc import Doc, align_spans, annotation_spans, make_doc
+from .doc import Doc, align_spans, annotation_spans, check_written_labels, make_doc
 from .jsonl import as_doc
 from .source import OnError
 from .writer import SCORE_DECIMALS, Writer
@@ -173,9 +173,11 @@ class BratWriter(Writer):
             return ""  # CoNLL's blank, comment and -DOCSTART- lines hold no text
         name = _name(doc)
         if annotations is None:
+            check_written_labels(doc.spans or (), doc, tags=False)
             ann = _gold_lines(doc)
         else:
             spans, scores = annotation_spans(doc, annotations)
+            check_written_labels(spans, doc, tags=False)
             ann = _fresh_lines(doc, spans, scores)
         self._create(name + ".txt", doc.text, doc)
         if annotations is not None or doc.spans is not None:  # a document not annotated has no .ann

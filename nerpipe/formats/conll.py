@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
-from .doc import Doc
+from .doc import Doc, check_written_labels
 from .source import BOM, OnError, display_name, read_lines
 from .writer import Writer
 
@@ -322,10 +322,7 @@ class ConllWriter(Writer):
 
     def _block(self, doc, annotations) -> str:
         gold = doc.sentence_spans() if doc.spans is not None else None
-        for *_, label in [*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)]:
-            if any(c.isspace() for c in label):
-                raise NerpipeError(f"label {label!r} holds white space, which a CoNLL column cannot: rename it, e.g. "
-                                   f"--map '{label}={'_'.join(label.split())}'", doc.path, doc.line)
+        check_written_labels([*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)], doc, tags=True)
         out = []
         for i, tokens in enumerate(doc.sentences):
             n = len(tokens)

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from ..schemes import Scheme, check_tag, detect_scheme, spans_to_tags, tags_to_spans
-from .doc import Doc, annotation_spans, make_doc
+from .doc import Doc, annotation_spans, check_written_labels, make_doc
 from .jsonl import as_doc
 from .source import BOM, OnError
 from .writer import Writer
@@ -150,6 +150,7 @@ class ConlluWriter(Writer):
         if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
+        check_written_labels(spans, doc, tags=True)
         known = doc.extra.get("conllu")
         scheme = self.scheme or (known and annotations is None and known.get("scheme")) or Scheme.IOB2
         tags = spans_to_tags(spans, len(doc.tokens), scheme)

@@ -8,7 +8,8 @@ Sentence breaks never fall inside an annotated span.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -136,15 +137,26 @@ _TAG_PREFIX = re.compile(r"[BI]-.")  # (E-, S-, L-, U- begin real names: E-MAIL)
 
 
 def check_label(label: str, path: str, line: int) -> None:
-    """An entity type as a span names it: a name, not a tag (``B-PER``), not ``O``, not blank."""
+    """A span's label names a type: not nothing. (What a column cannot hold is the writers'
+    to refuse, after any ``--map`` has renamed it: :func:`check_written_labels`.)"""
     if not label.strip():
         raise NerpipeError(f"a span with an empty label {label!r}: every entity needs its type", path, line)
-    if label != label.strip():
-        raise NerpipeError(f"span label {label!r} begins or ends with white space", path, line)
-    if label == "O":
-        raise NerpipeError("a span labelled 'O' (no entity): leave it out", path, line)
-    if _TAG_PREFIX.match(label):
-        raise NerpipeError(f"span label {label!r} is a tag: give the type alone ({label[2:]!r})", path, line)
+
+
+def check_written_labels(spans: Iterable[Span], doc: Doc, tags: bool) -> None:
+    """Labels a column of a file format can hold: one word; as a tag's type (``tags``: CoNLL,
+    CoNLL-U) neither ``O`` nor a tag itself (``B-PER`` would be written ``B-B-PER``)."""
+    for *_, label in spans:
+        if any(c.isspace() for c in label):
+            problem, fixed = "holds white space, which a column cannot", "_".join(label.split())
+        elif tags and label == "O":
+            problem, fixed = "is O, which means no entity", ""
+        elif tags and _TAG_PREFIX.match(label):
+            problem, fixed = f"is a tag itself (it would be written B-{label})", label[2:]
+        else:
+            continue
+        raise NerpipeError(f"label {label!r} {problem}: rename it, e.g. --map {shlex.quote(f'{label.strip()}={fixed}')}"
+                           + (" (an empty NEW drops it)" if not fixed else ""), doc.path, doc.line)
 
 
 def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:
