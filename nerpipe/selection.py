@@ -249,12 +249,19 @@ def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: st
         for path in exclude:
             if not os.path.exists(path):
                 on_note(f"--exclude {path}: no such file yet, so nothing of it is excluded")
-    records = (record for path in paths for record in read_records(path, input_format, read)[1])
-    chosen = select(records, tagger, n, strategy, seed, excluded, labels=labels)
+    formats: set[str] = set()  # what the pool was read as
+
+    def records() -> Iterator[Record]:
+        for path in paths:
+            fmt, found, _ = read_records(path, input_format, read)
+            formats.add(fmt)
+            yield from found
+
+    chosen = select(records(), tagger, n, strategy, seed, excluded, labels=labels)
     if on_note is not None and len(chosen) < n:
         said = (f"{len(chosen)} record{'' if len(chosen) == 1 else 's'} chosen: the pool has no more "
                 "(near-duplicates and excluded ones left out)")
-        if any("\n" in item.record.text for item in chosen):  # plain text read a paragraph at a time
+        if "text" in formats and any("\n" in item.record.text for item in chosen):  # a paragraph of several lines
             said += "; plain text is a record per paragraph (between blank lines): for a record per line, give -i lines"
         on_note(said)
     writer = make_writer(output_format, write or WriteOptions(scheme=tagger.scheme))

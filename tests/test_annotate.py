@@ -328,3 +328,34 @@ def test_the_types_select_chose_for_are_the_ones_offered(tmp_path):
     assert labels_chosen_for(docs({"labels": ["PER", "LOC"]}, {"labels": ["PER"]})) is None  # batches that differ
     assert labels_chosen_for(docs({"labels": ["PER"]}, {})) is None
     assert labels_chosen_for(docs({"labels": "PER"})) is None
+
+
+@pytest.mark.slow
+def test_kill_stops_the_server_as_ctrl_c_does_leaving_no_lock_file(batch, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "gold.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "annotate", batch, "-o", str(out), "--labels", "PER,LOC"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if "open http://127.0.0.1:" in line:
+                break
+        assert (tmp_path / "gold.jsonl.lock").exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (tmp_path / "gold.jsonl.lock").exists()
+
+
+def test_a_decision_after_the_session_stopped_is_refused_not_half_written(batch, tmp_path):
+    session = Session(prepare(batch), str(tmp_path / "gold.jsonl"), LABELS)
+    session.close()
+    with pytest.raises(OSError, match="the session has stopped"):
+        session.decide(0, "accept", [])
+    assert not (tmp_path / "gold.jsonl").exists()

@@ -310,3 +310,20 @@ def test_web_addresses_handles_and_hashtags_stay_whole_through_tag():
     result = run_cli(["tag", "-f", "conll"], input=text)
     tokens = [line.split()[0] for line in result.stdout.splitlines() if line]
     assert tokens == ["Mail", "jo@example.org", "or", "see", "https://example.com/a?b=1", "and", "@jack", "on", "#MeToo", "."]
+
+
+def test_output_over_the_model_or_the_patterns_read_is_refused(tmp_path):
+    import shutil
+
+    from nerpipe.checkpoints import default_model_path
+
+    model = tmp_path / "m.pt"
+    shutil.copy(default_model_path(), model)
+    patterns = tmp_path / "p.jsonl"
+    patterns.write_text('{"label": "ORG", "pattern": "Acme"}\n')
+    size = model.stat().st_size
+    for extra, target in ((["-m", str(model)], model), (["--patterns", str(patterns)], patterns)):
+        result = run_cli(["tag", *extra, "-o", str(target)], input="Acme hired Anna .\n")
+        assert result.exit_code == 2 and f"-o {target} is an input too" in result.stderr, result.stderr
+    assert model.stat().st_size == size and "Acme" in patterns.read_text()
+

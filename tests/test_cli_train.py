@@ -265,7 +265,8 @@ def test_outputs_that_would_destroy_an_input_are_refused(tmp_path):
                         (["-o", dev], f"-o {dev} is an input too"),
                         (["-o", str(tmp_path / "m.pt"), "--log", data], f"--log {data} is an input too"),
                         (["-o", str(tmp_path / "m.pt"), "--log", str(tmp_path / "m.pt")], "is the -o file too"),
-                        (["-o", str(tmp_path / "no" / "such" / "m.pt")], "no such folder")):
+                        (["-o", str(tmp_path / "no" / "such" / "m.pt")], "no such folder"),
+                        (["-o", data, "--init-model", data], f"-o {data} is an input too")):  # (a model file alike)
         result = run_cli(["train", data, "--dev", dev, *extra, *TINY])
         assert result.exit_code == 2 and said in result.stderr, (extra, result.stderr)
     assert {p: Path(p).read_bytes() for p in (data, dev)} == before
@@ -273,6 +274,8 @@ def test_outputs_that_would_destroy_an_input_are_refused(tmp_path):
 
 
 def test_ctrl_c_before_the_first_round_ends_offers_no_resume(tmp_path, monkeypatch):
+    import os
+
     import nerpipe.training
 
     def interrupted(*args, **kwargs):
@@ -280,6 +283,11 @@ def test_ctrl_c_before_the_first_round_ends_offers_no_resume(tmp_path, monkeypat
 
     monkeypatch.setattr(nerpipe.training, "train", interrupted)
     data = synthetic.write(tmp_path / "t.conll", 20)
+    state = tmp_path / "m.pt.state"
+    state.write_bytes(b"an earlier run's")
+    os.utime(state, (1e9, 1e9))  # left long before this run
     result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), *TINY])
     assert result.exit_code == 130
     assert "nothing to resume" in result.stderr and "--resume" not in result.stderr
+    resumed = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--resume", *TINY])  # that state is still there
+    assert resumed.exit_code == 130 and "continue with --resume" in resumed.stderr

@@ -186,7 +186,8 @@ def test_jsonl_records_tokens_and_spans():
     ('{"text": "Ann, Bob", "tokens": ["Ann", "Bob"]}', "leave out ',' at character 3"),
     # token and character offsets that disagree
     ('{"text": "Ann met Bob", "tokens": ["Ann", "met", "Bob"], "spans": [{"start": 0, "end": 3, "token_start": 0, '
-     '"token_end": 2, "label": "PER"}]}', "span tokens 0..2 are characters 0-11, not its start-end 0-3"),
+     '"token_end": 2, "label": "PER"}]}', "span tokens 0..2 are characters 0-11, not its start-end 0-3; --align"),
+    ('{"text": "Ann ' + "x" * 50 + '", "tokens": ["Ann"]}', "leave out 'x{30}...' at character 4"),
     ('{"text": "Ann", "spans": [{"start": true, "end": 3, "label": "PER"}]}', "needs integer"),  # true is not 1
     ('{"text": "Ann", "tokens": [{"start": false, "end": 3}]}', "must be a string or an object"),
     # a label that names nothing (what a column cannot hold is the writers' to refuse, after --map)
@@ -203,11 +204,23 @@ def test_bad_jsonl_is_located(tmp_path, line, message):
         list(read_jsonl([str(f)]))
 
 
+def test_offsets_that_disagree_with_the_tokens_are_read_as_align_says():
+    line = ('{"text": "Apple pie", "tokens": ["Apple", "pie"], "spans": [{"start": 0, "end": 4, "token_start": 0, '
+            '"token_end": 0, "label": "ORG"}]}')
+    assert parse_record(line, "f", 1, align="expand").spans == ((0, 1, "ORG"),)  # the characters, widened
+    with pytest.raises(NerpipeError, match="holds no whole token"):  # never dropped unseen
+        parse_record(line, "f", 1, align="contract")
+    with pytest.raises(NerpipeError, match="are characters 0-5, not its start-end 0-4"):
+        parse_record(line, "f", 1)
+
+
 def test_what_looks_odd_but_is_fine_in_jsonl():
     paired = parse_record('{"text": "smile \\ud83d\\ude00 Ann", "spans": [{"start": 8, "end": 11, "label": "E-MAIL"}]}', "f", 1)
     assert paired.text == "smile \U0001F600 Ann" and paired.spans == ((2, 3, "E-MAIL"),)  # a pair; a type named E-...
     spaced = parse_record('{"text": " Ann  met\\tBob ", "tokens": ["Ann", "met", "Bob"]}', "f", 1)
     assert spaced.tokens == ((1, 4), (6, 9), (10, 13))  # white space between and around tokens
+    invisible = parse_record('{"text": "Ann\\u200b met\\u00adBob\\ufeff", "tokens": ["Ann", "met", "Bob"]}', "f", 1)
+    assert invisible.tokens == ((0, 3), (5, 8), (9, 12))  # a zero-width space, a soft hyphen, a BOM between them
 
 
 def test_paragraphs_keep_offsets():

@@ -107,6 +107,9 @@ def test_a_pool_of_lines_read_as_one_paragraph_says_how_to_read_it_by_line(tmp_p
     assert "1 record chosen" in whole.stderr and "for a record per line, give -i lines" in whole.stderr
     by_line = run_cli(["select", "-n", "2", "-i", "lines", str(tmp_path / "pool.txt")])
     assert len(by_line.stdout.splitlines()) == 2 and by_line.stderr == ""
+    (tmp_path / "pool.jsonl").write_text(json.dumps({"text": "\n".join(POOL[:3])}) + "\n")  # a record is a record
+    record = run_cli(["select", "-n", "2", str(tmp_path / "pool.jsonl")])
+    assert "1 record chosen" in record.stderr and "-i lines" not in record.stderr
 
 
 def test_diverse_entropy_spreads_a_batch_over_different_unknown_names():

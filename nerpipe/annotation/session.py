@@ -64,6 +64,7 @@ class Session:
         self.answers: dict[int, str] = {}
         self.spans: dict[int, list[tuple[int, int, str]]] = {}  # the person's, by index
         self._lock = threading.Lock()
+        self._closed = False
         self._held = self._lock_file()
         try:
             self._load()
@@ -86,8 +87,12 @@ class Session:
         return lock
 
     def close(self) -> None:
-        self._held.close()
-        Path(self._held.name).unlink(missing_ok=True)
+        """Release the file (its lock file removed) once any decision being written is on
+        disk; a request that comes later is refused, not half written."""
+        with self._lock:
+            self._closed = True
+            self._held.close()
+            Path(self._held.name).unlink(missing_ok=True)
 
     def _load(self) -> None:
         """The decisions already in the output file (a session that stopped, or crashed)."""
@@ -160,6 +165,8 @@ class Session:
         record.update({"answer": answer, "_batch": self.batch, "_index": index, "_hash": self.hashes[index]})
         line = doc_to_json(replace(doc, record=record, spans=None), clean)
         with self._lock:
+            if self._closed:
+                raise OSError(f"{self.path}: the session has stopped")
             if index in self.lines:
                 self.lines[index] = line
                 self._rewrite()

@@ -52,7 +52,7 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
     from ..formats.doc import annotation_spans
     from ..schemes import labels_of_tags
 
-    refuse_overwrite("-o", output, [input_file])
+    refuse_overwrite("-o", output, [input_file, *([model] if model else [])])
     docs = prepare(input_file, input_format, ReadOptions(annotation=annotation, data_key=data_key))
     if labels:
         chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
@@ -63,6 +63,8 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
         known = sorted(labels_of_tags(check_model(model)["vocab"]["tags"]))
         chosen = known + [label for label in labels_of(docs) if label not in known]
     session = Session(docs, output, chosen)
+    # `kill` (SIGTERM) ends it as Ctrl-C does: the lock file goes, every decision acknowledged is on disk
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         untagged = [k for k, doc in enumerate(session.docs) if doc.spans is None and k not in session.answers]
         if untagged:
@@ -81,8 +83,6 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
         note(f"{progress['total']} records, {progress['done']} decided already (in {output}); labels (keys 1-9): "
              + ", ".join(chosen))
         note(f"open {server.url}   (Ctrl-C stops; run again to continue)")
-        # `kill` (SIGTERM) ends it as Ctrl-C does: the lock file goes, the decisions are all on disk already
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             server.serve_forever()
         finally:

@@ -159,6 +159,13 @@ def refuse_overwrite(option: str, path: str | None, inputs: tuple[str, ...] | li
         raise click.UsageError(f"{option} {path} is standard input too: writing it would destroy what is being read")
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: the same path, or (both there) a link to it."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
 def check_ls_config(ls_config: str | None, fmt: str | None, output: str | None, inputs: list[str],
                     flag: str = "-f") -> None:
     """``--config FILE`` (Label Studio's labeling config): only with that format, and never
@@ -167,7 +174,7 @@ def check_ls_config(ls_config: str | None, fmt: str | None, output: str | None, 
         return
     if fmt != "labelstudio":
         raise click.UsageError(f"--config writes Label Studio's labeling config: it goes with {flag} labelstudio")
-    if output not in (None, "-") and os.path.abspath(output) == os.path.abspath(ls_config):
+    if output not in (None, "-") and same_file(output, ls_config):
         raise click.UsageError(f"--config {ls_config} is the -o file too: give each its own file")
     refuse_overwrite("--config", ls_config, inputs)
 

@@ -22,6 +22,7 @@ from .options import (
     note,
     on_error_handler,
     output_stream,
+    refuse_overwrite,
     setup_torch,
 )
 
@@ -79,7 +80,9 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
     from ..inference import resolve_labels
     from ..selection import select_files
 
-    check_ls_config(ls_config, fmt, output, [*(list(files) or ["-"]), *exclude])
+    read = [*(list(files) or ["-"]), *exclude, *([model] if model else [])]  # what -o must not be
+    refuse_overwrite("-o", output, read)
+    check_ls_config(ls_config, fmt, output, read)
     if labels is not None and strategy == "sequence":
         raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
                                "use an entropy strategy")

@@ -30,6 +30,7 @@ from .options import (
     note,
     on_error_handler,
     output_stream,
+    refuse_overwrite,
     setup_torch,
     stdout_is_terminal,
 )
@@ -109,7 +110,9 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         raise click.UsageError("--redact-char goes with -f redact")
     if redact_char is not None and len(redact_char) != 1:
         raise click.UsageError(f"--redact-char: expected one character, got {redact_char!r}")
-    check_ls_config(ls_config, fmt, output, list(files) or ["-"])
+    read = [*(list(files) or ["-"]), *(path for path in (model, patterns_path) if path)]  # what -o must not be
+    refuse_overwrite("-o", output, read)
+    check_ls_config(ls_config, fmt, output, read)
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
     torch_device = setup_torch(device, threads)

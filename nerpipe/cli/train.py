@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -21,6 +22,7 @@ from .options import (
     NerpipeCommand,
     given,
     refuse_overwrite,
+    same_file,
     setup_torch,
 )
 
@@ -139,7 +141,8 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
         raise click.UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
     if given(ctx, "case_mix") and not case_variants:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
-    check_outputs(output, log, [*(train_files or ["-"]), *dev_files])
+    base = [options["init_model"]] if options["init_model"] not in (None, "default") else []
+    check_outputs(output, log, [*(train_files or ["-"]), *dev_files, *base])
     config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})
     check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])
     torch_device = setup_torch(device, threads)
@@ -147,11 +150,13 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
     from ..training import train as train_model
 
     reporter = PlainReporter(quiet=True) if quiet else RichReporter() if sys.stderr.isatty() else PlainReporter()
+    started = time.time()
     try:
         result = train_model(train_files, output, dev_files, config, torch_device, resume=resume, log=log, reporter=reporter,
                              keep_state=keep_state)
     except KeyboardInterrupt:
-        if os.path.exists(f"{output}.state"):
+        state = f"{output}.state"
+        if os.path.exists(state) and (resume or os.path.getmtime(state) >= started - 1):  # not one an earlier run left
             reporter.warning(f"interrupted; the best model so far is in {output}; continue with --resume")
         else:
             reporter.warning("interrupted before the first round ended: there is nothing to resume; run it again")
@@ -167,7 +172,7 @@ def check_outputs(output: str, log: str | None, inputs: list[str]) -> None:
     folder that exists (a typo in a path is not a new folder tree)."""
     refuse_overwrite("-o", output, inputs)
     refuse_overwrite("--log", log, inputs)
-    if log is not None and os.path.abspath(log) == os.path.abspath(output):
+    if log is not None and same_file(log, output):
         raise click.UsageError(f"--log {log} is the -o file too: give each its own file")
     for option, path in (("-o", output), ("--log", log)):
         folder = os.path.dirname(os.path.abspath(path)) if path is not None else None

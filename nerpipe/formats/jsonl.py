@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -104,9 +105,9 @@ def parse_record(text: str, name: str, lineno: int, align: str = "strict") -> Do
     char_spans, token_spans = None, None
     spacy_groups = isinstance(record.get("spans"), dict) and isinstance(record.get("ents"), list)  # spaCy's span groups
     if record.get("spans") is not None and not spacy_groups:
-        token_spans, char_spans = _json_spans(record["spans"], tokens, name, lineno)
+        token_spans, char_spans = _json_spans(record["spans"], tokens, name, lineno, align)
     elif isinstance(record.get("ents"), list):  # spaCy's Doc.to_json(): its entities are gold, not dropped
-        token_spans, char_spans = _json_spans(record["ents"], tokens, name, lineno)
+        token_spans, char_spans = _json_spans(record["ents"], tokens, name, lineno, align)
     # a record converted from CoNLL is one sentence, as it was there
     return make_doc(body, record, name, lineno, tokens, char_spans, token_spans, align, split="conll" not in record)
 
@@ -140,14 +141,17 @@ def _record_tokens(text: str, tokens: Any, name: str, lineno: int) -> list[tuple
 
 
 def _check_between(text: str, start: int, end: int, name: str, lineno: int) -> None:
-    """Text outside every token is white space; anything else would be dropped unseen."""
-    gap = text[start:end]
-    if gap.strip():
-        first = start + len(gap) - len(gap.lstrip())
-        raise NerpipeError(f'"tokens" leave out {gap.strip()!r} at character {first} of the text', name, lineno)
+    """Text outside every token is white space or invisible (a zero-width space, a soft
+    hyphen, a byte-order mark: format characters); anything else would be dropped unseen."""
+    for k in range(start, end):
+        char = text[k]
+        if not (char.isspace() or unicodedata.category(char) == "Cf"):
+            left = text[k:end].strip()
+            shown = repr(left if len(left) <= 30 else left[:30] + "...")
+            raise NerpipeError(f'"tokens" leave out {shown} at character {k} of the text', name, lineno)
 
 
-def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int):
+def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lineno: int, align: str = "strict"):
     """Token spans (from token_start/token_end) and character spans (from start/end)."""
     if not isinstance(spans, list):
         raise NerpipeError('"spans" must be a list', name, lineno)
@@ -161,8 +165,12 @@ def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lin
                 raise NerpipeError(f"span tokens {first}..{last} outside the {len(tokens)} tokens", name, lineno)
             if is_int(span.get("start")) and is_int(span.get("end")) and \
                     (span["start"], span["end"]) != (tokens[first][0], tokens[last][1]):
-                raise NerpipeError(f"span tokens {first}..{last} are characters {tokens[first][0]}-{tokens[last][1]}, "
-                                   f"not its start-end {span['start']}-{span['end']}", name, lineno)
+                if align == "strict":
+                    raise NerpipeError(f"span tokens {first}..{last} are characters {tokens[first][0]}-{tokens[last][1]}, "
+                                       f"not its start-end {span['start']}-{span['end']}; --align expand or contract "
+                                       "reads its characters", name, lineno)
+                by_char.append((span["start"], span["end"], span["label"]))  # (aligned as --align says)
+                continue
             by_token.append((first, last + 1, span["label"]))
         elif is_int(span.get("start")) and is_int(span.get("end")):
             by_char.append((span["start"], span["end"], span["label"]))
