@@ -75,6 +75,12 @@ class LabelMap:
         return f"label map: {changed or 'no entity changed'}"
 
 
+def _new(text: str) -> str | None:
+    """A rule's NEW: None (the entity dropped) when empty or ``O``, the tag of no entity."""
+    new = text.strip()
+    return None if new in ("", "O") else new
+
+
 def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap | None:
     """The map of ``specs`` (each ``A=B``, a TSV file or a preset name); None for no specs."""
     if not specs:
@@ -90,7 +96,7 @@ def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap
             if not old.strip():
                 raise UsageError(f"--map {spec!r}: expected OLD=NEW (NEW empty: drop OLD), a TSV file or one of "
                                  f"{', '.join(PRESETS)}")
-            rules[old.strip()] = new.strip() or None
+            rules[old.strip()] = _new(new)
         elif os.path.isfile(spec):
             rules.update(_read_tsv(spec))
         else:
@@ -108,5 +114,5 @@ def _read_tsv(path: str) -> dict[str, str | None]:
             parts = text.split("\t")
             if len(parts) != 2 or not parts[0].strip():
                 raise NerpipeError("expected OLD<TAB>NEW (NEW empty: drop OLD)", path, lineno)
-            rules[parts[0].strip()] = parts[1].strip() or None
+            rules[parts[0].strip()] = _new(parts[1])
     return rules

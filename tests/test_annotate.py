@@ -359,3 +359,8 @@ def test_a_decision_after_the_session_stopped_is_refused_not_half_written(batch,
     with pytest.raises(OSError, match="the session has stopped"):
         session.decide(0, "accept", [])
     assert not (tmp_path / "gold.jsonl").exists()
+    now = Session(prepare(batch), str(tmp_path / "gold.jsonl"), LABELS)
+    session.close()  # a second close leaves the lock of the session that holds the file now
+    with pytest.raises(UsageError, match="another nerpipe annotate"):
+        Session(prepare(batch), str(tmp_path / "gold.jsonl"), LABELS)
+    now.close()

@@ -166,3 +166,17 @@ def test_output_into_the_file_standard_input_reads_is_refused(tmp_path, args):
     assert path.read_text() == "Ann B-PER B-PER\n"
     with open(path) as stdin:  # another file is fine
         assert _nerpipe(*args, "-o", str(tmp_path / "out"), stdin=stdin).returncode == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_bad_data_into_a_full_disk_says_the_data_error_alone(tmp_path):
+    import os
+
+    bad = tmp_path / "bad.conll"
+    bad.write_text("a O\n\nb O\nc\n")  # a record written (buffered), then a bad line
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "nerpipe", "convert", "--to", "jsonl", str(bad)], stdout=full,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    assert result.returncode == 1 and result.stderr == f"Error: {bad}:4: expected 2 columns (as on line 1), found 1\n"
+

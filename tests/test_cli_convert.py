@@ -58,3 +58,14 @@ def test_labels_a_column_cannot_hold_are_refused_by_the_writer_and_map_renames_t
     assert kept.exit_code == 0 and json.loads(kept.stdout)["spans"][0]["label"] == label
     brat = run_cli(["convert", "--to", "brat", "-o", str(tmp_path / "brat"), str(path)])
     assert (brat.exit_code == 0) == (" " not in label), brat.stderr  # an .ann line's type is one word, O or B-PER alike
+
+
+def test_conll_input_renamed_by_map_is_checked_too_and_o_as_new_drops(tmp_path):
+    path = tmp_path / "t.conll"
+    path.write_text("Ann B-PER\nmet O\n")
+    spaced = run_cli(["convert", "--to", "conll", "--map", "PER=Big One", str(path)])
+    assert spaced.exit_code == 1 and "label 'Big One' holds white space" in spaced.stderr and spaced.stdout == ""
+    hf = run_cli(["convert", "--to", "hf", "--map", "PER=B-PER", str(path)])
+    assert hf.exit_code == 1 and "label 'B-PER' is a tag itself" in hf.stderr
+    dropped = run_cli(["convert", "--to", "conll", "--map", "PER=O", str(path)])  # O is no entity: the same as PER=
+    assert dropped.exit_code == 0 and dropped.stdout.splitlines()[0] == "Ann O"

@@ -90,9 +90,11 @@ class Session:
         """Release the file (its lock file removed) once any decision being written is on
         disk; a request that comes later is refused, not half written."""
         with self._lock:
+            if self._closed:
+                return  # (a second close must not remove a lock file another session holds now)
             self._closed = True
+            Path(self._held.name).unlink(missing_ok=True)  # before the lock goes: no other session in between
             self._held.close()
-            Path(self._held.name).unlink(missing_ok=True)
 
     def _load(self) -> None:
         """The decisions already in the output file (a session that stopped, or crashed)."""
@@ -166,7 +168,7 @@ class Session:
         line = doc_to_json(replace(doc, record=record, spans=None), clean)
         with self._lock:
             if self._closed:
-                raise OSError(f"{self.path}: the session has stopped")
+                raise OSError("the session has stopped")
             if index in self.lines:
                 self.lines[index] = line
                 self._rewrite()

@@ -9,7 +9,6 @@ commands that need a model, so ``nerpipe --help`` and ``nerpipe score`` start fa
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 
 import click
@@ -19,6 +18,7 @@ from ..errors import NerpipeError, UsageError
 from .annotate import annotate
 from .convert import convert
 from .info import info
+from .options import drop_stdout
 from .score import score
 from .select import select_command
 from .tag import tag
@@ -45,15 +45,11 @@ class NerpipeGroup(click.Group):
             click.echo("nerpipe: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
         except BrokenPipeError:
-            _drop_stdout()
+            drop_stdout()
             raise click.exceptions.Exit(0) from None
 
 
-def _drop_stdout() -> None:
-    """Send what is left in stdout's buffer nowhere: Python would otherwise fail again
-    when it flushes stdout at exit, and print a traceback of its own."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+
 
 
 @click.group(cls=NerpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +78,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except OSError as err:  # what the commands do not say themselves: --help's text to a full disk, say
-        _drop_stdout()
+        drop_stdout()
         with contextlib.suppress(OSError):
             click.echo(f"nerpipe: {f'{err.filename}: ' if err.filename else ''}{err.strerror or err}", err=True)
         sys.exit(1)

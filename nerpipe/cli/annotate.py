@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 
 import click
 
@@ -63,9 +64,11 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
         known = sorted(labels_of_tags(check_model(model)["vocab"]["tags"]))
         chosen = known + [label for label in labels_of(docs) if label not in known]
     session = Session(docs, output, chosen)
-    # `kill` (SIGTERM) ends it as Ctrl-C does: the lock file goes, every decision acknowledged is on disk
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    previous = None
     try:
+        if threading.current_thread() is threading.main_thread():
+            # `kill` (SIGTERM) ends it as Ctrl-C does: the lock file goes, every decision acknowledged is on disk
+            previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         untagged = [k for k, doc in enumerate(session.docs) if doc.spans is None and k not in session.answers]
         if untagged:
             import dataclasses
@@ -89,3 +92,5 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
             server.server_close()
     finally:
         session.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -25,7 +25,7 @@ SEP = click.option("--sep", type=click.Choice(["auto", "tab", "space"]), default
                    help="CoNLL column separator: tab, runs of spaces, or decided by the first token line.")
 SCHEMES = click.Choice(SCHEME_NAMES)
 MAP = click.option("--map", "label_map", multiple=True, default=(), metavar="OLD=NEW|FILE|PRESET",
-                   help="Read labels through a map (repeatable): OLD=NEW (NEW empty: drop OLD), a TSV file of such pairs, "
+                   help="Read labels through a map (repeatable): OLD=NEW (NEW empty or O: drop OLD), a TSV file of such pairs, "
                         "or ontonotes-conll (PERSON->PER; GPE, LOC, FAC->LOC; NORP, EVENT, ... ->MISC; numbers and dates "
                         "dropped). Labels it does not name stay as they are.")
 def _label_names(ctx, param, value: str | None) -> tuple[str, ...] | None:
@@ -194,7 +194,14 @@ def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | l
         yield sys.stdout
     elif path is None or path == "-":
         out = Written(sys.stdout, "<stdout>")
-        yield out
+        try:
+            yield out
+        except BaseException:
+            try:  # what is buffered would fail again at exit, with a traceback of Python's own
+                sys.stdout.flush()
+            except OSError:
+                drop_stdout()
+            raise
         out.flush()  # (what is left would fail unseen at exit)
     else:
         try:
@@ -209,6 +216,14 @@ def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | l
                 f.close()
             raise
         out.close()
+
+
+def drop_stdout() -> None:
+    """Send what is left in stdout's buffer nowhere: Python would otherwise fail again
+    when it flushes stdout at exit, and print a traceback of its own."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 class Written:
@@ -237,5 +252,5 @@ class Written:
             raise
         except OSError as err:
             if self.stream is sys.stdout:  # what is buffered would fail again when Python flushes it at exit
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                drop_stdout()
             raise NerpipeError(f"cannot write: {err.strerror or err}", self.name) from None

@@ -98,7 +98,7 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
     read = ReadOptions(sep=sep, on_error=on_error_handler(on_error), align=align, annotation=annotation, data_key=data_key)
     write = WriteOptions(scheme=tagger.scheme, keep_gold=True, labels=tuple(chosen or tagger.labels), directory=output,
                          data_key=data_key, config=ls_config)
-    with output_stream(output, fmt, [*paths, *exclude]) as out:
+    with output_stream(output, fmt, read) as out:
         for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write, on_note=note,
                                   labels=chosen):
             out.write(chunk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 
@@ -157,9 +158,10 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             conllu_key=conllu_key, on_verbose=note if verbose else None)
         chunks = tag_files(paths, tagger, options) if tagger else \
             tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer, context=context)
-        for chunk in chunks:
-            out.write(chunk)
-            out.flush()
+        with contextlib.closing(chunks):  # (the workers' pool shut down now, not at exit, if a write fails)
+            for chunk in chunks:
+                out.write(chunk)
+                out.flush()
     if verbose and mapping is not None and workers == 1:  # (workers count in their own processes)
         note(mapping.report())
 

@@ -173,11 +173,11 @@ class BratWriter(Writer):
             return ""  # CoNLL's blank, comment and -DOCSTART- lines hold no text
         name = _name(doc)
         if annotations is None:
-            check_written_labels(doc.spans or (), doc, tags=False)
+            check_written_labels(doc.spans or (), doc.path, doc.line, tags=False)
             ann = _gold_lines(doc)
         else:
             spans, scores = annotation_spans(doc, annotations)
-            check_written_labels(spans, doc, tags=False)
+            check_written_labels(spans, doc.path, doc.line, tags=False)
             ann = _fresh_lines(doc, spans, scores)
         self._create(name + ".txt", doc.text, doc)
         if annotations is not None or doc.spans is not None:  # a document not annotated has no .ann

@@ -300,8 +300,10 @@ class ConllWriter(Writer):
             column = self.tag_col % len(item.rows[0])
             if self.scheme is None and all(row[column] == tag for row, tag in zip(item.rows, item.tags)):
                 return format_sentence(item)  # as read (tags not rewritten, e.g. by a label map)
+            check_written_labels(tags_to_spans(item.tags), item.path, item.line, tags=True)  # (as --map renamed them)
             tags = convert_tags(item.tags, self.scheme) if self.scheme is not None else list(item.tags)
             return format_sentence(item, tags, replace_col=column)
+        check_written_labels(annotations[0].spans, item.path, item.line, tags=True)
         tags = spans_to_tags(annotations[0].spans, len(item.tokens), self.scheme or Scheme.IOB2)
         ncols = len(item.rows[0])
         replace = None if self.replace_col is None else self.replace_col % ncols
@@ -322,7 +324,8 @@ class ConllWriter(Writer):
 
     def _block(self, doc, annotations) -> str:
         gold = doc.sentence_spans() if doc.spans is not None else None
-        check_written_labels([*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)], doc, tags=True)
+        check_written_labels([*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)], doc.path,
+                             doc.line, tags=True)
         out = []
         for i, tokens in enumerate(doc.sentences):
             n = len(tokens)

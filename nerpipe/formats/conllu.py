@@ -150,7 +150,7 @@ class ConlluWriter(Writer):
         if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
-        check_written_labels(spans, doc, tags=True)
+        check_written_labels(spans, doc.path, doc.line, tags=True)
         known = doc.extra.get("conllu")
         scheme = self.scheme or (known and annotations is None and known.get("scheme")) or Scheme.IOB2
         tags = spans_to_tags(spans, len(doc.tokens), scheme)

@@ -143,7 +143,7 @@ def check_label(label: str, path: str, line: int) -> None:
         raise NerpipeError(f"a span with an empty label {label!r}: every entity needs its type", path, line)
 
 
-def check_written_labels(spans: Iterable[Span], doc: Doc, tags: bool) -> None:
+def check_written_labels(spans: Iterable[Span], path: str, line: int, tags: bool) -> None:
     """Labels a column of a file format can hold: one word; as a tag's type (``tags``: CoNLL,
     CoNLL-U) neither ``O`` nor a tag itself (``B-PER`` would be written ``B-B-PER``)."""
     for *_, label in spans:
@@ -156,7 +156,8 @@ def check_written_labels(spans: Iterable[Span], doc: Doc, tags: bool) -> None:
         else:
             continue
         raise NerpipeError(f"label {label!r} {problem}: rename it, e.g. --map {shlex.quote(f'{label.strip()}={fixed}')}"
-                           + (" (an empty NEW drops it)" if not fixed else ""), doc.path, doc.line)
+                           + (" (an empty NEW drops it)" if not fixed else "")
+                           + " (where a --map rule of yours gave it, change that rule's NEW)", path, line)
 
 
 def _describe(text: str, tokens: Sequence[tuple[int, int]], span: Span) -> str:

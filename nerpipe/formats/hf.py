@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import NerpipeError
 from ..schemes import Scheme, check_tags, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
-from .doc import Doc, annotation_spans
+from .doc import Doc, annotation_spans, check_written_labels
 from .jsonl import as_doc, json_lines, load_json
 from .source import OnError
 from .writer import Writer
@@ -80,6 +80,7 @@ class HfWriter(Writer):
         if doc is None:
             return ""  # CoNLL's blank, comment and -DOCSTART- lines have no place here
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
+        check_written_labels(spans, doc.path, doc.line, tags=True)
         tags: list[Any] = spans_to_tags(spans, len(doc.tokens), Scheme.IOB2)
         if self.index is not None:
             missing = sorted({t for t in tags if t not in self.index})
