@@ -19,7 +19,9 @@ per batch or row; torch uses as many threads as the task has CPUs
 Spark's ``mapInPandas`` brings.
 
 The other route needs no Python on the cluster but nerpipe: ``rdd.pipe("nerpipe tag -i
-lines -f jsonl")`` gives one JSON line per input line, in order (docs/scaling.md).
+lines -f jsonl -q", env={"PATH": os.environ["PATH"]})`` gives one JSON line per input
+line, in order (README, "Scaling out"; ``pipe`` starts its command with an empty
+environment unless given one, so without the PATH it finds no ``nerpipe``).
 """
 
 from __future__ import annotations
@@ -86,13 +88,15 @@ def tagger(column: str = "text", model: str | None = None, batch_size: int = 256
     an ``entities`` column added."""
 
     def tag_batches(batches: Iterator) -> Iterator:
+        import pandas as pd
+
         tagged = load(model, batch_size)
         for batch in batches:
             if column not in batch.columns:
                 raise KeyError(f"nerpipe.spark: no column {column!r} (the DataFrame has {', '.join(batch.columns)})")
             texts = []
             for row, value in enumerate(batch[column]):
-                if value is None or value != value:  # null (None, or pandas' NaN): no entities
+                if value is None or value is pd.NA or (isinstance(value, float) and value != value):  # null: none
                     value = ""
                 elif not isinstance(value, str):
                     raise TypeError(f"nerpipe.spark: column {column!r}, row {row} of this batch: expected a string, got "

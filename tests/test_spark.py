@@ -2,6 +2,7 @@
 mapInPandas give the spans `nerpipe tag` gives, one output per input, in order; bad
 input fails the task with nerpipe's message."""
 
+import importlib.util
 import json
 import os
 import shutil
@@ -52,7 +53,9 @@ def expected_spans():
 @needs_spark
 def test_rdd_pipe_gives_one_line_per_line_in_order(spark):
     rdd = spark.sparkContext.parallelize(TEXTS, 4)
-    out = rdd.pipe(f"{sys.executable} -m nerpipe tag -i lines -f jsonl -q").collect()
+    # the README's command as it stands, with the PATH of a shell where nerpipe is installed (pipe's own is empty)
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    out = rdd.pipe("nerpipe tag -i lines -f jsonl -q", env={"PATH": path}, checkCode=True).collect()
     assert len(out) == len(TEXTS)
     records = [json.loads(line) for line in out]
     assert [r["text"] for r in records] == TEXTS
@@ -91,3 +94,16 @@ def test_bad_input_fails_the_task_with_nerpipes_message(spark):
     df = spark.createDataFrame([(1, "Anna"), (2, "7")], "id long, text string").selectExpr("id", "cast(id as double) as text")
     with pytest.raises(PythonException, match="column 'text', row 0 of this batch: expected a string, got float"):
         df.mapInPandas(tagger("text"), schema=f"id long, text double, {ENTITIES_SCHEMA}").collect()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pandas") is None, reason="needs pandas")
+def test_every_kind_of_pandas_null_is_a_text_without_entities():
+    import pandas as pd
+
+    from nerpipe.spark import tagger
+
+    batch = pd.DataFrame({"text": pd.array(["Paris is nice .", pd.NA, None], dtype="string")})
+    objects = pd.DataFrame({"text": ["Paris is nice .", None, float("nan")]})
+    for frame in (batch, objects):
+        (out,) = list(tagger("text")(iter([frame])))
+        assert [len(e) for e in out["entities"]] == [1, 0, 0]
