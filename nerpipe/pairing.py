@@ -111,7 +111,11 @@ def score_files(
         pred_docs = None
         if pred is not None:
             pred_fmt, pred_docs, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, label_names=names), annotated=True)
-            if not FORMATS[pred_fmt].by_offsets and pred != "-":  # not sniffed as such (empty, broken): as the gold
+            if pred_fmt == "conll":  # CoNLL predictions on the gold's text: their tokens joined by spaces
+                pred_fmt, pred_docs = fmt, (d.as_doc() for d in sentences_only(pred_docs))
+                # (a gold record that only carries CoNLL's lines after the last sentence has no sentence there)
+                gold_items = (d for d in gold_items if d.text or "conll" not in d.record)
+            elif not FORMATS[pred_fmt].by_offsets and pred != "-":  # not sniffed as such (empty, broken): as the gold
                 pred_fmt, pred_docs, _ = read_records(pred, fmt, _PRED_OPTIONS(sep=sep, label_names=names))
             if not FORMATS[pred_fmt].by_offsets:
                 raise NerpipeError(f"the gold data is {fmt} but this reads as {pred_fmt}: give predictions with character "

@@ -345,3 +345,12 @@ def test_conll_gold_against_tag_jsonl_output_with_trailing_lines(tmp_path):
     scored = run_cli(["score", "--format", "json", str(tmp_path / "gold.conll"), str(tmp_path / "pred.jsonl")])
     assert scored.exit_code == 0, scored.stderr
     assert json.loads(scored.stdout)["f1"] == 1.0
+
+
+def test_jsonl_gold_against_conll_predictions_as_the_other_way_round(tmp_path):
+    (tmp_path / "gold.conll").write_text("Angela B-PER\nMerkel I-PER\nvisited O\nParis B-LOC\n\nBonn B-LOC\nsleeps O\n\n")
+    (tmp_path / "pred.conll").write_text("Angela B-PER\nMerkel I-PER\nvisited O\nParis O\n\nBonn B-ORG\nsleeps O\n\n")
+    (tmp_path / "gold.jsonl").write_text(run_cli(["convert", "--to", "jsonl", str(tmp_path / "gold.conll")]).stdout)
+    both = [json.loads(run_cli(["score", "--format", "json", str(tmp_path / gold), str(tmp_path / "pred.conll")]).stdout)
+            for gold in ("gold.conll", "gold.jsonl")]
+    assert both[0]["f1"] == both[1]["f1"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
