@@ -143,12 +143,32 @@ def score_files(
             items = _from_two(sentences_only(gold_items), sentences_only(pred_items))
         if gold_map or pred_map:
             items = ((gold_map.tags(g) if gold_map else g, pred_map.tags(p) if pred_map else p, s) for g, p, s in items)
+        seen: list[str] = []  # an IOBES/BILOU tag met, read by conlleval's rules
+        if scheme is None:
+            items = _watch_schemes(items, seen)
         score = score_items(items, strict, scheme, analyzer)
+        if seen:
+            score.notes.append(f"tags such as {seen[0]} (IOBES or BILOU) read by conlleval's rules, which know only B- "
+                               "and I-: single-token entities of one type side by side count as one; give --scheme iobes "
+                               "(or bilou)")
     if analyzer is not None:
         score.errors = analyzer.result(top)
     if pred is not None and gold_col == pred_col and _same_file(gold, pred):
         score.notes.append(f"{gold} is scored against itself (GOLD and PRED are one file, the same column)")
     return score
+
+
+_ONE_TOKEN_OR_LAST = ("S-", "E-", "U-", "L-")
+
+
+def _watch_schemes(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence]], seen: list[str]):
+    """``items`` as they are, noting in ``seen`` the first tag of a scheme conlleval does not know."""
+    for gold, pred, sentence in items:
+        if not seen:
+            found = next((t for t in (*gold, *pred) if t[:2] in _ONE_TOKEN_OR_LAST), None)
+            if found is not None:
+                seen.append(found)
+        yield gold, pred, sentence
 
 
 def _PRED_OPTIONS(**given) -> _ReadOptions:

@@ -354,3 +354,14 @@ def test_jsonl_gold_against_conll_predictions_as_the_other_way_round(tmp_path):
     both = [json.loads(run_cli(["score", "--format", "json", str(tmp_path / gold), str(tmp_path / "pred.conll")]).stdout)
             for gold in ("gold.conll", "gold.jsonl")]
     assert both[0]["f1"] == both[1]["f1"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
+
+
+def test_iobes_tags_read_by_conllevals_rules_are_warned_of(tmp_path):
+    (tmp_path / "s.conll").write_text("Bonn S-LOC S-LOC\nParis S-LOC S-LOC\n\n")
+    plain = run_cli(["score", str(tmp_path / "s.conll")])
+    assert "tags such as S-LOC (IOBES or BILOU)" in plain.stderr and "give --scheme iobes" in plain.stderr
+    assert "overall     100.00  100.00  100.00        1" in plain.stdout  # conlleval's own count: one entity
+    told = run_cli(["score", "--scheme", "iobes", str(tmp_path / "s.conll")])
+    assert told.stderr == "" and "overall     100.00  100.00  100.00        2" in told.stdout
+    (tmp_path / "b.conll").write_text("Bonn B-LOC B-LOC\nParis B-LOC B-LOC\n\n")
+    assert run_cli(["score", str(tmp_path / "b.conll")]).stderr == ""
