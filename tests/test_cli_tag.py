@@ -327,3 +327,12 @@ def test_output_over_the_model_or_the_patterns_read_is_refused(tmp_path):
         assert result.exit_code == 2 and f"-o {target} is an input too" in result.stderr, result.stderr
     assert model.stat().st_size == size and "Acme" in patterns.read_text()
 
+
+
+def test_a_pattern_label_in_another_case_than_the_models_is_said_to_be_a_new_type(tmp_path):
+    patterns = tmp_path / "p.jsonl"
+    patterns.write_text('{"label": "org", "pattern": "Acme"}\n{"label": "ORG", "pattern": "Foo"}\n{"label": "PRODUCT", '
+                        '"pattern": "Widget"}\n')
+    result = run_cli(["tag", "--patterns", str(patterns), "-f", "tsv"], input="Acme hired Anna .\n")
+    assert result.exit_code == 0 and "\torg\t" in result.stdout
+    assert result.stderr == "nerpipe: warning: --patterns: org is a new type, not the model's ORG (labels are read as written)\n"

@@ -126,6 +126,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     from ..labelmap import parse_label_map
     from ..patterns import Patterns
     from ..progress import tag_progress
+    from ..schemes import labels_of_tags
 
     if fmt is not None:  # before the model loads and input is awaited (a default format is checked once known)
         check_output(fmt, scores)
@@ -136,9 +137,17 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     tagger = load_model(model, torch_device, batch_size=batch_size, patterns=patterns, prefer=prefer, context=context) \
         if workers == 1 else None  # else one per worker
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
+    model_tags = (tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"]) \
+        if patterns is not None or labels is not None else []
+    if patterns is not None:
+        known = {label.casefold(): label for label in labels_of_tags(model_tags)}
+        for label in sorted(patterns.labels):
+            if label not in known.values() and label.casefold() in known:
+                note(f"warning: --patterns: {label} is a new type, not the model's {known[label.casefold()]} "
+                     "(labels are read as written)")
     wanted = None
     if labels is not None:
-        tags = output_tags(tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"], patterns)
+        tags = output_tags(model_tags, patterns)
         wanted, notes = resolve_labels(labels.split(","), tags)
         for text in notes:
             note(text)
