@@ -26,6 +26,7 @@ environment unless given one, so without the PATH it finds no ``nerpipe``).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,8 +58,22 @@ def load(model: str | None = None, batch_size: int = 256):
             from .checkpoints import load_model
 
             torch.set_num_threads(_threads())
-            _TAGGERS[key] = load_model(model, "cpu", batch_size=batch_size)
+            _TAGGERS[key] = load_model(_shipped(model), "cpu", batch_size=batch_size)
         return _TAGGERS[key]
+
+
+def _shipped(model: str | None) -> str | None:
+    """``model`` as given, or, where there is no such file, the copy Spark shipped to this
+    worker (``spark-submit --files model.pt``; ``SparkFiles``), if there is one."""
+    if model is None or os.path.exists(model):
+        return model
+    try:
+        from pyspark import SparkFiles
+
+        shipped = SparkFiles.get(os.path.basename(model))
+    except Exception:  # not in Spark, or nothing shipped: the error is load_model's (no such model file)
+        return model
+    return shipped if os.path.exists(shipped) else model
 
 
 def entities(tagger, text: str) -> list[dict[str, Any]]:

@@ -214,6 +214,9 @@ def test_resume_from_standard_input_checks_what_it_reads(tmp_path):
     refused = run_cli([*args, "--epochs", "2", "--resume"], input=other)
     assert refused.exit_code == 1
     assert "these differ from the interrupted run's: training sentences" in refused.stderr
+    other_lr = run_cli([*args, "--epochs", "2", "--resume", "--lr", "0.5"], input=first)
+    assert other_lr.exit_code == 1 and "the options differ from the interrupted run's (lr 0.02 then, 0.5 now)" in \
+        other_lr.stderr, other_lr.stderr
     resumed = run_cli([*args, "--epochs", "2", "--resume"], input=first)
     assert resumed.exit_code == 0, resumed.stderr
 

@@ -83,6 +83,19 @@ def test_map_in_pandas_gives_the_same_spans(spark):
 
 
 @needs_spark
+def test_a_model_shipped_as_spark_submit_files_ships_it_is_found_by_its_name(spark, tmp_path):
+    from nerpipe.checkpoints import default_model_path
+    from nerpipe.spark import schema, tagger
+
+    shipped = tmp_path / "shipped-model.pt"  # not in the working directory: only Spark's copy is
+    shutil.copy(default_model_path(), shipped)
+    spark.sparkContext.addFile(str(shipped))  # what spark-submit --files does
+    df = spark.createDataFrame([(0, TEXTS[0])], "id long, text string")
+    (row,) = df.mapInPandas(tagger("text", model="shipped-model.pt"), schema=schema(df.schema)).collect()
+    assert [(e.start, e.end, e.label) for e in row.entities] == expected_spans()[0]
+
+
+@needs_spark
 def test_bad_input_fails_the_task_with_nerpipes_message(spark):
     from pyspark.errors import PythonException
 

@@ -91,7 +91,11 @@ def load_state(path: Path, config: TrainConfig, inputs: dict, model: torch.nn.Mo
         raise NerpipeError("cannot resume: this training state was written by an older nerpipe; "
                            "train again without --resume", str(path))
     if state["config"] != resumable_config(config):
-        raise NerpipeError("cannot resume: the options differ from the interrupted run's; pass the same ones", str(path))
+        before, now = json.loads(state["config"]), json.loads(resumable_config(config))
+        differ = [f"{name} {before.get(name)!r} then, {now.get(name)!r} now" for name in sorted(set(before) | set(now))
+                  if before.get(name) != now.get(name)]
+        raise NerpipeError("cannot resume: the options differ from the interrupted run's (" + "; ".join(differ[:4])
+                           + (", ..." if len(differ) > 4 else "") + "); pass the same ones", str(path))
     saved = json.loads(state.get("inputs", "{}"))
     changed = [_INPUT_NAMES[kind] for kind in inputs if kind in saved and saved[kind] != inputs[kind]]
     if dist.sum(float(bool(changed)))[0] and not changed:  # each rank read its own copy of the files
