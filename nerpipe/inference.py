@@ -16,6 +16,7 @@ import torch
 
 from .errors import NerpipeError, UsageError
 from .formats import (
+    DOCSTART,
     FORMATS,
     Annotation,
     Joiner,
@@ -80,7 +81,9 @@ class Documents:
     every item in order). In CoNLL a ``-DOCSTART-`` line starts one, in CoNLL-U a ``# newdoc``
     comment (before the first, each sentence is one); in plain text
     (``-i text``) the file is one; elsewhere every record is one, or consecutive records
-    with the same ``doc_id`` (a field of the record or of its ``meta``) are.
+    with the same ``doc_id`` (a field of the record or of its ``meta``) are, and records
+    converted from CoNLL (``convert --to jsonl``) follow the ``-DOCSTART-`` lines they
+    carry (``conll.before``) as CoNLL does.
 
     ``explicit``: whether the open document ends where the input says (a ``-DOCSTART-``
     line or ``# newdoc`` comment has been seen, or the record has a ``doc_id``), so that a block waits for that
@@ -117,6 +120,14 @@ class Documents:
         if isinstance(record, dict):
             meta = record.get("meta")
             key = record.get("doc_id", meta.get("doc_id") if isinstance(meta, dict) else None)
+            conll = record.get("conll")
+            if key is None and isinstance(conll, dict):  # a CoNLL sentence as JSONL: its -DOCSTART- still counts
+                before = conll.get("before")
+                if isinstance(before, list) and any(isinstance(line, str) and line.lstrip(BOM).split()[:1] == [DOCSTART]
+                                                    for line in before):
+                    self.explicit, self._key = True, object()
+                    return True
+                return False  # the sentence goes on its document (before any -DOCSTART-: as CoNLL without one)
         new = key is None or key != self._key
         self._key = key
         self.explicit = key is not None

@@ -102,6 +102,21 @@ def test_documents_in_each_format():
     assert split_documents(items, "text") == [[0, 1, 2, 3, 4]]
 
 
+def test_conll_converted_to_jsonl_keeps_its_documents(tmp_path):
+    from nerpipe.formats import ReadOptions, read_records
+
+    conll = ("-DOCSTART- -X- O\n\nBonn B-LOC\n\nParis B-LOC\n\n-DOCSTART- -X- O\n\nOslo B-LOC\n\n")
+    (tmp_path / "d.conll").write_text(conll)
+    (tmp_path / "d.jsonl").write_text(run_cli(["convert", "--to", "jsonl", str(tmp_path / "d.conll")]).stdout)
+    records = list(read_records(str(tmp_path / "d.jsonl"), "jsonl", ReadOptions())[1])
+    assert [r.text for r in records] == ["Bonn", "Paris", "Oslo", ""]  # (the last: the lines after the last sentence)
+    assert split_documents(records, "jsonl") == [[0, 1], [2, 3]]  # as the CoNLL file's -DOCSTART- lines say
+    (tmp_path / "n.conll").write_text("Bonn B-LOC\n\nParis B-LOC\n\n")  # none: one document, as CoNLL without them
+    (tmp_path / "n.jsonl").write_text(run_cli(["convert", "--to", "jsonl", str(tmp_path / "n.conll")]).stdout)
+    records = list(read_records(str(tmp_path / "n.jsonl"), "jsonl", ReadOptions())[1])
+    assert split_documents(records, "jsonl") == [list(range(len(records)))]
+
+
 def test_conllu_documents_start_at_newdoc():
     from nerpipe.formats.conllu import parse_conllu
 
