@@ -294,3 +294,13 @@ def test_ctrl_c_before_the_first_round_ends_offers_no_resume(tmp_path, monkeypat
     assert "nothing to resume" in result.stderr and "--resume" not in result.stderr
     resumed = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--resume", *TINY])  # that state is still there
     assert resumed.exit_code == 130 and "continue with --resume" in resumed.stderr
+
+
+def test_a_fresh_run_says_it_replaces_an_interrupted_runs_state(tmp_path):
+    data = synthetic.write(tmp_path / "t.conll", 20)
+    (tmp_path / "m.pt.state").write_bytes(b"an interrupted run's")
+    result = run_cli(["train", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", *TINY])
+    assert result.exit_code == 0, result.stderr
+    assert f"{tmp_path / 'm.pt.state'} holds an interrupted run: this one starts afresh and replaces it" in result.stderr
+    quiet = run_cli(["train", data, "-o", str(tmp_path / "n.pt"), "--epochs", "1", *TINY])
+    assert "interrupted run" not in quiet.stderr

@@ -280,6 +280,9 @@ class Trainer:
         """
         cfg, plan = self.config, self.schedule
         state_path = Path(f"{output}.state")
+        if not resume and state_path.exists() and self.dist.main:
+            self.reporter.warning(f"{state_path} holds an interrupted run: this one starts afresh and replaces it "
+                                  "(Ctrl-C now and add --resume to continue that one)")
         if resume:
             self.progress = load_state(state_path, self.config, self.digests(), self.model, self.optimizer, self.average,
                                        self.dist, self.reporter)
