@@ -10,7 +10,6 @@ sentence with located errors where they part, and hands the pairs to
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from .errors import NerpipeError, UsageError
 from .formats import FORMATS, Sentence, declined, display_name, read_records, sentences_only
 from .formats import ReadOptions as _ReadOptions
+from .formats.source import same_file
 from .schemes import Scheme, check_tags
 from .scoring import Score, score_items
 
@@ -153,7 +153,7 @@ def score_files(
                                "(or bilou)")
     if analyzer is not None:
         score.errors = analyzer.result(top)
-    if pred is not None and gold_col == pred_col and _same_file(gold, pred):
+    if pred is not None and gold_col == pred_col and same_file(gold, pred):
         score.notes.append(f"{gold} is scored against itself (GOLD and PRED are one file, the same column)")
     return score
 
@@ -175,13 +175,6 @@ def _PRED_OPTIONS(**given) -> _ReadOptions:
     """How a prediction file is read: Label Studio tasks by their ``predictions`` (the
     model's, as ``tag -f labelstudio`` writes them), not the people's annotations."""
     return _ReadOptions(annotation="prediction", **given)
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return a != "-" and b != "-" and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 ONE_STREAM_NEEDS = ('one input is scored only when each record holds gold "spans" and "predicted_spans" (as '

@@ -31,16 +31,12 @@ from typing import Any
 
 from ..errors import NerpipeError, UsageError
 from ..formats.doc import Doc
-from ..formats.jsonl import doc_to_json
+from ..formats.jsonl import doc_to_json, is_int
 from ..formats.labelstudio import chars_to_utf16
 
 ANSWERS = ("accept", "reject", "ignore")
 # a record's fields that held its entities before the person's: not written beside the corrected spans
 SUPERSEDED = ("predicted_spans", "label", "entities", "ents", "ner_tags", "annotations", "predictions")
-
-
-def _is_index(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def text_hash(text: str) -> str:
@@ -123,7 +119,7 @@ class Session:
             if batch != self.batch:
                 self.others.append(line if line.endswith("\n") else line + "\n")  # an earlier round's: kept
                 continue
-            if not (_is_index(index) and 0 <= index < len(self.docs) and self.hashes[index] == digest):
+            if not (is_int(index) and 0 <= index < len(self.docs) and self.hashes[index] == digest):
                 raise NerpipeError(f"record {index} of this input has another text here (was the input changed?)",
                                    str(self.path), lineno)
             if index in self.lines:
@@ -197,13 +193,13 @@ class Session:
             os.close(directory)
 
     def _check(self, index: int) -> None:
-        if not (_is_index(index) and 0 <= index < len(self.docs)):
+        if not (is_int(index) and 0 <= index < len(self.docs)):
             raise ValueError(f"expected a record index in 0..{len(self.docs) - 1}, got {index!r}")
 
     def _spans(self, doc: Doc, spans: Sequence[Sequence[Any]]) -> list[tuple[int, int, str]]:
         out: list[tuple[int, int, str]] = []
         for span in spans:
-            if not (isinstance(span, (list, tuple)) and len(span) == 3 and all(_is_index(x) for x in span[:2])
+            if not (isinstance(span, (list, tuple)) and len(span) == 3 and all(is_int(x) for x in span[:2])
                     and isinstance(span[2], str)):
                 raise ValueError(f"expected [first token, end token, label], got {span!r}")
             first, end, label = span

@@ -49,9 +49,6 @@ class NerpipeGroup(click.Group):
             raise click.exceptions.Exit(0) from None
 
 
-
-
-
 @click.group(cls=NerpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="nerpipe")
 def cli() -> None:

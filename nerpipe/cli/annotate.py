@@ -57,8 +57,8 @@ def annotate(input_file, output, labels, model, input_format, port, annotation, 
     docs = prepare(input_file, input_format, ReadOptions(annotation=annotation, data_key=data_key))
     if labels:
         chosen = list(dict.fromkeys(x.strip() for x in labels.split(",") if x.strip()))
-    elif labels_chosen_for(docs):
-        chosen = labels_chosen_for(docs) or []
+    elif chosen_for := labels_chosen_for(docs):
+        chosen = chosen_for
         note(f"the types the records were chosen for (select --labels): {', '.join(chosen)}; --labels offers others")
     else:  # the model's types in a stable order (keys 1-9 stay put from batch to batch), then any other in the input
         known = sorted(labels_of_tags(check_model(model)["vocab"]["tags"]))

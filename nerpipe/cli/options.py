@@ -13,6 +13,7 @@ import click
 
 from ..errors import NerpipeError, UsageError
 from ..formats import ALIGN_MODES
+from ..formats.source import same_file
 from ..schemes import SCHEME_NAMES
 
 FILES = click.Path(exists=True, allow_dash=True)  # a directory: a brat collection
@@ -146,7 +147,7 @@ def refuse_overwrite(option: str, path: str | None, inputs: tuple[str, ...] | li
         return
     named = [given for given in inputs if given != "-"]
     for given in named:
-        if os.path.exists(given) and os.path.samefile(given, path):
+        if os.path.exists(given) and same_file(given, path):
             raise click.UsageError(f"{option} {path} is an input too: writing it would destroy what is being read")
     if named and "-" not in inputs:
         return
@@ -157,13 +158,6 @@ def refuse_overwrite(option: str, path: str | None, inputs: tuple[str, ...] | li
     target = os.stat(path)
     if stat.S_ISREG(stdin.st_mode) and (stdin.st_dev, stdin.st_ino) == (target.st_dev, target.st_ino):
         raise click.UsageError(f"{option} {path} is standard input too: writing it would destroy what is being read")
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two paths name one file: the same path, or (both there) a link to it."""
-    if os.path.exists(a) and os.path.exists(b):
-        return os.path.samefile(a, b)
-    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def check_ls_config(ls_config: str | None, fmt: str | None, output: str | None, inputs: list[str],

@@ -8,6 +8,7 @@ import time
 
 import click
 
+from ..formats.source import same_file
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
 from ..training.config import DEFAULTS as TRAINING
@@ -22,7 +23,6 @@ from .options import (
     NerpipeCommand,
     given,
     refuse_overwrite,
-    same_file,
     setup_torch,
 )
 

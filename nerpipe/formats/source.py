@@ -52,6 +52,17 @@ def _binary(data: bytes) -> bool:
     return False
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: both there and one file (links too), or, where one
+    is not there yet, the same path. Standard input (``-``) is no file here."""
+    if a == "-" or b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # (one not there yet)
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
