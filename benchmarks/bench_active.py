@@ -5,6 +5,7 @@
                                       [--out DIR] [--plot PNG]
                                       [-- TRAIN OPTIONS]
     python benchmarks/bench_active.py --merge DIR/curves.json ... [--plot PNG]
+    python benchmarks/bench_active.py --refit DIR/sets/*.conll [--starts default] [-- TRAIN OPTIONS]
 
 WikiANN's train.txt (the ``en:`` prefix stripped) is the pool and its gold tags the
 annotator. For each start (the embedded model fine-tuned with ``--init-model default``,
@@ -27,6 +28,13 @@ with at most half as many sentences. Trainings run one after another with --thre
 rounds of 100"); ``--merge`` reports and plots the curves of several runs together (runs
 side by side on two processes, or a schedule against another's random curve), each
 strategy against random on the seeds both have.
+
+``--save-sets`` keeps what is annotated at each size in ``--out``/sets/ (CoNLL, one file
+per start, strategy, seed and size); with ``--sets-only`` (random only: its choice does
+not depend on a model) nothing is trained, only the sets written. ``--refit`` trains a
+model on each saved set with other training options (say, nerpipe's defaults instead of
+the shortened trainings of a curve) and reports its dev F1, so that the last points of
+two strategies can be compared under full-length training without a curve of them.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -55,16 +64,21 @@ def train(train_file: str, dev_file: str, out: str, start: str) -> None:
 
 
 def choose(model: str, pool_file: str, annotated_file: str, n: int, strategy: str, seed: int) -> list[str]:
-    """The gold blocks of the ``n`` pool sentences ``nerpipe select`` chooses."""
+    """The gold blocks of the ``n`` pool sentences ``nerpipe select`` chooses (with the
+    embedded model when ``model`` is empty)."""
     out = nerpipe("select", "-n", str(n), "--strategy", strategy, "--seed", str(seed), "--threads", "1",
-                  "--model", model, "--exclude", annotated_file, "-f", "jsonl", *SELECT_ARGS, pool_file)
+                  *(["--model", model] if model else []), "--exclude", annotated_file, "-f", "jsonl", *SELECT_ARGS, pool_file)
     return ["".join(json.loads(line)["conll"]["lines"]).rstrip("\n") for line in out.splitlines()]
 
 
 def curve(pool: list[str], dev_file: str, sizes: list[int], start: str, strategy: str, seed: int, tmp: Path,
-          first: dict[int, tuple[str, float]]) -> list[dict]:
+          first: dict[int, tuple[str, float]], sets: Path | None = None, label: str = "",
+          train_models: bool = True) -> list[dict]:
     """Dev F1 at each size for one start, strategy and seed. ``first``: the models of the
-    shared random first batch, by seed (trained once for both strategies)."""
+    shared random first batch, by seed (trained once for both strategies). ``sets``: a
+    folder to keep each size's annotated sentences in (named by start, strategy and
+    ``label``, seed and size); without ``train_models`` (random
+    only) nothing is trained or scored, only the sets chosen."""
     annotated = random.Random(seed).sample(pool, sizes[0])
     pool_file = write(tmp / "pool.conll", pool)
     points = []
@@ -72,8 +86,12 @@ def curve(pool: list[str], dev_file: str, sizes: list[int], start: str, strategy
         assert len(annotated) == size, (len(annotated), size)
         annotated_file = write(tmp / f"annotated-{start}-{strategy}-{seed}-{size}.conll", annotated)
         model = str(tmp / f"model-{start}-{strategy}-{seed}-{size}.pt")
+        if sets is not None:
+            write(sets / f"{start}-{strategy}{_slug(label)}-{seed}-{size}.conll", annotated)
         began = time.time()
-        if k == 0 and seed in first:
+        if not train_models:
+            model, score = "", float("nan")
+        elif k == 0 and seed in first:
             model, score = first[seed]
         else:
             train(annotated_file, dev_file, model, start)
@@ -93,7 +111,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--starts", nargs="+", default=["default", "scratch"], choices=["default", "scratch"])
     parser.add_argument("--strategies", nargs="+", default=["entropy", "random"],
-                        choices=["entropy", "total-entropy", "diverse-entropy", "sequence", "random"])
+                        choices=["entropy", "total-entropy", "diverse-entropy", "bald", "sequence", "random"])
     parser.add_argument("--dev-sentences", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path("active-runs"))
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG here (needs matplotlib)")
@@ -101,8 +119,14 @@ def main() -> None:
     parser.add_argument("--select-labels", metavar="LIST",
                         help="`nerpipe select --labels LIST` (say PER,ORG,LOC: the types WikiANN annotates)")
     parser.add_argument("--merge", type=Path, nargs="+", help="report (and plot) these curves.json files together")
+    parser.add_argument("--save-sets", action="store_true", help="keep each size's annotated sentences in --out/sets/")
+    parser.add_argument("--sets-only", action="store_true", help="with --save-sets, random only: write the sets, train nothing")
+    parser.add_argument("--refit", type=Path, nargs="+", metavar="SET",
+                        help="train on each of these saved sets (with the options after --) and report dev F1")
     parser.add_argument("train_args", nargs="*", help="extra `nerpipe train` options (after --), for every training")
     args = parser.parse_args()
+    if args.refit and (args.merge or args.save_sets):
+        parser.error("--refit trains on saved sets: not with --merge or --save-sets")
     if args.merge:
         merged: dict = {}
         for path in args.merge:
@@ -115,10 +139,19 @@ def main() -> None:
         if args.plot is not None:
             plot(merged, args.plot)
         return
+    if args.sets_only and (not args.save_sets or set(args.strategies) != {"random"} or len(args.starts) != 1):
+        parser.error("--sets-only needs --save-sets, --strategies random (only random chooses without a model) "
+                     "and one --starts (random's sets are the same for both)")
     TRAIN_ARGS[:] = args.train_args
     SELECT_ARGS[:] = ["--labels", args.select_labels] if args.select_labels else []
-    pool = sentences(WIKIANN / "train.txt")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.refit:
+        refit(args.refit, args.dev_sentences, args.out)
+        return
+    pool = sentences(WIKIANN / "train.txt")
+    sets = args.out / "sets" if args.save_sets else None
+    if sets is not None:
+        sets.mkdir(exist_ok=True)
     results: dict[str, dict[str, dict[int, list[dict]]]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -127,12 +160,47 @@ def main() -> None:
             first: dict[int, tuple[str, float]] = {}
             for strategy in args.strategies:
                 for seed in args.seeds:
-                    points = curve(pool, dev_file, args.sizes, start, strategy, seed, tmp, first)
+                    points = curve(pool, dev_file, args.sizes, start, strategy, seed, tmp, first, sets, args.label,
+                                   train_models=not args.sets_only)
+                    if args.sets_only:
+                        continue
                     results.setdefault(start, {}).setdefault(strategy + args.label, {})[seed] = points
                     (args.out / "curves.json").write_text(json.dumps(results, indent=1))
+    if args.sets_only:
+        print(f"sets: {sets}")
+        return
     report(results)
     if args.plot is not None:
         plot(results, args.plot)
+
+
+def _slug(label: str) -> str:
+    """``label`` for a file name: ", rounds of 100" -> "-rounds-of-100"."""
+    return "".join("-" + word for word in re.findall(r"[A-Za-z0-9]+", label))
+
+
+def refit(set_files: list[Path], dev_sentences: int, out: Path) -> None:
+    """Train on each saved set (TRAIN_ARGS; from the start its name begins with) and report
+    its dev F1, kept in out/refit.json (a set trained again with the same options replaces
+    its entry)."""
+    for path in set_files:
+        if path.name.split("-")[0] not in ("default", "scratch"):
+            sys.exit(f"{path}: not a set of --save-sets (its name begins with default- or scratch-)")
+    results_file = out / "refit.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        dev_file = write(tmp / "dev.conll", sentences(WIKIANN / "dev.txt")[:dev_sentences])
+        for path in set_files:
+            began = time.time()
+            start = path.name.split("-")[0]
+            train(str(path), dev_file, str(tmp / "model.pt"), start)
+            score = f1(str(tmp / "model.pt"), dev_file, drop_misc=True)
+            results = [r for r in results if (r["set"], r["train_args"]) != (path.name, TRAIN_ARGS)]
+            results.append({"set": path.name, "start": start, "train_args": list(TRAIN_ARGS), "f1": score,
+                            "seconds": round(time.time() - began, 1)})
+            results_file.write_text(json.dumps(results, indent=1))
+            print(f"  {path.name:40} {' '.join(TRAIN_ARGS) or '(defaults)':30} dev F1 {score:6.2f}", flush=True)
 
 
 def mean_curve(runs: dict[int, list[dict]]) -> list[float]:

@@ -194,8 +194,11 @@ class BiLSTMCRF(nn.Module):
         conv = conv.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
         return conv.max(dim=2).values
 
-    def emissions(self, batch: Batch, cache: CharFeatureCache | None = None) -> Tensor:
-        """Score each tag at each position: (batch, seq_len, num_tags)."""
+    def emissions(self, batch: Batch, cache: CharFeatureCache | None = None,
+                  generator: torch.Generator | None = None) -> Tensor:
+        """Score each tag at each position: (batch, seq_len, num_tags). ``generator``: dropout on
+        whatever the module's mode, its masks drawn from this generator (Monte Carlo dropout;
+        the LSTM's own dropout between layers stays off), the module itself left as it is."""
         features = self.char_features(batch.chars)
         if cache is not None:
             features = cache.extend(features)
@@ -204,25 +207,29 @@ class BiLSTMCRF(nn.Module):
         if self.config.lexicon_features:
             parts.append(((batch.lexicon.unsqueeze(2) >> self.lexicon_shifts) & 1).to(char_features.dtype))
         x = torch.cat(parts, dim=2)
-        x = self._drop(x)
+        x = self._drop(x, generator)
         lengths = batch.lengths
         longest_first = bool((lengths[:-1] >= lengths[1:]).all())
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=longest_first)
         out, _ = self.lstm(packed)
-        if not self.training:
+        if not self.training and generator is None:
             # no dropout: score only the real tokens, then pad the (much narrower) scores;
             # padded positions score 0, which decoding never reads
             emissions = out._replace(data=self.projection(out.data))
             return pad_packed_sequence(emissions, batch_first=True, total_length=x.shape[1])[0]
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (batch, seq_len, 2*hidden)
-        return self.projection(self._drop(out))
+        return self.projection(self._drop(out, generator))
 
-    def _drop(self, x: Tensor) -> Tensor:
-        """Dropout over (batch, seq_len, features); variational: the same units drop at every position."""
-        if not (self.training and self.config.variational and self.config.dropout > 0):
+    def _drop(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Dropout over (batch, seq_len, features); variational: the same units drop at every
+        position. With a ``generator`` always on, the masks drawn from it."""
+        if generator is None and not (self.training and self.config.variational and self.config.dropout > 0):
             return self.dropout(x)
+        if self.config.dropout == 0:
+            return x
         keep = 1.0 - self.config.dropout
-        mask = x.new_empty((x.shape[0], 1, x.shape[2])).bernoulli_(keep) / keep
+        shape = (x.shape[0], 1, x.shape[2]) if self.config.variational else x.shape
+        mask = x.new_empty(shape).bernoulli_(keep, generator=generator) / keep
         return x * mask
 
     def forward(self, batch: Batch, tags: Tensor) -> Tensor:
@@ -248,12 +255,14 @@ class BiLSTMCRF(nn.Module):
         return emissions.log_softmax(-1), self.pair_penalty, self.start_penalty, self.end_penalty
 
     @torch.inference_mode()
-    def chain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def chain(self, batch: Batch, cache: CharFeatureCache | None = None,
+              generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """The linear chain a batch is decoded over: emissions (batch, seq_len, num_tags),
         transitions (num_tags, num_tags), start and end scores (num_tags,). ``cache``: the
-        one the batch was made with (each batch goes through here once: it fills the cache)."""
+        one the batch was made with (each batch goes through here once: it fills the cache);
+        ``generator``: Monte Carlo dropout (:meth:`emissions`)."""
         _check_batch(batch)
-        return self._chain(self.emissions(batch, cache))
+        return self._chain(self.emissions(batch, cache, generator))
 
     @torch.inference_mode()
     def decode(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, with_scores: bool = False,
@@ -274,6 +283,14 @@ class BiLSTMCRF(nn.Module):
     def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:
         """:meth:`decode` of the batch's :meth:`chain`."""
         return self.decode(self.chain(batch, cache), batch.mask, with_scores)
+
+    @torch.inference_mode()
+    def probabilities(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, bias: Tensor | None = None) -> Tensor:
+        """Each tag's marginal probability at each position (batch, seq_len, num_tags) over a :meth:`chain`."""
+        emissions, transitions, start, end = chain
+        if bias is not None:
+            emissions = emissions + bias.to(emissions.device)
+        return marginals(emissions, mask, transitions, start, end)
 
     @torch.inference_mode()
     def uncertainty(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, path: Tensor,

@@ -18,6 +18,13 @@ holds ``n`` records however large the pool. Strategies:
   its word (lower-cased, digits as 0) is already in a record chosen, so one batch does
   not spend itself on many records about the same unknown name (chosen among the
   ``DIVERSE_POOL`` times ``n`` most uncertain).
+- ``bald``: total token uncertainty where each token's is what ``DROPOUT_SAMPLES``
+  passes with dropout on disagree about (Houlsby et al.'s BALD with Gal and
+  Ghahramani's Monte Carlo dropout, as Shen et al. and Siddhant and Lipton used it for
+  NER): the entropy of the passes' mean tag distribution less their mean entropy, so a
+  token every pass finds ambiguous in the same way counts for little. Seeded: the same
+  pool, read in the same blocks, scores the same every time (a record's masks depend on
+  the records batched with it); it costs ``DROPOUT_SAMPLES`` more passes through the model.
 - ``random``: a uniform sample (seeded), the baseline; the pool is not tagged, only the
   records chosen.
 
@@ -44,7 +51,8 @@ from .inference import BLOCK_TOKENS, group_items
 from .schemes import labels_of_tags, spans_to_tags
 from .tagger import Prediction, Tagger
 
-STRATEGIES = ("entropy", "total-entropy", "diverse-entropy", "sequence", "random")
+STRATEGIES = ("entropy", "total-entropy", "diverse-entropy", "bald", "sequence", "random")
+DROPOUT_SAMPLES = 8  # bald: passes with dropout on
 DIVERSE_POOL = 4  # diverse-entropy chooses among this many times n of the most uncertain records
 REPEAT_WEIGHT = 0.5  # ... each token's entropy weighing this much less for each chosen record with its word
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -64,7 +72,7 @@ def uncertainty(predictions: Sequence[Prediction], strategy: str) -> float:
         return 0.0
     if strategy == "entropy":
         return sum(p.entropy or 0.0 for p in predictions) / tokens
-    if strategy in ("total-entropy", "diverse-entropy"):
+    if strategy in ("total-entropy", "diverse-entropy", "bald"):
         return sum(p.entropy or 0.0 for p in predictions)
     if strategy == "sequence":
         return -sum(p.log_prob or 0.0 for p in predictions) / tokens
@@ -122,6 +130,8 @@ def select(records: Iterable[Record], tagger: Tagger, n: int, strategy: str = "t
         tagger = replace(tagger, uncertain_labels=frozenset(labels))  # a tagger of its own, the caller's left alone
         return [replace(item, predictions=[_only(p, labels, tagger) for p in item.predictions])
                 for item in select(records, tagger, n, strategy, seed, exclude, block_tokens)]
+    if strategy == "bald":
+        tagger = replace(tagger, dropout_samples=DROPOUT_SAMPLES)
     skip = {near_duplicate_key(text) for text in exclude}
     heap = _Heap(n * DIVERSE_POOL if strategy == "diverse-entropy" else n)
     docs = (doc for doc in (r.as_doc() for r in records) if doc is not None and doc.tokens)

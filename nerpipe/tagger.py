@@ -26,6 +26,7 @@ import torch
 from .batching import CharFeatureCache, make_batch
 from .context import ContextOptions, document_names, name_hints, name_starts
 from .decoding import Hint, hint_bias
+from .decoding import token_entropy as tag_entropy
 from .formats.source import BOM
 from .lexicon import Lexicon
 from .model import BiLSTMCRF
@@ -50,6 +51,7 @@ class Prediction:
 
 
 DEFAULT_CONTEXT = ContextOptions()
+DROPOUT_SEED = 0  # Monte Carlo dropout's masks (dropout_samples): the same for every batch
 
 
 class Entity(NamedTuple):
@@ -94,6 +96,9 @@ class Tagger:
     # the entity types whose doubts count in ``uncertainty`` (the types a user annotates): the other types'
     # tags count as O there, so hesitating between O and a type nobody will annotate is no doubt. None: all
     uncertain_labels: frozenset[str] | None = None
+    # ``uncertainty`` as the mutual information between each token's tag and the network's weights (BALD),
+    # over this many passes with dropout on (Monte Carlo dropout); 0: the entropy of one pass without
+    dropout_samples: int = 0
     cache: CharFeatureCache | None = field(init=False, repr=False)  # this network's, never shared
     _fold: torch.Tensor | None = field(init=False, repr=False)  # each tag's id, or O's for those uncertain_labels folds
     _lock: threading.Lock = field(init=False, repr=False)
@@ -328,20 +333,53 @@ class Tagger:
             results.append(out)
         return results
 
-    def _read_caseless(self, chain: tuple, sentences: list[Sequence[str]], rows: list[int]) -> tuple:
+    def _read_caseless(self, chain: tuple, sentences: list[Sequence[str]], rows: list[int],
+                       cache: CharFeatureCache | None, generator: torch.Generator | None = None) -> tuple:
         """``chain`` with the emissions of ``rows`` (whose ``sentences`` these are, read in the
         first of CASELESS_READINGS) averaged with their readings in the others."""
         emissions = chain[0].clone()
         total = emissions[rows]
         for reading in CASELESS_READINGS[1:]:
             other = [recase(s, reading) for s in sentences]
-            if self.cache is not None:
-                self.cache.make_room(sum(map(len, other)))
-            batch = make_batch(other, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
-            own = self.network.chain(batch, cache=self.cache)[0]
+            if cache is not None:
+                cache.make_room(sum(map(len, other)))
+            batch = make_batch(other, self.vocab, cache=cache, lexicon=self.lexicon).to(self.device)
+            own = self.network.chain(batch, cache=cache, generator=generator)[0]
             total[:, : own.shape[1]] += own
         emissions[rows] = total / len(CASELESS_READINGS)
         return (emissions, *chain[1:])
+
+    def _chain(self, sentences: Sequence[Sequence[str]], readings: list, rows: list[int],
+               cache: CharFeatureCache | None, generator: torch.Generator | None = None) -> tuple:
+        """The batch of ``readings`` (``sentences`` as read, caseless ``rows`` in their first
+        reading) and its chain, the caseless rows' emissions averaged over their readings;
+        ``generator``: with Monte Carlo dropout (:meth:`BiLSTMCRF.emissions`)."""
+        batch = make_batch(readings, self.vocab, cache=cache, lexicon=self.lexicon).to(self.device)
+        chain = self.network.chain(batch, cache=cache, generator=generator)
+        if rows:
+            chain = self._read_caseless(chain, [sentences[i] for i in rows], rows, cache, generator)
+        return batch, chain
+
+    def _mutual_information(self, sentences: Sequence[Sequence[str]], readings: list, rows: list[int],
+                            mask: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """Each token's BALD score (batch, seq_len): the entropy of its tag distribution
+        averaged over ``dropout_samples`` passes with dropout on, less the passes' mean
+        entropy (what the passes disagree on, not what each is unsure of). The masks come
+        from a generator of their own, seeded: the same sentences in the same batch score
+        the same every time, and neither torch's global random state nor the network's mode
+        (which other threads may be using) is touched."""
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(DROPOUT_SEED)
+        total = entropy = None
+        for _ in range(self.dropout_samples):
+            _, chain = self._chain(sentences, readings, rows, None, generator)
+            probs = self.network.probabilities(chain, mask, bias=bias).double()
+            own = tag_entropy(probs, mask, self._fold)
+            total = probs if total is None else total + probs
+            entropy = own if entropy is None else entropy + own
+        assert total is not None and entropy is not None
+        n = self.dropout_samples
+        return (tag_entropy(total / n, mask, self._fold) - entropy / n).clamp_min(0.0).float()
 
     def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
                 hints: Sequence[Sequence[Hint]] | None = None, matches: Sequence[list[Match]] | None = None,
@@ -354,10 +392,7 @@ class Tagger:
             if self.cache is not None:
                 self.cache.make_room(sum(map(len, sentences)))
             try:
-                batch = make_batch(readings, self.vocab, cache=self.cache, lexicon=self.lexicon).to(self.device)
-                chain = self.network.chain(batch, cache=self.cache)
-                if rows:
-                    chain = self._read_caseless(chain, [sentences[i] for i in rows], rows)
+                batch, chain = self._chain(sentences, readings, rows, self.cache)
             except BaseException:
                 if self.cache is not None:
                     self.cache.clear()  # rows reserved but never filled (an error, Ctrl-C)
@@ -375,10 +410,11 @@ class Tagger:
             bias = hint_bias(every, batch.mask.shape[1], self.vocab.tags, self.train_scheme)
         path, probs = self.network.decode(chain, batch.mask, with_scores=scores or uncertainty, bias=bias)
         if uncertainty:
-            token_entropy, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias,
-                                                                        fold=self._fold)
-            entropy, log_prob = token_entropy.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
-            token_entropies = token_entropy.cpu().tolist()
+            doubt, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias, fold=self._fold)
+            if self.dropout_samples:
+                doubt = self._mutual_information(sentences, readings, rows, batch.mask, bias)
+            entropy, log_prob = doubt.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
+            token_entropies = doubt.cpu().tolist()
         best_tags: list[list[int]] = path.cpu().tolist()
         marginals: list[list[float]] | None = probs.cpu().tolist() if probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]

@@ -211,3 +211,57 @@ def test_labels_through_the_command(tmp_path):
                           (["--labels", "PER", "--strategy", "sequence"], "sequence strategy")):
         bad = run_cli(["select", "-n", "2", *args, str(tmp_path / "pool.txt")])
         assert bad.exit_code == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+
+
+@pytest.mark.parametrize("case", ["as written", "lower"])
+def test_bald_scores_what_dropout_passes_disagree_on_seeded_and_leaves_the_network_as_it_was(tagger, case):
+    from dataclasses import replace
+
+    import torch
+
+    words = POOL[1].split() if case == "as written" else POOL[1].lower().split()
+    sure, _ = tagger.predict([words, POOL[2].split()], uncertainty=True)
+    bald = replace(tagger, dropout_samples=6)
+    state = torch.get_rng_state()
+    first = bald.predict([words, POOL[2].split()], uncertainty=True)
+    assert not tagger.network.training  # the shared network's mode never touched (other threads may be tagging)
+    assert torch.equal(torch.get_rng_state(), state)  # nor torch's global random state: a generator of its own
+    assert [p.spans for p in first] == [sure.spans, tagger.predict([POOL[2].split()])[0].spans]  # decoding as without
+    assert [p.token_entropy for p in first] == [p.token_entropy for p in bald.predict([words, POOL[2].split()],
+                                                                                     uncertainty=True)]  # seeded
+    mine, plain = first
+    import math
+
+    assert all(0 <= m <= math.log(len(tagger.vocab.tags)) for m in mine.token_entropy)
+    assert sum(mine.token_entropy) == pytest.approx(mine.entropy, rel=1e-4, abs=1e-6)
+    # unknown names, against a plain sentence: passes that disagree (identical passes leave ~1e-17)
+    assert mine.entropy > 0.1 and mine.entropy > 10 * plain.entropy
+    # only the doubts about the types annotated count
+    folded, _ = replace(bald, uncertain_labels=frozenset({"PER"})).predict([words, POOL[2].split()], uncertainty=True)
+    assert 0 < folded.entropy < mine.entropy
+    windowed, = replace(bald, window=8, overlap=2).predict([words], uncertainty=True)
+    assert len(windowed.token_entropy) == len(words)  # a score for every token in windows too
+
+
+def test_bald_is_zero_without_dropout(tagger):
+    import copy
+    from dataclasses import replace
+
+    network = copy.deepcopy(tagger.network)
+    network.config = replace(network.config, dropout=0.0)
+    network.dropout.p = 0.0
+    still = replace(tagger, network=network, dropout_samples=4)
+    pred, = still.predict([POOL[1].split()], uncertainty=True)
+    assert pred.entropy == pytest.approx(0.0, abs=1e-6)
+
+
+def test_bald_through_select_and_the_command(tagger, tmp_path):
+    chosen = select(docs(POOL), tagger, 2, "bald")
+    assert len(chosen) == 2 and "The weather was fine." not in [c.record.text for c in chosen]
+    assert tagger.dropout_samples == 0  # the caller's tagger left as it was
+    folded = select(docs(POOL), tagger, 4, "bald", labels=["PER", "LOC"])
+    assert all(s[2] in ("PER", "LOC") for c in folded for p in c.predictions for s in p.spans)
+    (tmp_path / "pool.txt").write_text("\n\n".join(POOL) + "\n")
+    out = run_cli(["select", "-n", "2", "--strategy", "bald", str(tmp_path / "pool.txt")])
+    assert out.exit_code == 0, out.stderr
+    assert [json.loads(line)["meta"]["strategy"] for line in out.stdout.splitlines()] == ["bald", "bald"]
