@@ -51,7 +51,11 @@ def write(path: Path, blocks: list[str]) -> str:
 
 
 def nerpipe(*args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "nerpipe", *args], check=True, capture_output=True, text=True).stdout
+    """``nerpipe ARGS``'s standard output; its error message, if it fails, in the exception."""
+    done = subprocess.run([sys.executable, "-m", "nerpipe", *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"nerpipe {' '.join(args)}: exit {done.returncode}: {done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def f1(model: str | None, data: str, drop_misc: bool) -> float:
