@@ -187,7 +187,6 @@ def refit(set_files: list[Path], dev_sentences: int, out: Path) -> None:
         if path.name.split("-")[0] not in ("default", "scratch"):
             sys.exit(f"{path}: not a set of --save-sets (its name begins with default- or scratch-)")
     results_file = out / "refit.json"
-    results = json.loads(results_file.read_text()) if results_file.exists() else []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         dev_file = write(tmp / "dev.conll", sentences(WIKIANN / "dev.txt")[:dev_sentences])
@@ -196,6 +195,8 @@ def refit(set_files: list[Path], dev_sentences: int, out: Path) -> None:
             start = path.name.split("-")[0]
             train(str(path), dev_file, str(tmp / "model.pt"), start)
             score = f1(str(tmp / "model.pt"), dev_file, drop_misc=True)
+            # read just before writing: a refit beside this one into the same --out may have added its own
+            results = json.loads(results_file.read_text()) if results_file.exists() else []
             results = [r for r in results if (r["set"], r["train_args"]) != (path.name, TRAIN_ARGS)]
             results.append({"set": path.name, "start": start, "train_args": list(TRAIN_ARGS), "f1": score,
                             "seconds": round(time.time() - began, 1)})
