@@ -5,7 +5,7 @@
                                       [--out DIR] [--plot PNG]
                                       [-- TRAIN OPTIONS]
     python benchmarks/bench_active.py --merge DIR/curves.json ... [--plot PNG]
-    python benchmarks/bench_active.py --refit DIR/sets/*.conll [--starts default] [-- TRAIN OPTIONS]
+    python benchmarks/bench_active.py --refit DIR/sets/*.conll [--out DIR] [-- TRAIN OPTIONS]
 
 WikiANN's train.txt (the ``en:`` prefix stripped) is the pool and its gold tags the
 annotator. For each start (the embedded model fine-tuned with ``--init-model default``,
@@ -77,8 +77,8 @@ def curve(pool: list[str], dev_file: str, sizes: list[int], start: str, strategy
     """Dev F1 at each size for one start, strategy and seed. ``first``: the models of the
     shared random first batch, by seed (trained once for both strategies). ``sets``: a
     folder to keep each size's annotated sentences in (named by start, strategy and
-    ``label``, seed and size); without ``train_models`` (random
-    only) nothing is trained or scored, only the sets chosen."""
+    ``label``, seed and size); without ``train_models`` (random only) nothing is trained
+    or scored, only the sets chosen."""
     annotated = random.Random(seed).sample(pool, sizes[0])
     pool_file = write(tmp / "pool.conll", pool)
     points = []
