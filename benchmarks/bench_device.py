@@ -1,15 +1,25 @@
 """Training and tagging speed on the CPU (one thread) and on a GPU (``--device cuda``), in one run.
 
-    python benchmarks/bench_device.py [--data DIR] [--sentences 4000] [--epochs 3] [--batch-size 64]
+    python benchmarks/bench_device.py [--data DIR] [--sentences 4000] [--epochs 3]
+        [--batch-size 64] [--cuda-batch-sizes 64,256] [--tag-batch-sizes 256,1024,4096]
 
 On the same data, for the CPU with one torch thread and, where torch sees one, for CUDA:
 
+* the CRF's training loss (forward and backward) on a batch shaped like CoNLL-2003's
+  (64 sentences, 44 positions, 17 IOBES tags): the tensor operations it dispatches (each
+  a kernel launch or more on a GPU) and its time, by pytorch-crf's loop over positions
+  and by the log-depth scan that nerpipe takes off the CPU (``nerpipe.model.by_scan``);
 * training: ``nerpipe train`` on the first ``--sentences`` sentences of CoNLL-2003
   train.txt for ``--epochs`` epochs (GloVe vectors, early stopping off), dev on valid.txt;
-  tokens/s are the log's mean over the epochs after the first (warm-up excluded), and
-  the dev F1 of the model kept shows the device learns the same (within seed noise);
-* tagging: the model trained on that device tags test.txt (repeated ``--repeat`` times)
-  in one process after a warm-up batch; tokens/s exclude loading and start-up.
+  on CUDA once per ``--cuda-batch-sizes``, the learning rate scaled by the square root of
+  the batch's growth. Tokens/s are the log's mean over the epochs after the first
+  (warm-up excluded); the dev F1 of the model kept shows whether the device (and the
+  batch size) learns the same, within seed noise;
+* tagging: the model trained on that device (at ``--batch-size``) tags test.txt
+  (repeated ``--repeat`` times) in one process after a warm-up batch, on CUDA once per
+  ``--tag-batch-sizes``; tokens/s exclude loading and start-up. Beside it, the share
+  of that time spent on the host outside the network (batching, spans: Python): a
+  device that ran the network in no time would tag at most 1 / share times as fast.
 
 It prints each figure beside the CPU's and the ratio. Targets (issue 22): training at
 least 5x and tagging at least 10x one CPU thread on a GPU, with the same dev F1.
@@ -20,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -27,6 +38,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_LR = 0.003  # nerpipe train's, at batch 64
 
 
 def blocks(path: Path) -> list[str]:
@@ -35,33 +47,98 @@ def blocks(path: Path) -> list[str]:
 
 def train(device: str, train_file: str, dev_file: str, out: Path, epochs: int, batch_size: int) -> dict:
     log = out.with_suffix(".log.jsonl")
+    lr = DEFAULT_LR * math.sqrt(batch_size / 64)
     subprocess.run([sys.executable, "-m", "nerpipe", "train", train_file, "--dev", dev_file, "-o", str(out),
                     "--device", device, "--threads", "1", "--epochs", str(epochs), "--min-steps", "0", "--eval-steps", "0",
                     "--patience", str(epochs), "--embeddings", "glove-6b-50d", "--batch-size", str(batch_size),
-                    "--log", str(log), "-q"], check=True)
+                    "--lr", f"{lr:.6g}", "--log", str(log), "-q"], check=True)
     rounds = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     rounds = [r for r in rounds if r.get("tokens_per_s")]
     later = rounds[1:] or rounds
-    return {"tokens_per_s": sum(r["tokens_per_s"] for r in later) / len(later),
+    return {"tokens_per_s": sum(r["tokens_per_s"] for r in later) / len(later), "lr": lr,
             "dev_f1": max(r.get("dev_f1", 0) for r in rounds) if rounds else float("nan")}
 
 
-def tag_speed(device: str, model: Path, sentences: list[list[str]]) -> float:
-    code = f"""
-import sys, time, json, torch
-torch.set_num_threads(1)
-from nerpipe.checkpoints import load_model
-tagger = load_model({str(model)!r}, {device!r})
-sentences = json.load(sys.stdin)
-tagger.predict(sentences[:512])
-if {device!r}.startswith("cuda"): torch.cuda.synchronize()
-started = time.perf_counter()
-tagger.predict(sentences)
-if {device!r}.startswith("cuda"): torch.cuda.synchronize()
-print(sum(map(len, sentences)) / (time.perf_counter() - started))
-"""
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(sentences), capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+def tag_speed(device: str, model: Path, sentences: list[list[str]], batch_size: int) -> dict:
+    """Tokens/s of one ``predict`` over ``sentences`` and the host's share of its time (in a fresh process)."""
+    out = subprocess.run([sys.executable, __file__, "--tag-child", str(model), device, str(batch_size)],
+                         input=json.dumps(sentences), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def tag_child(model: str, device: str, batch_size: int) -> None:
+    import torch
+
+    from nerpipe.checkpoints import load_model
+    from nerpipe.model import BiLSTMCRF
+
+    torch.set_num_threads(1)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    network_s = 0.0
+
+    def timed(method):
+        def wrapper(*args, **kwargs):
+            nonlocal network_s
+            began = time.perf_counter()
+            result = method(*args, **kwargs)
+            sync()  # the network's share includes the device's work, the host's none of it
+            network_s += time.perf_counter() - began
+            return result
+        return wrapper
+
+    tagger = load_model(model, device, batch_size=batch_size)
+    sentences = json.load(sys.stdin)
+    tagger.predict(sentences[:512])
+    BiLSTMCRF.chain, BiLSTMCRF.decode = timed(BiLSTMCRF.chain), timed(BiLSTMCRF.decode)
+    sync()
+    network_s = 0.0
+    started = time.perf_counter()
+    tagger.predict(sentences)
+    sync()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"tokens_per_s": sum(map(len, sentences)) / seconds, "host_share": 1 - network_s / seconds}))
+
+
+def crf_loss_costs(device: str, batch: int = 64, seq_len: int = 44, tags: int = 17) -> dict:
+    """Operations dispatched by, and best time of, the CRF loss's forward and backward:
+    pytorch-crf's loop and nerpipe's scan, on ``device``."""
+    import torch
+    import torchcrf
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from nerpipe.decoding import log_partition, path_score
+
+    class Count(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    crf = torchcrf.CRF(tags, batch_first=True).to(device)
+    lengths = torch.randint(1, seq_len + 1, (batch,))
+    lengths[0] = seq_len
+    mask = (torch.arange(seq_len)[None, :] < lengths[:, None]).to(device)
+    emissions = torch.randn(batch, seq_len, tags, device=device, requires_grad=True)
+    gold = torch.randint(0, tags, (batch, seq_len), device=device) * mask
+    scores = crf.transitions, crf.start_transitions, crf.end_transitions
+    losses = {"pytorch-crf loop": lambda: -crf(emissions, gold, mask=mask, reduction="mean"),
+              "scan": lambda: (log_partition(emissions, mask, *scores) - path_score(emissions, mask, *scores, gold)).mean()}
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    costs = {}
+    for name, loss in losses.items():
+        with Count() as counted:
+            loss().backward()
+        best = math.inf
+        for _ in range(20):
+            sync()
+            began = time.perf_counter()
+            loss().backward()
+            sync()
+            best = min(best, time.perf_counter() - began)
+        costs[name] = {"ops": counted.count, "ms": best * 1000}
+    return costs
 
 
 def main() -> None:
@@ -70,31 +147,54 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--cuda-batch-sizes", default="64,256", help="training batch sizes tried on CUDA")
+    parser.add_argument("--tag-batch-sizes", default="256,1024,4096", help="tagging batch sizes tried on CUDA")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tag-child", nargs=3, metavar=("MODEL", "DEVICE", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tag_child:
+        model, device, batch = args.tag_child
+        return tag_child(model, device, int(batch))
     import torch
 
+    torch.set_num_threads(1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print("CRF loss, forward and backward, 64 sentences x 44 positions x 17 tags:\n")
+    print("| device | method | operations dispatched | ms |")
+    print("|---|---|---|---|")
+    for device in devices:
+        for name, cost in crf_loss_costs(device).items():
+            print(f"| {device} | {name} | {cost['ops']:,} | {cost['ms']:.2f} |")
     test = [[line.split()[0] for line in b.splitlines()] for b in blocks(args.data / "test.txt")] * args.repeat
-    rows = {}
+    trained, tagged = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n\n".join(blocks(args.data / "train.txt")[: args.sentences]) + "\n", encoding="utf-8")
         for device in devices:
-            model = Path(tmp) / f"{device}.pt"
-            began = time.perf_counter()
-            trained = train(device, str(train_file), str(args.data / "valid.txt"), model, args.epochs, args.batch_size)
-            rows[device] = {**trained, "tag_tokens_per_s": tag_speed(device, model, test),
-                            "wall_s": round(time.perf_counter() - began, 1)}
-    cpu = rows["cpu"]
-    print(f"CoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs (batch {args.batch_size}); "
+            sizes = [int(b) for b in args.cuda_batch_sizes.split(",")] if device == "cuda" else [args.batch_size]
+            for size in sizes:
+                model = Path(tmp) / f"{device}-{size}.pt"
+                trained[device, size] = train(device, str(train_file), str(args.data / "valid.txt"), model, args.epochs, size)
+            model = Path(tmp) / f"{device}-{args.batch_size}.pt"
+            if not model.exists():
+                trained[device, args.batch_size] = train(device, str(train_file), str(args.data / "valid.txt"), model,
+                                                         args.epochs, args.batch_size)
+            for size in [int(b) for b in args.tag_batch_sizes.split(",")] if device == "cuda" else [256]:
+                tagged[device, size] = tag_speed(device, model, test, size)
+    cpu_train, cpu_tag = trained["cpu", args.batch_size], tagged["cpu", 256]
+    print(f"\nCoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs; "
           f"tagging test.txt x {args.repeat} ({sum(map(len, test)):,} tokens)\n")
-    print("| device | training tokens/s | x CPU | dev F1 | tagging tokens/s | x CPU |")
+    print("| device | training batch | lr | training tokens/s | x CPU | dev F1 |")
     print("|---|---|---|---|---|---|")
-    for device, r in rows.items():
-        print(f"| {device} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / cpu['tokens_per_s']:.1f}x | "
-              f"{r['dev_f1']:.2f} | {r['tag_tokens_per_s']:,.0f} | {r['tag_tokens_per_s'] / cpu['tag_tokens_per_s']:.1f}x |")
-    if "cuda" not in rows:
+    for (device, size), r in trained.items():
+        print(f"| {device} | {size} | {r['lr']:.4g} | {r['tokens_per_s']:,.0f} | "
+              f"{r['tokens_per_s'] / cpu_train['tokens_per_s']:.1f}x | {r['dev_f1']:.2f} |")
+    print("\n| device | tagging batch | tagging tokens/s | x CPU | host share | at most x this device |")
+    print("|---|---|---|---|---|---|")
+    for (device, size), r in tagged.items():
+        print(f"| {device} | {size} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / cpu_tag['tokens_per_s']:.1f}x | "
+              f"{r['host_share']:.0%} | {1 / max(r['host_share'], 1e-9):.1f}x |")
+    if "cuda" not in devices:
         print("\nno CUDA device here: the GPU rows (targets: training 5x, tagging 10x one CPU thread) are still to measure")
 
 

@@ -55,19 +55,24 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
     lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=n)
     seq_len = int(lengths.max())
     mask = np.arange(seq_len)[None, :] < lengths[:, None]
-    flat = [t for s in sentences for t in s]  # row-major, the order of mask's True cells
+    total = int(lengths.sum())
+    # the one pass over every token: its place among the batch's distinct tokens (row-major,
+    # the order of mask's True cells); all else is done per distinct token, or by numpy
+    distinct: dict[str, int] = {}
+    place = np.fromiter((distinct.setdefault(t, len(distinct)) for s in sentences for t in s), dtype=np.int64, count=total)
+    rows: dict[str, int] = {} if cache is None else cache.rows
+    first_new = len(rows)
+    row_of = np.fromiter((rows.setdefault(t, len(rows)) for t in distinct), dtype=np.int64, count=len(distinct))
+    unique = list(itertools.islice(rows, first_new, None))  # dicts keep insertion order
     words = np.zeros((n, seq_len), dtype=np.int64)
     casings = np.zeros((n, seq_len), dtype=np.int64)
     char_index = np.zeros((n, seq_len), dtype=np.int64)
-    rows: dict[str, int] = {} if cache is None else cache.rows
-    first_new = len(rows)
-    char_index[mask] = [rows.setdefault(t, len(rows)) for t in flat]
-    unique = list(itertools.islice(rows, first_new, None))  # dicts keep insertion order
+    char_index[mask] = row_of[place]
     encode = vocab.encode
     if word_ids is None:
-        codes = list(map(encode, flat))
-        words[mask] = [c[0] for c in codes]
-        casings[mask] = [c[1] for c in codes]
+        codes = list(map(encode, distinct))
+        words[mask] = np.fromiter((c[0] for c in codes), dtype=np.int64, count=len(codes))[place]
+        casings[mask] = np.fromiter((c[1] for c in codes), dtype=np.int64, count=len(codes))[place]
         if vocab.sentence_case:
             casings += np.array([vocab.casing_shift(s) for s in sentences], dtype=np.int64)[:, None] * mask
     else:

@@ -1,9 +1,11 @@
-"""Constrained Viterbi decoding and tag marginals over linear-chain scores.
+"""Constrained Viterbi decoding, tag marginals and path scores over linear-chain scores.
 
 Forbidden transitions (an ``I-X`` after ``O`` in IOB2, say) carry a large negative
 score, so the best path is always well formed; nothing is repaired afterwards.
-Both functions work for the CRF (its learned transitions) and for the softmax
-tagger (zero transitions, log-probabilities as emissions).
+The functions work for the CRF (its learned transitions) and for the softmax
+tagger (zero transitions, log-probabilities as emissions). :func:`log_partition`
+and :func:`path_score` make the CRF's training loss on a GPU without a loop over
+positions.
 """
 
 from __future__ import annotations
@@ -142,18 +144,63 @@ def sequence_log_prob(emissions: Tensor, mask: Tensor, transitions: Tensor, star
     ignored). Returns (batch,).
     """
     seq_len = emissions.shape[1]
-    lengths = mask.sum(1)
     alpha = start + emissions[:, 0]  # (batch, num_tags)
     for t in range(1, seq_len):
         nxt = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
         alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
     log_z = torch.logsumexp(alpha + end, dim=1)
+    return path_score(emissions, mask, transitions, start, end, path) - log_z
+
+
+def path_score(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor, path: Tensor) -> Tensor:
+    """The score of each sequence's ``path`` (batch, seq_len; past a sequence's end ignored):
+    its start, emission, transition and end scores summed, in a few tensor operations
+    whatever the length. Shapes as in :func:`viterbi`; returns (batch,)."""
     real = mask.to(emissions.dtype)
     score = start[path[:, 0]] + (emissions.gather(2, path.unsqueeze(2)).squeeze(2) * real).sum(1)
-    if seq_len > 1:
+    if emissions.shape[1] > 1:
         score = score + (transitions[path[:, :-1], path[:, 1:]] * real[:, 1:]).sum(1)
-    last = path.gather(1, (lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
-    return score + end[last] - log_z
+    last = path.gather(1, (mask.sum(1) - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
+    return score + end[last]
+
+
+_NONE = -1e30  # log of "no path": the identity's off-diagonal in the (log-sum-exp, +) semiring
+
+
+def log_partition(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    """log of the summed exp-score of every path of each sequence (the CRF's normaliser),
+    in log2(seq_len) tensor steps rather than one per position.
+
+    Each position after the first is a (num_tags, num_tags) matrix of transition plus
+    emission scores (the identity past a sequence's end); their product in the
+    (log-sum-exp, +) semiring is taken pairwise, halving the count at each step. The
+    same value as the forward algorithm, with a handful of kernel launches per call
+    instead of several per position (what makes a GPU wait on the host), for
+    num_tags times the arithmetic (what makes it slower on a CPU, where
+    pytorch-crf's loop stays). Differentiable. Shapes as in :func:`viterbi`; returns
+    (batch,).
+    """
+    batch, seq_len, num_tags = emissions.shape
+    first = start + emissions[:, 0]  # (batch, num_tags)
+    if seq_len == 1:
+        return torch.logsumexp(first + end, dim=1)
+    eye = torch.full((num_tags, num_tags), _NONE, dtype=emissions.dtype, device=emissions.device).fill_diagonal_(0.0)
+    steps = torch.where(mask[:, 1:, None, None], transitions + emissions[:, 1:].unsqueeze(2), eye)  # (batch, seq_len - 1, K, K)
+    count = seq_len - 1
+    padded = 1 << (count - 1).bit_length()  # a power of two: every step pairs all of them
+    if padded > count:
+        steps = torch.cat([steps, eye.expand(batch, padded - count, num_tags, num_tags)], dim=1)
+    while steps.shape[1] > 1:
+        # (i, k) then (k, j) -> (i, j), log-sum-exp over k
+        steps = torch.logsumexp(steps[:, 0::2].unsqueeze(4) + steps[:, 1::2].unsqueeze(2), dim=3)
+    return torch.logsumexp(first.unsqueeze(2) + steps[:, 0] + end, dim=(1, 2))
+
+
+def scan_size(emissions: Tensor) -> int:
+    """How many numbers :func:`log_partition`'s first step holds for these emissions
+    (its memory: the later steps hold half as many each)."""
+    batch, seq_len, num_tags = emissions.shape
+    return batch * ((1 << max(seq_len - 2, 0).bit_length()) // 2) * num_tags ** 3
 
 
 def token_entropy(probs: Tensor, mask: Tensor, fold: Tensor | None = None) -> Tensor:

@@ -19,7 +19,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
-from .decoding import marginals, sequence_log_prob, token_entropy, transition_penalties, viterbi
+from .decoding import log_partition, marginals, path_score, scan_size, sequence_log_prob, token_entropy, transition_penalties, viterbi
 from .model_config import ModelConfig  # re-exported: nerpipe.model.ModelConfig
 from .schemes import Scheme
 from .vocab import CASINGS, SENTENCE_CASES, Vocab
@@ -41,6 +41,17 @@ class _Penalty(nn.Module):
 
     def forward(self, raw: Tensor) -> Tensor:
         return raw + self.penalty
+
+
+SCAN_LIMIT = 1 << 26  # numbers in log_partition's first step (256 MB in float32): past it, the loop
+
+
+def by_scan(emissions: Tensor) -> bool:
+    """Whether the CRF's training loss takes :func:`~nerpipe.decoding.log_partition` (a
+    few kernel launches, where a GPU would wait on pytorch-crf's loop of several per
+    position) rather than pytorch-crf's forward algorithm (the faster on a CPU: the scan
+    does num_tags times its arithmetic). The same value either way."""
+    return emissions.device.type != "cpu" and scan_size(emissions) <= SCAN_LIMIT
 
 
 CRF_SCORES = "crf.parametrizations.{}.original"  # where a BiLSTMCRF's state keeps the CRF's learned scores
@@ -245,7 +256,10 @@ class BiLSTMCRF(nn.Module):
         emissions = self.emissions(batch)  # (batch, seq_len, num_tags)
         if self.crf is not None:
             with parametrize.cached():  # the constrained scores once per call, not once per position
-                return -self.crf(emissions, tags, mask=batch.mask, reduction="mean")
+                if not by_scan(emissions):
+                    return -self.crf(emissions, tags, mask=batch.mask, reduction="mean")
+                crf = self.crf.transitions, self.crf.start_transitions, self.crf.end_transitions
+                return (log_partition(emissions, batch.mask, *crf) - path_score(emissions, batch.mask, *crf, tags)).mean()
         logp = emissions.log_softmax(-1).gather(2, tags.unsqueeze(2)).squeeze(2)
         return -(logp * batch.mask).sum() / batch.mask.shape[0]
 

@@ -3,8 +3,20 @@ import math
 
 import pytest
 import torch
+import torchcrf
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from nerpipe.decoding import FORBIDDEN, marginals, sequence_log_prob, token_entropy, transition_penalties, viterbi
+from nerpipe.decoding import (
+    FORBIDDEN,
+    log_partition,
+    marginals,
+    path_score,
+    scan_size,
+    sequence_log_prob,
+    token_entropy,
+    transition_penalties,
+    viterbi,
+)
 from nerpipe.schemes import Scheme, is_transition_allowed, scheme_tags
 
 
@@ -60,6 +72,89 @@ def test_sequence_log_prob_and_entropy_match_brute_force(seed):
                              for tag in range(k)]).exp()
             assert entropy[b, t].item() == pytest.approx(-(p * p.log()).sum().item(), abs=1e-6)
         assert entropy[b, n:].abs().sum().item() == 0
+
+
+@pytest.mark.parametrize("lengths", [[4, 2, 1], [1], [2, 2], [3, 1, 3]])
+def test_log_partition_and_path_score_match_brute_force(lengths):
+    g = torch.Generator().manual_seed(len(lengths) * 10 + max(lengths))
+    k = 3
+    emissions = torch.randn(len(lengths), max(lengths), k, generator=g, dtype=torch.float64)
+    transitions, start, end = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((k, k), (k,), (k,)))
+    transitions[0, 2] = FORBIDDEN
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    paths = torch.randint(0, k, (len(lengths), max(lengths)), generator=g)
+    log_z = log_partition(emissions, mask, transitions, start, end)
+    scores_of_paths = path_score(emissions, mask, transitions, start, end, paths)
+    for b, n in enumerate(lengths):
+        _, scores = brute_force(emissions[b, :n], transitions, start, end)
+        assert log_z[b].item() == pytest.approx(torch.logsumexp(torch.stack(list(scores.values())), 0).item(), abs=1e-9)
+        assert scores_of_paths[b].item() == pytest.approx(scores[tuple(paths[b, :n].tolist())].item(), abs=1e-9)
+
+
+def crf_batch(batch: int, seq_len: int, k: int, seed: int = 0):
+    """A constrained-looking CRF (some transitions forbidden) and a padded batch whose first row is full length."""
+    g = torch.Generator().manual_seed(seed)
+    crf = torchcrf.CRF(k, batch_first=True)
+    with torch.no_grad():
+        crf.transitions[torch.rand(k, k, generator=g) < 0.3] = FORBIDDEN
+    lengths = torch.randint(1, seq_len + 1, (batch,), generator=g)
+    lengths[0] = seq_len
+    mask = torch.arange(seq_len)[None, :] < lengths[:, None]
+    emissions = (3 * torch.randn(batch, seq_len, k, generator=g)).requires_grad_()
+    tags = torch.randint(0, k, (batch, seq_len), generator=g) * mask
+    return crf, emissions, tags, mask
+
+
+def scan_loss(crf, emissions, tags, mask):
+    scores = crf.transitions, crf.start_transitions, crf.end_transitions
+    return (log_partition(emissions, mask, *scores) - path_score(emissions, mask, *scores, tags)).mean()
+
+
+@pytest.mark.parametrize("seq_len", [1, 2, 5, 17, 64])
+def test_the_scan_loss_is_pytorch_crfs_loss_with_the_same_gradients(seq_len):
+    crf, emissions, tags, mask = crf_batch(16, seq_len, 9, seed=seq_len)
+    wrt = [emissions, crf.transitions, crf.start_transitions, crf.end_transitions]
+    reference = -crf(emissions, tags, mask=mask, reduction="mean")
+    ours = scan_loss(crf, emissions, tags, mask)
+    assert ours.item() == pytest.approx(reference.item(), rel=1e-5)
+    for x, a, b in zip(wrt, *(torch.autograd.grad(loss, wrt, allow_unused=True) for loss in (reference, ours))):
+        a, b = (torch.zeros_like(x) if g is None else g for g in (a, b))  # one position: no transition used
+        assert torch.isfinite(b).all()
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-4)
+
+
+class CountOps(TorchDispatchMode):
+    """Counts the tensor operations dispatched (each one kernel launch, or more, on a GPU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def ops_of_loss_and_gradient(loss_of, seq_len: int) -> int:
+    crf, emissions, tags, mask = crf_batch(8, seq_len, 9)
+    with CountOps() as counted:
+        loss_of(crf, emissions, tags, mask).backward()
+    return counted.count
+
+
+def test_the_scan_loss_takes_a_few_operations_whatever_the_length():
+    def looped(crf, emissions, tags, mask):
+        return -crf(emissions, tags, mask=mask, reduction="mean")
+
+    short, long = ops_of_loss_and_gradient(scan_loss, 16), ops_of_loss_and_gradient(scan_loss, 128)
+    assert long - short <= 3 * 25  # three more halvings, about 20 operations each (forward and backward)
+    assert long * 10 < ops_of_loss_and_gradient(looped, 128)  # pytorch-crf's loop: several per position
+
+
+def test_scan_size_counts_the_first_steps_numbers():
+    emissions = torch.zeros(4, 6, 3)  # 5 matrices after the first position, padded to 8: 4 pairs
+    assert scan_size(emissions) == 4 * 4 * 27
+    assert scan_size(torch.zeros(4, 2, 3)) == 0  # one matrix: nothing to pair
 
 
 def test_folded_tags_count_as_one_in_the_entropy():

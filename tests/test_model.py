@@ -50,3 +50,40 @@ def test_evaluation_scores_real_tokens_as_training_does():
     mask = batch.mask.unsqueeze(2)
     assert torch.allclose(trained * mask, evaluated * mask, atol=1e-6)
     assert not torch.equal(evaluated[1, 1:], trained[1, 1:])  # padding differs, and is never read
+
+
+def test_the_loss_by_scan_equals_pytorch_crfs_with_the_same_gradients(monkeypatch):
+    """Off the CPU the CRF's loss takes the log-depth scan (nerpipe.model.by_scan): forced
+    here on the CPU, the model's loss and every parameter's gradient are pytorch-crf's."""
+    import nerpipe.model
+    from nerpipe.model import by_scan, make_batch
+
+    torch.manual_seed(0)
+    model = tiny_model(dropout=0.0).eval()
+    batch = make_batch([["a", "b", "a", "a", "b"], ["a"], ["b", "b"]], VOCAB)
+    tags = torch.tensor([[2, 3, 3, 4, 0], [1, 0, 0, 0, 0], [2, 4, 0, 0, 0]])
+
+    def loss_and_gradients():
+        model.zero_grad()
+        loss = model.loss(batch, tags)
+        loss.backward()
+        return loss.item(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    assert not by_scan(torch.zeros(3, 5, 5))  # on the CPU: pytorch-crf's loop
+    looped, looped_grads = loss_and_gradients()
+    monkeypatch.setattr(nerpipe.model, "by_scan", lambda emissions: True)
+    scanned, scanned_grads = loss_and_gradients()
+    assert scanned == pytest.approx(looped, rel=1e-6)
+    assert scanned_grads.keys() == looped_grads.keys() and any(n.startswith("crf.") for n in scanned_grads)
+    for name in looped_grads:
+        torch.testing.assert_close(scanned_grads[name], looped_grads[name], atol=1e-6, rtol=1e-5)
+
+
+def test_the_scan_gives_way_to_the_loop_past_its_memory_limit(monkeypatch):
+    import nerpipe.model
+    from nerpipe.model import by_scan
+
+    meta = torch.empty(64, 40, 17, device="meta")  # any device but the CPU
+    assert by_scan(meta)
+    monkeypatch.setattr(nerpipe.model, "SCAN_LIMIT", 64 * 32 * 17 ** 3 - 1)
+    assert not by_scan(meta)
