@@ -81,6 +81,20 @@ def _new(text: str) -> str | None:
     return None if new in ("", "O") else new
 
 
+def _label_problem(new: str | None) -> str | None:
+    """Why a rule's NEW cannot be meant as written: a tag (``B-LOC``) where a label belongs
+    (the map would make ``B-B-LOC`` of it), or a label with a space inside (no CoNLL
+    column holds it); None when it is fine. An OLD may be either: mapping it to a
+    label is the cure (``--map B-PER=PER``, ``--map 'Person Name=PER'``)."""
+    if new is None:
+        return None
+    if new[:2] in ("B-", "I-") and len(new) > 2:
+        return f"NEW is a tag, not a label: labels come without B-/I- (write {new[2:]!r})"
+    if any(c.isspace() for c in new):
+        return f"NEW {new!r} has a space inside (a CoNLL column cannot hold it)"
+    return None
+
+
 def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap | None:
     """The map of ``specs`` (each ``A=B``, a TSV file or a preset name); None for no specs."""
     if not specs:
@@ -96,6 +110,9 @@ def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap
             if not old.strip():
                 raise UsageError(f"--map {spec!r}: expected OLD=NEW (NEW empty: drop OLD), a TSV file or one of "
                                  f"{', '.join(PRESETS)}")
+            problem = _label_problem(_new(new))
+            if problem:
+                raise UsageError(f"--map {spec!r}: {problem}")
             rules[old.strip()] = _new(new)
         elif os.path.isfile(spec):
             rules.update(_read_tsv(spec))
@@ -114,5 +131,8 @@ def _read_tsv(path: str) -> dict[str, str | None]:
             parts = text.split("\t")
             if len(parts) != 2 or not parts[0].strip():
                 raise NerpipeError("expected OLD<TAB>NEW (NEW empty: drop OLD)", path, lineno)
+            problem = _label_problem(_new(parts[1]))
+            if problem:
+                raise NerpipeError(problem, path, lineno)
             rules[parts[0].strip()] = _new(parts[1])
     return rules
