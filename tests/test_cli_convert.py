@@ -65,7 +65,25 @@ def test_conll_input_renamed_by_map_is_checked_too_and_o_as_new_drops(tmp_path):
     path.write_text("Ann B-PER\nmet O\n")
     spaced = run_cli(["convert", "--to", "conll", "--map", "PER=Big One", str(path)])
     assert spaced.exit_code == 1 and "label 'Big One' holds white space" in spaced.stderr and spaced.stdout == ""
-    hf = run_cli(["convert", "--to", "hf", "--map", "PER=B-PER", str(path)])
-    assert hf.exit_code == 1 and "label 'B-PER' is a tag itself" in hf.stderr
+    hf = run_cli(["convert", "--to", "hf", "--map", "PER=B-PER", str(path)])  # refused by the map itself
+    assert hf.exit_code == 2 and "--map 'PER=B-PER': NEW is a tag, not a label" in hf.stderr
     dropped = run_cli(["convert", "--to", "conll", "--map", "PER=O", str(path)])  # O is no entity: the same as PER=
     assert dropped.exit_code == 0 and dropped.stdout.splitlines()[0] == "Ann O"
+
+
+def test_a_token_with_white_space_is_refused_by_conll_and_kept_on_one_line_by_conllu(tmp_path):
+    """A JSONL record's own tokens may hold white space ("New York"); a CoNLL line would
+    split it into columns, so the CoNLL writer refuses it at its line. CoNLL-U's FORM may
+    hold a space, never a tab or a line break: those become spaces, one line per word."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"text": "I saw New York", "tokens": ["I", "saw", "New York"]}) + "\n"
+                    + json.dumps({"text": "Rome\tand\nParis", "tokens": ["Rome\tand\nParis"]}) + "\n")
+    for command in (["convert", "--to", "conll", str(path)], ["tag", "-f", "conll", str(path)]):
+        refused = run_cli(command)
+        assert refused.exit_code == 1 and "t.jsonl:1: token 'New York' holds white space" in refused.stderr, refused.stderr
+        assert "-f jsonl, conllu" in refused.stderr and "Traceback" not in refused.output
+    conllu = run_cli(["convert", "--to", "conllu", str(path)])
+    assert conllu.exit_code == 0, conllu.stderr
+    words = [line.split("\t") for line in conllu.stdout.splitlines() if line and not line.startswith("#")]
+    assert [w[1] for w in words] == ["I", "saw", "New York", "Rome and Paris"] and all(len(w) == 10 for w in words)
+    assert run_cli(["convert", "--to", "conll", "--from", "text"], input="I saw New York\n").exit_code == 0

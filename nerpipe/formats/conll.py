@@ -328,6 +328,11 @@ class ConllWriter(Writer):
                              doc.line, tags=True)
         out = []
         for i, tokens in enumerate(doc.sentences):
+            for token in tokens:
+                if any(c.isspace() for c in token):  # (a record's own "tokens" may: a tokenizer's never do)
+                    raise NerpipeError(f"token {token!r} holds white space, which a CoNLL column cannot: write another "
+                                       "format (-f jsonl, conllu), or leave the record's \"tokens\" out for nerpipe to "
+                                       "tokenize", doc.path, doc.line)
             n = len(tokens)
             columns = [list(tokens)]
             # a record not annotated (convert) is its tokens alone: untagged CoNLL, not gold without entities

@@ -195,7 +195,7 @@ class ConlluWriter(Writer):
                 misc = [] if untagged else [f"{self.key}={tags[k + i]}"]
                 if i + 1 < n and tokens[i + 1][0] == e:
                     misc.append("SpaceAfter=No")
-                form = doc.text[s:e].replace("\t", " ")
+                form = re.sub(r"\s", " ", doc.text[s:e])  # a FORM may hold spaces, but no tab or line break
                 out.append(f"{i + 1}\t{form}\t_\t_\t_\t_\t_\t_\t_\t{'|'.join(misc) or '_'}\n")
             out.append("\n")
             k += n
