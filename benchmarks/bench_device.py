@@ -2,6 +2,7 @@
 
     python benchmarks/bench_device.py [--data DIR] [--sentences 4000] [--epochs 3]
         [--batch-size 64] [--cuda-batch-sizes 64,256] [--tag-batch-sizes 256,1024,4096]
+        [--embeddings glove-6b-50d|none]
 
 On the same data, for the CPU with one torch thread and, where torch sees one, for CUDA:
 
@@ -45,12 +46,13 @@ def blocks(path: Path) -> list[str]:
     return [b for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip() and not b.startswith("-DOCSTART-")]
 
 
-def train(device: str, train_file: str, dev_file: str, out: Path, epochs: int, batch_size: int) -> dict:
+def train(device: str, train_file: str, dev_file: str, out: Path, epochs: int, batch_size: int,
+          embeddings: str = "glove-6b-50d") -> dict:
     log = out.with_suffix(".log.jsonl")
     lr = DEFAULT_LR * math.sqrt(batch_size / 64)
     subprocess.run([sys.executable, "-m", "nerpipe", "train", train_file, "--dev", dev_file, "-o", str(out),
                     "--device", device, "--threads", "1", "--epochs", str(epochs), "--min-steps", "0", "--eval-steps", "0",
-                    "--patience", str(epochs), "--embeddings", "glove-6b-50d", "--batch-size", str(batch_size),
+                    "--patience", str(epochs), "--embeddings", embeddings, "--batch-size", str(batch_size),
                     "--lr", f"{lr:.6g}", "--log", str(log), "-q"], check=True)
     rounds = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     rounds = [r for r in rounds if r.get("tokens_per_s")]
@@ -150,6 +152,8 @@ def main() -> None:
     parser.add_argument("--cuda-batch-sizes", default="64,256", help="training batch sizes tried on CUDA")
     parser.add_argument("--tag-batch-sizes", default="256,1024,4096", help="tagging batch sizes tried on CUDA")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--embeddings", default="glove-6b-50d",
+                        help="train's --embeddings (none where GloVe is not installed, as on a lent GPU machine)")
     parser.add_argument("--tag-child", nargs=3, metavar=("MODEL", "DEVICE", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.tag_child:
@@ -174,15 +178,16 @@ def main() -> None:
             sizes = [int(b) for b in args.cuda_batch_sizes.split(",")] if device == "cuda" else [args.batch_size]
             for size in sizes:
                 model = Path(tmp) / f"{device}-{size}.pt"
-                trained[device, size] = train(device, str(train_file), str(args.data / "valid.txt"), model, args.epochs, size)
+                trained[device, size] = train(device, str(train_file), str(args.data / "valid.txt"), model, args.epochs, size,
+                                              args.embeddings)
             model = Path(tmp) / f"{device}-{args.batch_size}.pt"
             if not model.exists():
                 trained[device, args.batch_size] = train(device, str(train_file), str(args.data / "valid.txt"), model,
-                                                         args.epochs, args.batch_size)
+                                                         args.epochs, args.batch_size, args.embeddings)
             for size in [int(b) for b in args.tag_batch_sizes.split(",")] if device == "cuda" else [256]:
                 tagged[device, size] = tag_speed(device, model, test, size)
     cpu_train, cpu_tag = trained["cpu", args.batch_size], tagged["cpu", 256]
-    print(f"\nCoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs; "
+    print(f"\nCoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs (--embeddings {args.embeddings}); "
           f"tagging test.txt x {args.repeat} ({sum(map(len, test)):,} tokens)\n")
     print("| device | training batch | lr | training tokens/s | x CPU | dev F1 |")
     print("|---|---|---|---|---|---|")

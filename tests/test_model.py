@@ -87,3 +87,19 @@ def test_the_scan_gives_way_to_the_loop_past_its_memory_limit(monkeypatch):
     assert by_scan(meta)
     monkeypatch.setattr(nerpipe.model, "SCAN_LIMIT", 64 * 32 * 17 ** 3 - 1)
     assert not by_scan(meta)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_a_gpu_the_loss_takes_the_scan_and_equals_the_cpus():
+    import copy
+
+    from nerpipe.model import by_scan, make_batch
+
+    torch.manual_seed(0)
+    model = tiny_model(dropout=0.0).eval()
+    batch = make_batch([["a", "b", "a", "a", "b"], ["a"], ["b", "b"]], VOCAB)
+    tags = torch.tensor([[2, 3, 3, 4, 0], [1, 0, 0, 0, 0], [2, 4, 0, 0, 0]])
+    on_gpu = copy.deepcopy(model).cuda()
+    gpu_batch = batch.to(torch.device("cuda"))
+    assert by_scan(on_gpu.emissions(gpu_batch))
+    assert on_gpu.loss(gpu_batch, tags.cuda()).item() == pytest.approx(model.loss(batch, tags).item(), rel=1e-5)
