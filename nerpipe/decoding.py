@@ -177,14 +177,17 @@ def log_partition(emissions: Tensor, mask: Tensor, transitions: Tensor, start: T
     same value as the forward algorithm, with a handful of kernel launches per call
     instead of several per position (what makes a GPU wait on the host), for
     num_tags times the arithmetic (what makes it slower on a CPU, where
-    pytorch-crf's loop stays). Differentiable. Shapes as in :func:`viterbi`; returns
-    (batch,).
+    pytorch-crf's loop stays). Differentiable; computed in float32 at least. Shapes as
+    in :func:`viterbi`; returns (batch,).
     """
     batch, seq_len, num_tags = emissions.shape
+    # float32 at least: float16 holds neither _NONE nor a sum of a few forbidden scores
+    dtype = torch.promote_types(torch.result_type(emissions, transitions), torch.float32)
+    emissions, transitions, start, end = (x.to(dtype) for x in (emissions, transitions, start, end))
     first = start + emissions[:, 0]  # (batch, num_tags)
     if seq_len == 1:
         return torch.logsumexp(first + end, dim=1)
-    eye = torch.full((num_tags, num_tags), _NONE, dtype=emissions.dtype, device=emissions.device).fill_diagonal_(0.0)
+    eye = torch.full((num_tags, num_tags), _NONE, dtype=dtype, device=emissions.device).fill_diagonal_(0.0)
     steps = torch.where(mask[:, 1:, None, None], transitions + emissions[:, 1:].unsqueeze(2), eye)  # (batch, seq_len - 1, K, K)
     count = seq_len - 1
     padded = 1 << (count - 1).bit_length()  # a power of two: every step pairs all of them

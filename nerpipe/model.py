@@ -43,7 +43,9 @@ class _Penalty(nn.Module):
         return raw + self.penalty
 
 
-SCAN_LIMIT = 1 << 26  # numbers in log_partition's first step (256 MB in float32): past it, the loop
+# numbers in log_partition's first step (256 MB in float32; autograd keeps every step's, 2-3 times that
+# in all): past it, the loop
+SCAN_LIMIT = 1 << 26
 
 
 def by_scan(emissions: Tensor) -> bool:

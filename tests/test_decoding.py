@@ -151,6 +151,17 @@ def test_the_scan_loss_takes_a_few_operations_whatever_the_length():
     assert long * 10 < ops_of_loss_and_gradient(looped, 128)  # pytorch-crf's loop: several per position
 
 
+def test_the_scan_reads_half_precision_in_float32():
+    """float16 holds neither the identity's -1e30 nor a few forbidden scores summed."""
+    crf, emissions, _, mask = crf_batch(4, 9, 5)
+    scores = crf.transitions, crf.start_transitions, crf.end_transitions
+    for dtype in (torch.float16, torch.bfloat16):
+        low = log_partition(emissions.detach().to(dtype), mask, *(x.detach().to(dtype) for x in scores))
+        assert low.dtype == torch.float32 and torch.isfinite(low).all()
+        exact = log_partition(emissions.detach().to(dtype).float(), mask, *(x.detach().to(dtype).float() for x in scores))
+        torch.testing.assert_close(low, exact)
+
+
 def test_scan_size_counts_the_first_steps_numbers():
     emissions = torch.zeros(4, 6, 3)  # 5 matrices after the first position, padded to 8: 4 pairs
     assert scan_size(emissions) == 4 * 4 * 27
