@@ -3,8 +3,9 @@
 A map is read from any mix of ``A=B`` rules (``A=`` drops ``A``), TSV files of such
 pairs (``A<TAB>B``, an empty ``B`` dropping ``A``; ``#`` starts a comment line) and the
 names of built-in presets. A label the map does not name stays as it is, or with
-``drop_others`` is dropped. It applies to spans and to tags alike, and counts how many
-entities each rule changed.
+``drop_others`` is dropped (a label some rule makes, as ``PER`` where ``PERSON=PER``,
+counts as named: gold already in the map's names stays). It applies to spans and to
+tags alike, and counts how many entities each rule changed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .errors import NerpipeError, UsageError
 from .schemes import split_tag, tags_to_spans
@@ -31,7 +33,7 @@ PRESETS: dict[str, dict[str, str | None]] = {
 @dataclass(frozen=True)
 class LabelMap:
     rules: Mapping[str, str | None]  # label -> new label, or None: dropped
-    drop_others: bool = False  # a label no rule names is dropped (else kept as it is)
+    drop_others: bool = False  # a label no rule names, as OLD or as NEW, is dropped (else kept as it is)
     counts: Counter = field(default_factory=Counter, compare=False)  # (old, new or None) -> entities changed
 
     def new(self, label: str) -> str | None:
@@ -40,7 +42,12 @@ class LabelMap:
         for key in (label, label.strip()):
             if key in self.rules:
                 return self.rules[key]
-        return None if self.drop_others else label
+        # a label some rule makes (PER, where PERSON=PER) is already what the map wants: kept
+        return None if self.drop_others and label.strip() not in self._made else label
+
+    @cached_property
+    def _made(self) -> set[str | None]:
+        return set(self.rules.values())
 
     def __call__(self, label: str) -> str | None:
         """:meth:`new`, counting the change."""

@@ -100,3 +100,15 @@ def test_train_learns_the_mapped_labels(tmp_path):
     assert result.exit_code == 0, result.stderr
     info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
     assert info["labels"] == ["LOC", "ORG", "PER"]
+
+
+def test_drop_others_keeps_the_labels_the_map_makes():
+    """--map-drop-others drops the types no rule names; PER, which PERSON=PER makes, is
+    named: gold already in CoNLL's names is kept, not dropped from both sides."""
+    gold = "John B-PER B-PERSON\nin O O\nParis B-LOC B-GPE\nfor O O\nEU B-ORG B-ORG\nand O O\nGerman B-MISC B-NORP\nX B-XYZ B-DATE\n"
+    strict = parse_label_map(["ontonotes-conll"], drop_others=True)
+    assert strict.spans([(0, 1, "PER"), (1, 2, "PERSON"), (2, 3, "XYZ"), (3, 4, "DATE")]) == [(0, 1, "PER"), (1, 2, "PER")]
+    result = run_cli(["score", "--map", "ontonotes-conll", "--map-drop-others", "-"], input=gold)
+    assert result.exit_code == 0, result.stderr
+    overall = next(line for line in result.stdout.splitlines() if "overall" in line.lower())
+    assert "100.00" in overall and " 4" in overall, result.stdout  # PER, LOC, ORG, MISC: none dropped
