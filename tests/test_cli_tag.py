@@ -33,6 +33,12 @@ def test_conll_keeps_columns_comments_and_docstart(tiny_model):
     assert out == "Anna X B-PER\nBerg X I-PER\nflew X O\n"
     result = tag(tiny_model, ["-i", "conll", "--replace"], input="Anna\nBerg\n")
     assert result.exit_code == 1 and "<stdin>:1: --replace would overwrite the tokens" in result.stderr
+    for col in ("3", "4", "-4"):  # once taken modulo 3: the token column, X, X
+        result = tag(tiny_model, ["-i", "conll", "--replace", "--tag-col", col], input="Anna X Y\nBerg X Y\n")
+        assert result.exit_code == 1 and f"<stdin>:1: --tag-col {col} is out of range: the file has 3 column(s)" in result.stderr
+        assert result.stdout == ""
+    out = tag(tiny_model, ["-i", "conll", "--replace", "--tag-col", "-3"], input="Anna X Y\nBerg X Y\n")
+    assert out.exit_code == 1 and "--replace would overwrite the tokens" in out.stderr  # -3 is column 0
 
 
 @pytest.mark.slow

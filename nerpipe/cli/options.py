@@ -72,7 +72,8 @@ LS_CONFIG = click.option("--config", "ls_config", type=click.Path(dir_okay=False
                               "Labeling Interface, Code).")
 CONLLU_KEY = click.option("--conllu-key", default="NER", show_default=True, metavar="KEY",
                           help="conllu: the MISC entry that holds the entity tag (KEY=B-PER), read and written.")
-MAP_DROP_OTHERS = click.option("--map-drop-others", is_flag=True, default=False, help="Drop the labels no --map rule names (as OLD or as NEW).")
+MAP_DROP_OTHERS = click.option("--map-drop-others", is_flag=True, default=False,
+                               help="Drop the labels no --map rule names (as OLD or as NEW).")
 DEVICE = click.option("--device", default="cpu", show_default=True,
                       help="cpu, cuda, cuda:N, mps, or auto (CUDA, then MPS, then CPU).")
 THREADS = click.option("--threads", type=click.IntRange(1), default=1, show_default=True,

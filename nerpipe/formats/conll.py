@@ -306,6 +306,10 @@ class ConllWriter(Writer):
         check_written_labels(annotations[0].spans, item.path, item.line, tags=True)
         tags = spans_to_tags(annotations[0].spans, len(item.tokens), self.scheme or Scheme.IOB2)
         ncols = len(item.rows[0])
+        if self.replace_col is not None and not -ncols <= self.replace_col < ncols:
+            # (taken modulo the column count, it overwrote some other column)
+            raise NerpipeError(f"--tag-col {self.replace_col} is out of range: the file has {ncols} column(s)",
+                               item.path, item.line)
         replace = None if self.replace_col is None else self.replace_col % ncols
         if replace is not None and replace == self.token_col % ncols:
             raise NerpipeError(f"--replace would overwrite the tokens: the file has {ncols} column(s) and "
