@@ -50,6 +50,7 @@ def convert_files(
     join = Joiner(writer.separator)
     unannotated = annotated = left_out = 0
     for path in paths:
+        yield join.next_input(writer.blocks)
         fmt, items, _ = read_records(path, source, read)
         for item in items:
             if declined(item) and target != "jsonl":

@@ -250,6 +250,7 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
         if first:
             join = Joiner(writer.separator)
             yield writer.header()  # once, whatever the number of inputs
+        yield join.next_input(writer.blocks)
         for block in blocks:
             yield join(render_block(tagger, writer, block, out, options, fmt))
             if options.on_block:
@@ -367,6 +368,8 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
 
     def done() -> str:
         future, tokens = pending.popleft()
+        if future is None:  # the next input file starts here
+            return join.next_input(framing is not None and framing.blocks)
         text = join(future.result())
         if options.on_block:
             options.on_block(tokens)
@@ -380,6 +383,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
                 framing = make_writer(out, write_options)
                 join = Joiner(framing.separator)
                 yield framing.header()
+            pending.append((None, 0))
             for block in blocks:
                 for item in block:
                     framing.observe(item)

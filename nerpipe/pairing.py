@@ -10,6 +10,7 @@ sentence with located errors where they part, and hands the pairs to
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -38,8 +39,15 @@ def _from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Se
                check_tags([r[-1] for r in s.rows], s.path, s.line, ONE_FILE_HINT), s)
 
 
+def _ends_before(side: str, path: str, what: str) -> str:
+    """The message at the first gold or predicted ``what`` the other side has no counterpart for."""
+    named = f" ({path})" if path else ""
+    return f"the {side} file{named} ends before this {what}: it has no {side} counterpart (are the files of the same data?)"
+
+
 def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Sequence[str], Sentence]]:
     gold_it, pred_it = iter(gold), iter(pred)
+    seen = {"gold": "", "predicted": ""}  # each side's file, once a sentence of it is read
     while True:
         g, p = next(gold_it, None), next(pred_it, None)
         if g is None and p is None:
@@ -47,7 +55,8 @@ def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tu
         if g is None or p is None:
             more, name = (p, "gold") if g is None else (g, "predicted")
             assert more is not None
-            raise NerpipeError(f"the {name} file ends here, but {more.path}:{more.line} has more sentences", more.path, more.line)
+            raise NerpipeError(_ends_before(name, seen[name], "sentence"), more.path, more.line)
+        seen["gold"], seen["predicted"] = g.path, p.path
         for k in range(max(len(g.tokens), len(p.tokens))):
             gt = g.tokens[k] if k < len(g.tokens) else None
             pt = p.tokens[k] if k < len(p.tokens) else None
@@ -66,8 +75,8 @@ def _from_two(gold: Iterable[Sentence], pred: Iterable[Sentence]) -> Iterator[tu
 
 
 def score_files(
-    gold: str,
-    pred: str | None = None,
+    gold: str | os.PathLike,
+    pred: str | os.PathLike | None = None,
     sep: str = "auto",
     strict: bool = False,
     scheme: Scheme | None = None,
@@ -88,6 +97,7 @@ def score_files(
     """
     if map_to not in ("gold", "pred", "both"):
         raise ValueError(f"expected map_to gold, pred or both, got {map_to!r}")
+    gold, pred = os.fspath(gold), (os.fspath(pred) if pred is not None else None)  # a pathlib.Path as a string
     gold_map = label_map if map_to in ("gold", "both") else None
     pred_map = label_map if map_to in ("pred", "both") else None
     analyzer = None
@@ -101,7 +111,8 @@ def score_files(
         raise UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
                          "in conlleval's layout, gold and predicted tags in its last two columns")
     names = tuple(label_names) if label_names is not None else None
-    fmt, gold_items, _ = read_records(gold, "auto", _ReadOptions(sep=sep, tag_col=gold_col, label_names=names), annotated=True)
+    gold_options = _ReadOptions(sep=sep, tag_col=gold_col, label_names=names, tag_option="--gold-col")
+    fmt, gold_items, _ = read_records(gold, "auto", gold_options, annotated=True)
     if FORMATS[fmt].by_offsets:
         given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
                                           ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
@@ -124,8 +135,8 @@ def score_files(
     else:
         pred_fmt = None
         if pred is not None:
-            pred_fmt, pred_items, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, tag_col=pred_col, label_names=names),
-                                                   annotated=True)
+            pred_options = _PRED_OPTIONS(sep=sep, tag_col=pred_col, label_names=names, tag_option="--pred-col")
+            pred_fmt, pred_items, _ = read_records(pred, "auto", pred_options, annotated=True)
         if pred_fmt is not None and FORMATS[pred_fmt].by_offsets:
             # predictions with offsets (spaCy's, a tool's JSON) on the gold's tokens joined by spaces
             if strict or scheme is not None or pred_col != -1:
@@ -251,13 +262,16 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     skipped = 0
     gold_it = iter(gold)
     pred_it = iter(pred) if pred is not None else None
+    pred_path = gold_path = ""
     for g in gold_it:
+        gold_path = g.path
         if pred_it is None:
             p = g
         else:
             p = next(pred_it, None)
             if p is None:
-                raise NerpipeError("the predicted file ends here, but the gold file has more records", g.path, g.line)
+                raise NerpipeError(_ends_before("predicted", pred_path, "record"), g.path, g.line)
+            pred_path = p.path
             if p.text != g.text and p.text.rstrip() != g.text.rstrip():  # (offsets agree whatever spaces end a text)
                 hint = (" (a CoNLL sentence reads as its tokens joined by single spaces: give the other tool those tokens, "
                         "e.g. spaCy's Doc(nlp.vocab, words=tokens))") if "conll" in g.record else ""
@@ -290,7 +304,7 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     if pred_it is not None:
         extra = next(pred_it, None)
         if extra is not None:
-            raise NerpipeError("the gold file ends, but the predicted file has more records", extra.path, extra.line)
+            raise NerpipeError(_ends_before("gold", gold_path, "record"), extra.path, extra.line)
     if skipped:
         score.notes.append(f'{skipped} gold records answered "reject" or "ignore" (nerpipe annotate) are left out')
     return score

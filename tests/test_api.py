@@ -140,3 +140,22 @@ def test_only_a_model_trained_in_both_casings_reads_caseless_text_both_ways(tiny
     assert nerpipe.load_model(str(tiny_model)).read_caseless is False
     assert not trained_caseless({}) and not trained_caseless({"training": {"config": {"case_variants": ["lower"]}}})
     assert trained_caseless({"training": {"config": {"case_variants": ["upper", "lower"]}}})
+
+
+def test_readers_and_score_files_take_a_path_or_a_list(tmp_path):
+    """A pathlib.Path was an AttributeError in score_files and a TypeError in the readers,
+    and one path as a string was read as a list of one-letter file names."""
+    import pathlib
+
+    import nerpipe
+
+    conll, jsonl = tmp_path / "g.conll", tmp_path / "g.jsonl"
+    conll.write_text("Ann B-PER B-PER\nmet O O\n")
+    jsonl.write_text('{"text": "Ann met", "spans": [{"start": 0, "end": 3, "label": "PER"}]}\n')
+    assert nerpipe.score_files(pathlib.Path(conll)).overall.f1 == 1.0
+    assert nerpipe.score_files(jsonl, pathlib.Path(jsonl)).overall.f1 == 1.0
+    for one in (conll, str(conll), [conll], [str(conll)]):
+        assert [s.tokens for s in nerpipe.read_conll(one) if isinstance(s, nerpipe.Sentence)] == [("Ann", "met")]
+    for one in (jsonl, str(jsonl), [jsonl]):
+        assert [d.text for d in nerpipe.read_jsonl(one)] == ["Ann met"]
+    assert [d.text for d in nerpipe.read_paragraphs(pathlib.Path(jsonl))] == [jsonl.read_text().strip()]

@@ -87,3 +87,17 @@ def test_a_token_with_white_space_is_refused_by_conll_and_kept_on_one_line_by_co
     words = [line.split("\t") for line in conllu.stdout.splitlines() if line and not line.startswith("#")]
     assert [w[1] for w in words] == ["I", "saw", "New York", "Rome and Paris"] and all(len(w) == 10 for w in words)
     assert run_cli(["convert", "--to", "conll", "--from", "text"], input="I saw New York\n").exit_code == 0
+
+
+def test_inputs_that_end_without_a_line_break_or_a_blank_line_stay_apart(tmp_path):
+    (tmp_path / "a.conll").write_text("Anna B-PER\nBerg I-PER")
+    (tmp_path / "b.conll").write_text("Oslo I-PER\n")
+    (tmp_path / "c.conll").write_text("flew O\n\n")
+    (tmp_path / "d.jsonl").write_text('{"text": "Anna"}')
+    a, b, c, d = (str(tmp_path / name) for name in ("a.conll", "b.conll", "c.conll", "d.jsonl"))
+    out = run_cli(["convert", "--to", "conll", a, b, c, c]).stdout
+    assert out == "Anna B-PER\nBerg I-PER\n\nOslo I-PER\n\nflew O\n\nflew O\n\n"  # nothing added after a blank line
+    jsonl = run_cli(["convert", "--to", "jsonl", a, b]).stdout.splitlines()
+    assert [json.loads(line)["text"] for line in jsonl] == ["Anna Berg", "Oslo"]  # an I-PER after a file: its own entity
+    assert run_cli(["convert", "--to", "jsonl", d, d]).stdout.count("\n") == 2
+    assert run_cli(["convert", "--to", "conll", a]).stdout == "Anna B-PER\nBerg I-PER"  # one file: byte for byte

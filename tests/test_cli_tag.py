@@ -342,3 +342,21 @@ def test_a_pattern_label_in_another_case_than_the_models_is_said_to_be_a_new_typ
     result = run_cli(["tag", "--patterns", str(patterns), "-f", "tsv"], input="Acme hired Anna .\n")
     assert result.exit_code == 0 and "\torg\t" in result.stdout
     assert result.stderr == "nerpipe: warning: --patterns: org is a new type, not the model's ORG (labels are read as written)\n"
+
+
+@pytest.mark.slow
+def test_a_file_that_does_not_end_its_sentence_is_not_joined_to_the_next(tiny_model, tmp_path):
+    """CoNLL-2003's valid.txt ends without a line break: given before another file, its last
+    line was joined to the next file's first ("... OParis B-LOC"), and a file that ends
+    without a blank line had its last sentence merged with the next file's first. The
+    outputs are kept apart, with and without workers; a file that ends properly is
+    followed by nothing more (test_cli_convert checks the bytes)."""
+    (tmp_path / "a.conll").write_text("Anna B-PER\nBerg I-PER")
+    (tmp_path / "b.conll").write_text("Oslo B-LOC\n")
+    (tmp_path / "c.conll").write_text("flew O\n\n")
+    paths = [str(tmp_path / name) for name in ("a.conll", "b.conll", "c.conll", "a.conll")]
+    for workers in ([], ["-j", "2"]):
+        out = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", *workers,
+                              *paths], capture_output=True, text=True, check=True).stdout
+        blocks = [[line.split()[0] for line in block.splitlines()] for block in out.split("\n\n")]
+        assert blocks == [["Anna", "Berg"], ["Oslo"], ["flew"], ["Anna", "Berg"]], (workers, out)

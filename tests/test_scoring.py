@@ -175,8 +175,16 @@ def test_two_files_that_part(tmp_path):
     with pytest.raises(NerpipeError, match="g:5 has the end of the sentence, .*p:5 has 'x'"):
         score_files(str(tmp_path / "g"), str(tmp_path / "p"))
     (tmp_path / "p").write_text("a O\nb B-PER\n")
-    with pytest.raises(NerpipeError, match="predicted file ends here"):
+    with pytest.raises(NerpipeError, match=r"g:4: the predicted file \(.*p\) ends before this sentence"):
         score_files(str(tmp_path / "g"), str(tmp_path / "p"))
+    with pytest.raises(NerpipeError, match=r"g:4: the gold file \(.*p\) ends before this sentence"):
+        score_files(str(tmp_path / "p"), str(tmp_path / "g"))
+    (tmp_path / "g.jsonl").write_text('{"text": "a", "spans": []}\n{"text": "b", "spans": []}\n')
+    (tmp_path / "p.jsonl").write_text('{"text": "a", "spans": []}\n')
+    with pytest.raises(NerpipeError, match=r"g.jsonl:2: the predicted file \(.*p.jsonl\) ends before this record"):
+        score_files(str(tmp_path / "g.jsonl"), str(tmp_path / "p.jsonl"))
+    with pytest.raises(NerpipeError, match=r"g.jsonl:2: the gold file \(.*p.jsonl\) ends before this record"):
+        score_files(str(tmp_path / "p.jsonl"), str(tmp_path / "g.jsonl"))
 
 
 def test_bad_tag_is_located(tmp_path):
@@ -196,3 +204,11 @@ def test_jsonl_token_tags_are_iob2_over_whole_tokens():
     assert _token_tags(doc, [(0, 7, "PER"), (8, 18, "LOC")]) == ["B-PER", "I-PER", "B-LOC", "I-LOC", "I-LOC"]
     assert _token_tags(doc, [(1, 3, "PER")]) == ["O"] * 5  # starts inside a token
     assert _token_tags(SimpleNamespace(tokens=[]), [(0, 3, "PER")]) == []
+
+
+def test_a_column_out_of_range_is_named_by_the_option_that_gave_it(tmp_path):
+    (tmp_path / "f").write_text("a O O\n")
+    with pytest.raises(NerpipeError, match=r"f:1: --gold-col 4 is out of range: the file has 3 columns"):
+        score_files(str(tmp_path / "f"), str(tmp_path / "f"), gold_col=4)
+    with pytest.raises(NerpipeError, match=r"f:1: --pred-col -5 is out of range: the file has 3 columns"):
+        score_files(str(tmp_path / "f"), str(tmp_path / "f"), pred_col=-5)

@@ -35,7 +35,7 @@ from .conll import (
 )
 from .doc import ALIGN_MODES, Doc, Record, align_spans, make_doc
 from .jsonl import JsonlWriter, as_doc, declined, doc_to_json, parse_jsonl, parse_record
-from .source import BOM, LineSource, OnError, display_name, read_lines, strip_eol
+from .source import BOM, LineSource, OnError, as_paths, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs, parse_text
 from .writer import SCORE_DECIMALS, Joiner, Writer
 
@@ -60,6 +60,7 @@ class ReadOptions:
     annotation: str = "latest"  # labelstudio: which of a task's annotations to read (latest, first, prediction)
     data_key: str | None = None  # labelstudio: the task's data field holding the text (None: text, or its only string)
     conllu_key: str = "NER"  # conllu: the MISC entry holding the entity tag
+    tag_option: str = "--tag-col"  # conll: the option that gave tag_col, as errors name it (score: --gold-col, --pred-col)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +104,8 @@ class Format:
 
 
 def _conll_parse(lines, name, options: ReadOptions):
-    return ConllReader(options.sep, options.token_col, options.tag_col, on_error=options.on_error).parse(lines, name)
+    return ConllReader(options.sep, options.token_col, options.tag_col, on_error=options.on_error,
+                       tag_option=options.tag_option).parse(lines, name)
 
 
 # the writers for people are imported when chosen: `nerpipe --help` stays quick
@@ -427,13 +429,14 @@ __all__ = [
 ]
 
 
-def read_jsonl(paths: Sequence[str]) -> Iterator[Doc]:
-    """Stream JSONL records (``{"text": ...}`` with optional ``tokens`` and ``spans``)."""
-    for path in paths:
+def read_jsonl(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Iterator[Doc]:
+    """Stream JSONL records (``{"text": ...}`` with optional ``tokens`` and ``spans``) of
+    one file or a list."""
+    for path in as_paths(paths):
         yield from parse_jsonl(read_lines(path), display_name(path))
 
 
-def read_paragraphs(paths: Sequence[str]) -> Iterator[Doc]:
-    """Stream blank-line separated paragraphs of plain text."""
-    for path in paths:
+def read_paragraphs(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Iterator[Doc]:
+    """Stream blank-line separated paragraphs of plain text, of one file or a list."""
+    for path in as_paths(paths):
         yield from parse_paragraphs(read_lines(path), display_name(path))

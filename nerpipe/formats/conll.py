@@ -7,6 +7,7 @@ lines, so writing back what was read gives the same bytes.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
 from .doc import Doc, check_written_labels
-from .source import BOM, OnError, display_name, read_lines
+from .source import BOM, OnError, as_paths, display_name, read_lines
 from .writer import Writer
 
 DOCSTART = "-DOCSTART-"
@@ -89,11 +90,11 @@ class ConllReader:
     """
 
     def __init__(self, sep: str = "auto", token_col: int = 0, tag_col: int = -1, comments: bool = True,
-                 on_error: OnError | None = None):
+                 on_error: OnError | None = None, tag_option: str = "--tag-col"):
         if sep not in SEPARATORS:
             raise NerpipeError(f"unknown separator {sep!r} (expected auto, tab or space)")
         self.sep, self.token_col, self.tag_col, self.comments = sep, token_col, tag_col, comments
-        self.on_error = on_error
+        self.on_error, self.tag_option = on_error, tag_option
 
     def read(self, paths: Sequence[str]) -> Iterator[Sentence | Marker]:
         for path in paths:
@@ -170,7 +171,7 @@ class ConllReader:
         yield from flush()
 
     def _check_columns(self, ncols: int, name: str, lineno: int) -> None:
-        for option, col in (("--token-col", self.token_col), ("--tag-col", self.tag_col)):
+        for option, col in (("--token-col", self.token_col), (self.tag_option, self.tag_col)):
             if not -ncols <= col < ncols:
                 raise NerpipeError(f"{option} {col} is out of range: the file has {ncols} columns", name, lineno)
 
@@ -203,9 +204,10 @@ def sentence_to_doc(sentence: Sentence, before: Sequence[str] = ()) -> Doc:
                tuple(spans) if spans is not None else None)
 
 
-def read_conll(paths: Sequence[str], sep: str = "auto", token_col: int = 0, tag_col: int = -1) -> Iterator[Sentence | Marker]:
-    """Stream the sentences and markers of CoNLL files (``-`` is standard input)."""
-    return ConllReader(sep, token_col, tag_col).read(paths)
+def read_conll(paths: str | os.PathLike | Sequence[str | os.PathLike], sep: str = "auto", token_col: int = 0,
+               tag_col: int = -1) -> Iterator[Sentence | Marker]:
+    """Stream the sentences and markers of CoNLL files (one path or a list; ``-`` is standard input)."""
+    return ConllReader(sep, token_col, tag_col).read(as_paths(paths))
 
 
 def sentences_only(items: Iterable[Sentence | Marker]) -> Iterator[Sentence]:
@@ -274,6 +276,8 @@ class ConllWriter(Writer):
     CoNLL gets its lines back; other records become token-per-line blocks with the
     gold tags (when the record has spans) before the predicted ones.
     """
+
+    blocks = True
 
     def __init__(self, scheme: Scheme | None = None, replace_col: int | None = None, token_col: int = 0, tag_col: int = -1):
         self.scheme, self.replace_col, self.token_col, self.tag_col = scheme, replace_col, token_col, tag_col

@@ -141,6 +141,8 @@ def _find(text: str, forms: Sequence[str]) -> list[tuple[int, int]] | None:
 
 
 class ConlluWriter(Writer):
+    blocks = True
+
     def __init__(self, key: str = KEY, scheme: Scheme | None = None):
         self.key = key
         self.scheme = scheme  # None: a CoNLL-U record's own tags in their scheme, others in IOB2

@@ -52,6 +52,14 @@ def _binary(data: bytes) -> bool:
     return False
 
 
+def as_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """One path (a string or a ``pathlib.Path``) or a list of them, as a list of strings:
+    the library's readers take either (a string is never read as its characters)."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
 def same_file(a: str, b: str) -> bool:
     """Whether two paths name one file: both there and one file (links too), or, where one
     is not there yet, the same path. Standard input (``-``) is no file here."""

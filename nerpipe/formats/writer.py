@@ -32,6 +32,7 @@ class Writer:
     # can be written as such; where it cannot, convert leaves it out rather than write it
     # as gold without entities
     holds_unannotated = True
+    blocks = False  # records are blocks of lines that a blank line ends (CoNLL, CoNLL-U)
 
     def write(self, item, annotations) -> str:
         raise NotImplementedError
@@ -57,6 +58,7 @@ class Joiner:
     def __init__(self, separator: str = ""):
         self.separator = separator
         self.started = False
+        self.tail = ""  # the output's last two characters
 
     def __call__(self, pieces: Iterable[str]) -> str:
         out = []
@@ -67,4 +69,19 @@ class Joiner:
                 out.append(self.separator)
             out.append(piece)
             self.started = True
-        return "".join(out)
+        text = "".join(out)
+        self.tail = (self.tail + text)[-2:]
+        return text
+
+    def next_input(self, blocks: bool) -> str:
+        """What goes before the next input file's output, so that its first line is not
+        joined to the last of a file that did not end in a line break, nor (``blocks``:
+        CoNLL's sentences, separated by blank lines) its first sentence to the last of a
+        file that did not end in a blank line. Nothing after a file that ended so."""
+        if not self.tail:
+            return ""
+        needed = "" if self.tail.endswith("\n") else "\n"
+        if blocks and not (self.tail + needed).endswith("\n\n"):
+            needed += "\n"
+        self.tail = (self.tail + needed)[-2:]
+        return needed
