@@ -101,3 +101,15 @@ def test_inputs_that_end_without_a_line_break_or_a_blank_line_stay_apart(tmp_pat
     assert [json.loads(line)["text"] for line in jsonl] == ["Anna Berg", "Oslo"]  # an I-PER after a file: its own entity
     assert run_cli(["convert", "--to", "jsonl", d, d]).stdout.count("\n") == 2
     assert run_cli(["convert", "--to", "conll", a]).stdout == "Anna B-PER\nBerg I-PER"  # one file: byte for byte
+
+
+def test_an_output_named_gz_is_gzip(tmp_path):
+    """-o out.jsonl.gz wrote plain text into a file named as gzip (inputs so named are unpacked)."""
+    import gzip
+
+    (tmp_path / "a.conll").write_text("Anna B-PER\nflew O\n")
+    out = tmp_path / "out.jsonl.gz"
+    assert run_cli(["convert", "--to", "jsonl", "-o", str(out), str(tmp_path / "a.conll")]).exit_code == 0
+    assert json.loads(gzip.decompress(out.read_bytes()))["text"] == "Anna flew"
+    back = run_cli(["convert", "--to", "conll", str(out)])
+    assert back.exit_code == 0 and back.stdout == "Anna B-PER\nflew O\n"  # the CoNLL it came from, byte for byte

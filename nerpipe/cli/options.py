@@ -50,8 +50,8 @@ REDACT_CHAR = click.option("--redact-char", metavar="C",
                            help="redact: replace each entity by C repeated to its length (offsets and layout hold) "
                                 "instead of [LABEL].")
 OUTPUT = click.option("-o", "--output", type=click.Path(), default=None,
-                      help="Write into this file instead of standard output; for brat output, the directory (new or empty) "
-                           "that gets a .txt and a .ann per record.")
+                      help="Write into this file instead of standard output (gzip when it ends in .gz); for brat output, "
+                           "the directory (new or empty) that gets a .txt and a .ann per record.")
 ANNOTATION = click.option("--annotation", type=click.Choice(["latest", "first", "prediction"]), default="latest",
                           show_default=True, help="labelstudio input: which of a task's annotations to read (the latest or "
                                                   "the first not cancelled, or the latest prediction).")
@@ -176,7 +176,8 @@ def check_ls_config(ls_config: str | None, fmt: str | None, output: str | None, 
 
 @contextlib.contextmanager
 def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | list[str] = ()) -> Iterator:
-    """Where the output text goes: standard output, or the file of ``-o``. For a format
+    """Where the output text goes: standard output, or the file of ``-o`` (gzip-compressed
+    when its name ends in ``.gz``, as such an input is read). For a format
     written as a directory of files, ``-o`` is that directory (made ready, nothing in it
     overwritten) and the stream is standard output, which then gets nothing."""
     from ..formats import FORMATS, prepare_directory
@@ -200,7 +201,12 @@ def output_stream(path: str | None, fmt: str | None, inputs: tuple[str, ...] | l
         out.flush()  # (what is left would fail unseen at exit)
     else:
         try:
-            f = open(path, "w", encoding="utf-8", newline="")
+            if path.endswith(".gz"):  # as inputs are read: a .gz name holds gzip data
+                import gzip
+
+                f = gzip.open(path, "wt", encoding="utf-8", newline="")
+            else:
+                f = open(path, "w", encoding="utf-8", newline="")
         except OSError as err:
             raise click.UsageError(f"-o {path}: {err.strerror}") from None
         out = Written(f, path)
