@@ -8,7 +8,6 @@ is read, so memory stays bounded and an interactive pipeline sees output promptl
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from .formats import (
     read_records,
     sentences_of,
 )
+from .formats.conll import NEWDOC
 from .formats.source import BOM
 from .labelmap import LabelMap
 from .patterns import Patterns
@@ -73,7 +73,6 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
 
 
-NEWDOC = re.compile(r"#\s*newdoc(?:\s|=|$)")  # CoNLL-U's comment that starts a document
 
 
 class Documents:

@@ -105,6 +105,7 @@ def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap
             raise UsageError("--map-drop-others drops the labels no --map rule names; give --map")
         return None
     rules: dict[str, str | None] = {}
+    given: dict[str, str] = {}  # OLD -> the rule of yours (not a preset's) that names it
     for spec in specs:
         if spec in PRESETS:
             rules.update(PRESETS[spec])
@@ -116,7 +117,10 @@ def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap
             problem = _label_problem(_new(new))
             if problem:
                 raise UsageError(f"--map {spec!r}: {problem}")
-            rules[old.strip()] = _new(new)
+            earlier = given.get(old.strip())
+            if earlier is not None and rules[old.strip()] != _new(new):  # (a preset's rule may be overridden)
+                raise UsageError(f"--map {spec!r}: --map {earlier!r} already maps {old.strip()!r} otherwise; give one rule")
+            rules[old.strip()], given[old.strip()] = _new(new), spec
         elif os.path.isfile(spec):
             rules.update(_read_tsv(spec))
         else:

@@ -113,3 +113,14 @@ def test_an_output_named_gz_is_gzip(tmp_path):
     assert json.loads(gzip.decompress(out.read_bytes()))["text"] == "Anna flew"
     back = run_cli(["convert", "--to", "conll", str(out)])
     assert back.exit_code == 0 and back.stdout == "Anna B-PER\nflew O\n"  # the CoNLL it came from, byte for byte
+
+
+def test_input_options_of_another_format_are_refused_or_said_to_do_nothing(tmp_path):
+    """--sep on JSONL input did nothing, silently: a usage error where the input format is
+    named, a warning after the run where it was detected and no input was CoNLL."""
+    refused = run_cli(["convert", "--from", "jsonl", "--sep", "tab", "--to", "conll", "-"], input='{"text": "Ann"}\n')
+    assert refused.exit_code == 2 and "--sep is for conll input; --from jsonl has no use for it" in refused.stderr
+    refused = run_cli(["convert", "--from", "conll", "--annotation", "first", "--to", "jsonl", "-"], input="Ann O\n")
+    assert refused.exit_code == 2 and "--annotation is for labelstudio input" in refused.stderr
+    fine = run_cli(["convert", "--from", "conll", "--sep", "tab", "--to", "jsonl", "-"], input="Ann\tO\n")
+    assert fine.exit_code == 0 and "warning" not in fine.stderr

@@ -360,3 +360,14 @@ def test_a_file_that_does_not_end_its_sentence_is_not_joined_to_the_next(tiny_mo
                               *paths], capture_output=True, text=True, check=True).stdout
         blocks = [[line.split()[0] for line in block.splitlines()] for block in out.split("\n\n")]
         assert blocks == [["Anna", "Berg"], ["Oslo"], ["flew"], ["Anna", "Berg"]], (workers, out)
+
+
+@pytest.mark.slow
+def test_a_conll_option_on_other_input_is_refused_or_said_to_do_nothing(tiny_model, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "Anna Berg flew"}\n')
+    said = tag(tiny_model, ["--sep", "tab", str(path)])
+    assert said.exit_code == 0 and "warning: --sep did nothing: no input was conll" in said.stderr
+    assert tag(tiny_model, ["-i", "jsonl", "--token-col", "1", str(path)]).exit_code == 2
+    both = tag(tiny_model, ["--sep", "space", str(path), "-"], input="Anna O\n")  # one input was CoNLL: it did something
+    assert both.exit_code == 0 and "did nothing" not in both.stderr

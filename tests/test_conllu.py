@@ -93,3 +93,20 @@ def test_tags_come_back_in_their_scheme_unless_another_is_asked_for():
     assert run_cli(["convert", "--to", "conllu"], input=iobes).stdout_bytes.decode() == iobes
     bilou = run_cli(["convert", "--to", "conllu", "--scheme", "bilou"], input=iobes).stdout_bytes.decode()
     assert "NER=U-PER" in bilou and "NER=U-LOC" in bilou
+
+
+def test_document_boundaries_cross_between_conll_and_conllu():
+    """-DOCSTART- became nothing in CoNLL-U (and # newdoc nothing in CoNLL), so a converted
+    corpus lost its documents and tagging read each sentence alone (test.txt: 90.49
+    instead of 90.98). Each is now the other's, also through JSONL."""
+    conll = "-DOCSTART- -X- O\n\nAnn B-PER\nmet O\n\n-DOCSTART- -X- O\n\nBob B-PER\n"
+    conllu = run_cli(["convert", "--from", "conll", "--to", "conllu", "-"], input=conll).stdout
+    assert conllu.count("# newdoc\n") == 2 and conllu.startswith("# newdoc\n# sent_id")
+    assert conllu.split("\n\n")[1].startswith("# newdoc\n")  # before Bob's sentence
+    via_jsonl = run_cli(["convert", "--from", "jsonl", "--to", "conllu", "-"],
+                        input=run_cli(["convert", "--from", "conll", "--to", "jsonl", "-"], input=conll).stdout).stdout
+    assert via_jsonl.count("# newdoc\n") == 2
+    back = run_cli(["convert", "--from", "conllu", "--to", "conll", "-"], input=conllu).stdout
+    assert back == "-DOCSTART- O\n\nAnn B-PER\nmet O\n\n-DOCSTART- O\n\nBob B-PER\n\n"
+    plain = run_cli(["convert", "--from", "conll", "--to", "conllu", "-"], input="Ann B-PER\n").stdout
+    assert "newdoc" not in plain  # no boundary, none made up

@@ -283,3 +283,40 @@ def test_bad_line_in_a_big_block_is_located(tmp_path):
     errors = []
     lines = list(read_lines(str(path), errors.append))
     assert len(lines) == 50011 and lines[50000] == (50001, None) and len(errors) == 1
+
+
+def test_the_separator_is_the_first_token_lines_not_a_comments():
+    """A comment (or -DOCSTART- line) with spaces above tab-separated tokens made the file
+    read as space-separated: tokens with spaces broke, tags were appended with a space."""
+    for head in ("# sent 1\n", "-DOCSTART- -X- O\n\n", "# a b c\n-DOCSTART- x\n\n"):
+        text = head + "San Francisco\tB-LOC\nrocks\tO\n"
+        (sentence,) = [i for i in parse(text) if isinstance(i, Sentence)]
+        assert sentence.tokens == ("San Francisco", "rocks") and sentence.tags == ("B-LOC", "O")
+        assert write(parse(text)) == text
+        assert format_sentence(sentence, ["B-LOC", "O"]).splitlines()[1] == "rocks\tO\tO"
+
+
+def test_a_docstart_line_inside_a_sentence_ends_it_and_is_no_token():
+    """``cat a.conll b.conll`` where a.conll lacks its last blank line puts -DOCSTART-
+    right after a token line: it was read as a token (tagged, scored)."""
+    text = "John B-PER\n-DOCSTART- -X- O\nParis B-LOC\n"
+    items = parse(text)
+    assert [type(i).__name__ for i in items] == ["Sentence", "Marker", "Sentence"]
+    assert [i.tokens for i in items if isinstance(i, Sentence)] == [("John",), ("Paris",)]
+    assert items[1].kind == "docstart" and write(items) == text  # written back as it came
+
+
+def test_in_an_untagged_file_a_hash_line_after_the_first_token_is_a_token():
+    """One column: a comment is told from a token only by its place; after the first token
+    line the column count is known, and a one-field '#' line (a hashtag, a '#') is a token."""
+    items = parse("Wow\n!\n\n#\nParis\n\n#news\n")
+    assert [i.tokens for i in items if isinstance(i, Sentence)] == [("Wow", "!"), ("#", "Paris"), ("#news",)]
+    assert [i.kind for i in parse("# sent_id = 1\nWow\n") if isinstance(i, Marker)] == ["comment"]  # before: a comment
+    assert [i.kind for i in parse("Wow\n\n# sent_id = 2\nYes\n") if isinstance(i, Marker)] == ["blank", "comment"]
+
+
+def test_sep_tab_on_a_space_separated_tagged_file_is_an_error_not_one_column():
+    with pytest.raises(NerpipeError, match=r"t.conll:1: --sep tab, but this line has no tab and its last word, 'B-PER'"):
+        parse("Maria NNP B-NP B-PER\nfrom IN O O\n", sep="tab")
+    (sentence,) = parse("New York\nis\n", sep="tab")  # one column of tokens with spaces: what --sep tab is for
+    assert sentence.tokens == ("New York", "is")

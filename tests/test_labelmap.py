@@ -112,3 +112,10 @@ def test_drop_others_keeps_the_labels_the_map_makes():
     assert result.exit_code == 0, result.stderr
     overall = next(line for line in result.stdout.splitlines() if "overall" in line.lower())
     assert "100.00" in overall and " 4" in overall, result.stdout  # PER, LOC, ORG, MISC: none dropped
+
+
+def test_two_rules_of_yours_for_one_label_are_refused_a_presets_may_be_overridden():
+    with pytest.raises(UsageError, match="--map 'PER=Y': --map 'PER=X' already maps 'PER' otherwise"):
+        parse_label_map(["PER=X", "PER=Y"])
+    assert parse_label_map(["PER=X", "PER=X"]).rules == {"PER": "X"}  # the same rule twice: no conflict
+    assert parse_label_map(["ontonotes-conll", "NORP="]).rules["NORP"] is None  # a preset's rule, overridden

@@ -20,6 +20,7 @@ from .options import (
     REDACT_CHAR,
     SCHEMES,
     SEP,
+    InputOptions,
     NerpipeCommand,
     check_ls_config,
     hint_if_typing,
@@ -77,6 +78,9 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     check_ls_config(ls_config, to, output, list(files) or ["-"], flag="--to")
     from ..schemes import Scheme
 
+    # (tag_col: also the column convert reads and rewrites, in CoNLL only)
+    InputOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest"}, from_,
+                 flag="--from")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     with output_stream(output, to, paths) as out:

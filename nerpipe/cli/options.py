@@ -255,3 +255,32 @@ class Written:
             if self.stream is sys.stdout:  # what is buffered would fail again when Python flushes it at exit
                 drop_stdout()
             raise NerpipeError(f"cannot write: {err.strerror or err}", self.name) from None
+
+
+# options that only some input formats read, and those formats
+INPUT_OPTIONS = {"--sep": ("conll",), "--token-col": ("conll",), "--annotation": ("labelstudio",)}
+
+
+class InputOptions:
+    """Options given for input formats that may not be the input's (``tag --sep tab`` on
+    JSONL did nothing, silently): a usage error where the input format is named and reads
+    none of them (:meth:`check`), else a warning after the run for each that no input
+    read (:meth:`unused`, from the formats :meth:`on_format` was told)."""
+
+    def __init__(self, given: dict[str, bool], input_format: str, flag: str = "-i"):
+        self.given = [name for name, on in given.items() if on]
+        self.seen: set[str] = set()
+        if input_format != "auto":
+            for name in self.given:
+                if input_format not in INPUT_OPTIONS[name]:
+                    raise click.UsageError(f"{name} is for {' or '.join(INPUT_OPTIONS[name])} input; {flag} {input_format} "
+                                           "has no use for it")
+            self.seen.add(input_format)
+
+    def on_format(self, name: str, fmt: str, why: str) -> None:
+        self.seen.add(fmt)
+
+    def unused(self) -> list[str]:
+        """A warning for each option given that no input's format reads."""
+        return [f"{name} did nothing: no input was {' or '.join(INPUT_OPTIONS[name])}" for name in self.given
+                if not self.seen & set(INPUT_OPTIONS[name])]

@@ -25,6 +25,7 @@ from .options import (
     REDACT_CHAR,
     SEP,
     THREADS,
+    InputOptions,
     NerpipeCommand,
     check_ls_config,
     hint_if_typing,
@@ -152,6 +153,14 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         for text in notes:
             note(text)
     mapping = parse_label_map(label_map, map_drop_others)
+    given = InputOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest"},
+                         input_format)
+    tell = _teller(verbose)
+
+    def on_format(name: str, chosen: str, why: str) -> None:
+        given.on_format(name, chosen, why)
+        tell(name, chosen, why)
+
     paths = list(files) or ["-"]
     if not quiet:
         hint_if_typing(paths)
@@ -161,7 +170,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         options = TagOptions(
             input_format=input_format, output_format="pretty" if fmt is None and to_screen else fmt,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
-            on_error=on_error_handler(on_error), on_format=_teller(verbose), labels=wanted, align=align, scores=scores,
+            on_error=on_error_handler(on_error), on_format=on_format, labels=wanted, align=align, scores=scores,
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
             label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
             conllu_key=conllu_key, on_verbose=note if verbose else None)
@@ -173,6 +182,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
                 out.flush()
     if verbose and mapping is not None and workers == 1:  # (workers count in their own processes)
         note(mapping.report())
+    for text in given.unused():
+        note(f"warning: {text}")
 
 
 def _teller(verbose: bool):

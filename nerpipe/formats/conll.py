@@ -20,6 +20,7 @@ from .source import BOM, OnError, as_paths, display_name, read_lines
 from .writer import Writer
 
 DOCSTART = "-DOCSTART-"
+NEWDOC = re.compile(r"#\s*newdoc(?:\s|=|$)")  # CoNLL-U's comment that starts a document, as -DOCSTART- does
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
 _SPACES = re.compile(r"[ \t]+")
 
@@ -134,23 +135,33 @@ class ConllReader:
                 continue
             if skipping:
                 continue
-            if sep is None:
-                sep = "\t" if "\t" in text.rstrip(" \t") else " "
-            if sep == "\t":
+            # the separator is the first token line's: a comment or -DOCSTART- line before it may differ
+            line_sep = sep if sep is not None else "\t" if "\t" in text.rstrip(" \t") else " "
+            if line_sep == "\t":
                 # a trailing tab (an empty last column) on some lines is a common corpus quirk
                 fields = text.rstrip(" \t").split("\t")
             elif "\t" in text or "  " in text:
                 fields = _SPACES.split(text.strip(" \t"))
             else:
                 fields = text.strip(" ").split(" ")
-            if fields[0] == DOCSTART and not pending:
+            if fields[0] == DOCSTART:
+                # a document boundary, never a token: also inside a sentence (files joined by
+                # cat, the first without its last blank line), which it then ends
+                yield from flush()
                 yield Marker("docstart", raw, name, lineno)
                 continue
             if self.comments and not pending and text.startswith("#"):
-                as_token = (ncols is None or len(fields) == ncols) and len(fields) > 1 and is_valid_tag(fields[-1])
+                as_token = (ncols is None or len(fields) == ncols) and (
+                    (len(fields) > 1 and is_valid_tag(fields[-1])) or ncols == 1)  # (untagged: any line is a token's)
                 if not as_token:
                     yield Marker("comment", raw, name, lineno)
                     continue
+            sep = line_sep
+            if ncols is None and sep == "\t" and len(fields) == 1 and " " in text.strip():
+                words = text.split()
+                if is_valid_tag(words[-1]):  # one column, "Maria NNP B-NP B-PER" a token: not what --sep tab meant
+                    raise NerpipeError(f"--sep tab, but this line has no tab and its last word, {words[-1]!r}, reads as a "
+                                       "tag: its columns look space-separated (leave --sep out, or --sep space)", name, lineno)
             if ncols is None:
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
@@ -335,6 +346,12 @@ class ConllWriter(Writer):
         check_written_labels([*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)], doc.path,
                              doc.line, tags=True)
         out = []
+        conllu = doc.extra.get("conllu")
+        if conllu is not None and any(NEWDOC.match(line.lstrip(BOM)) for line in conllu.get("lines", ())):
+            # CoNLL-U's document boundary as CoNLL's, with as many columns as the sentences after it
+            width = 1 + int((annotations is None and gold is not None) or (gold is not None and self.replace_col is None)) \
+                + int(annotations is not None)
+            out.append(" ".join([DOCSTART] + ["O"] * (width - 1)) + "\n\n")
         for i, tokens in enumerate(doc.sentences):
             for token in tokens:
                 if any(c.isspace() for c in token):  # (a record's own "tokens" may: a tokenizer's never do)

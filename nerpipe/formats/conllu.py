@@ -146,11 +146,19 @@ class ConlluWriter(Writer):
     def __init__(self, key: str = KEY, scheme: Scheme | None = None):
         self.key = key
         self.scheme = scheme  # None: a CoNLL-U record's own tags in their scheme, others in IOB2
+        self.newdoc = False  # a CoNLL -DOCSTART- came: the next sentence written afresh opens with "# newdoc"
 
     def write(self, item, annotations) -> str:
         doc = as_doc(item)
         if doc is None:
-            return ""  # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own
+            # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own;
+            # a document boundary is kept, as "# newdoc"
+            self.newdoc = self.newdoc or getattr(item, "kind", None) == "docstart"
+            return ""
+        before = (doc.record.get("conll") or {}).get("before") if isinstance(doc.record, dict) else None
+        if isinstance(before, list) and any(isinstance(line, str) and line.lstrip(BOM).split()[:1] == ["-DOCSTART-"]
+                                            for line in before):
+            self.newdoc = True  # (a CoNLL sentence as JSONL carries the lines before it)
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
         check_written_labels(spans, doc.path, doc.line, tags=True)
         known = doc.extra.get("conllu")
@@ -187,6 +195,9 @@ class ConlluWriter(Writer):
     def _fresh(self, doc: Doc, tags: Sequence[str], untagged: bool) -> str:
         out: list[str] = []
         k = 0
+        if self.newdoc:
+            out.append("# newdoc\n")
+            self.newdoc = False
         for n in doc.sentence_lengths:
             tokens = doc.tokens[k : k + n]
             start, end = tokens[0][0], tokens[-1][1]
