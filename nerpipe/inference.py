@@ -271,10 +271,15 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
         yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt))
 
 
+NO_SCORES = ("conll", "conllu", "hf", "doccano", "brat", "redact")  # output formats with no place for a score
+
+
 def check_output(fmt: str, scores: bool) -> None:
     """Refuse what output format ``fmt`` could not honour: ``--scores`` where scores have no place."""
-    if scores and fmt == "conll":
-        raise UsageError("--scores: CoNLL output has no place for scores (jsonl, tsv and html always carry them)")
+    if scores and fmt in NO_SCORES:
+        name = {"conll": "CoNLL", "conllu": "CoNLL-U"}.get(fmt, fmt)
+        raise UsageError(f"--scores: {name} output has no place for scores (jsonl, tsv, html and labelstudio always carry "
+                         "them; pretty shows them with --scores)")
 
 
 def _noting_scored_gold(items: Iterable, note: Callable[[str], None]) -> Iterator:

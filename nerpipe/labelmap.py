@@ -35,6 +35,13 @@ class LabelMap:
     rules: Mapping[str, str | None]  # label -> new label, or None: dropped
     drop_others: bool = False  # a label no rule names, as OLD or as NEW, is dropped (else kept as it is)
     counts: Counter = field(default_factory=Counter, compare=False)  # (old, new or None) -> entities changed
+    given: Mapping[str, str] = field(default_factory=dict, compare=False)  # OLD -> the rule of yours (not a preset's)
+
+    def unknown(self, labels: Iterable[str]) -> list[str]:
+        """Your rules (not a preset's) whose OLD is none of ``labels`` (a model's types: a
+        rule for a type it never predicts does nothing)."""
+        known = set(labels)
+        return [rule for old, rule in self.given.items() if old not in known]
 
     def new(self, label: str) -> str | None:
         """What ``label`` becomes (None: dropped). A rule's OLD is read without the spaces
@@ -122,10 +129,12 @@ def parse_label_map(specs: Sequence[str], drop_others: bool = False) -> LabelMap
                 raise UsageError(f"--map {spec!r}: --map {earlier!r} already maps {old.strip()!r} otherwise; give one rule")
             rules[old.strip()], given[old.strip()] = _new(new), spec
         elif os.path.isfile(spec):
-            rules.update(_read_tsv(spec))
+            read = _read_tsv(spec)
+            rules.update(read)
+            given.update((old, f"{old}={new or ''} ({spec})") for old, new in read.items())
         else:
             raise UsageError(f"--map {spec!r}: expected OLD=NEW, a TSV file of pairs or one of {', '.join(PRESETS)}")
-    return LabelMap(rules, drop_others)
+    return LabelMap(rules, drop_others, given=given)
 
 
 def _read_tsv(path: str) -> dict[str, str | None]:

@@ -284,6 +284,11 @@ def test_options_that_would_do_nothing_are_usage_errors(tiny_model):
     assert result.exit_code == 2 and "--tag-col is the column --replace overwrites" in result.stderr
     result = tag(tiny_model, ["--scores", "-f", "conll"], input="Anna O\n")
     assert result.exit_code == 2 and "CoNLL output has no place for scores" in result.stderr
+    for fmt in ("conllu", "hf", "doccano", "redact"):  # (their output was the same with --scores as without)
+        result = tag(tiny_model, ["--scores", "-f", fmt, "-i", "text"], input="Anna flew\n")
+        assert result.exit_code == 2 and "output has no place for scores" in result.stderr, fmt
+    for fmt in ("jsonl", "tsv", "html", "labelstudio", "pretty"):
+        assert tag(tiny_model, ["--scores", "-f", fmt, "-i", "text"], input="Anna flew\n").exit_code == 0, fmt
     assert tag(tiny_model, ["--tag-col", "1", "--replace", "-f", "conll"], input="Anna O\n").exit_code == 0
 
 

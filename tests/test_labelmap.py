@@ -77,6 +77,11 @@ def test_tag_maps_its_predictions_and_says_how_many():
     labels = {line.split("\t")[4] for line in result.stdout.splitlines()[1:]}
     assert "PERSON" in labels and "PER" not in labels and "LOC" not in labels
     assert "label map: LOC -> (dropped): 6, PER -> PERSON: 3" in result.stderr
+    assert "has no type" not in result.stderr
+    unknown = run_cli(["tag", "-f", "tsv", "--map", "PERSON=PER", "--map", "ontonotes-conll", "examples/doc.txt"])
+    assert unknown.exit_code == 0  # a preset's names are not the model's either: only your own rules are said
+    assert unknown.stderr.count("has no type") == 1
+    assert "warning: --map PERSON=PER: the model has no type 'PERSON' (its types: LOC, MISC, ORG, PER)" in unknown.stderr
 
 
 def test_convert_maps_conll_and_jsonl_gold():

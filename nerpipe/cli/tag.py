@@ -139,7 +139,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         if workers == 1 else None  # else one per worker
     gc.freeze()  # the model's 400,000 words live as long as we do: keep them out of every collection
     model_tags = (tagger.vocab.tags if tagger else check_model(model)["vocab"]["tags"]) \
-        if patterns is not None or labels is not None else []
+        if patterns is not None or labels is not None or label_map else []
     if patterns is not None:
         known = {label.casefold(): label for label in labels_of_tags(model_tags)}
         for label in sorted(patterns.labels):
@@ -153,6 +153,11 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         for text in notes:
             note(text)
     mapping = parse_label_map(label_map, map_drop_others)
+    if mapping is not None:
+        types = labels_of_tags(output_tags(model_tags, patterns))
+        for rule in mapping.unknown(types):
+            note(f"warning: --map {rule}: the model has no type {rule.split('=')[0]!r} (its types: {', '.join(types)}); "
+                 "the rule does nothing")
     given = InputOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest"},
                          input_format)
     tell = _teller(verbose)
