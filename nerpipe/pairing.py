@@ -281,6 +281,9 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
             skipped += 1
             continue
         if g.spans is None:
+            if "conllu" in g.extra:  # (a CoNLL-U sentence has no "spans" to name)
+                raise NerpipeError("expected gold entities: no word of this CoNLL-U sentence has NER= in its MISC column",
+                                   g.path, g.line)
             raise NerpipeError('expected gold "spans" in the record' + ("" if pred_it else f": {ONE_STREAM_NEEDS}"), g.path, g.line)
         gold_spans = g.char_spans(g.spans)
         if not scored_gold and any(isinstance(x, dict) and "score" in x for x in g.record.get("spans") or ()):

@@ -110,3 +110,14 @@ def test_document_boundaries_cross_between_conll_and_conllu():
     assert back == "-DOCSTART- O\n\nAnn B-PER\nmet O\n\n-DOCSTART- O\n\nBob B-PER\n\n"
     plain = run_cli(["convert", "--from", "conll", "--to", "conllu", "-"], input="Ann B-PER\n").stdout
     assert "newdoc" not in plain  # no boundary, none made up
+
+
+def test_a_sentence_without_entity_keys_is_said_in_conllu_words(tmp_path):
+    """score and train named JSONL's "spans", which a CoNLL-U file has none of."""
+    path = tmp_path / "nk.conllu"
+    path.write_text("# text = Ann met\n1\tAnn\t_\t_\t_\t_\t_\t_\t_\t_\n2\tmet\t_\t_\t_\t_\t_\t_\t_\t_\n\n")
+    said = "nk.conllu:1: expected gold entities: no word of this CoNLL-U sentence has NER= in its MISC column"
+    scored = run_cli(["score", str(path), str(path)])
+    assert scored.exit_code == 1 and said in scored.stderr and '"spans"' not in scored.stderr
+    trained = run_cli(["train", str(path), "-o", str(tmp_path / "m.pt"), "--epochs", "1"])
+    assert trained.exit_code == 1 and "training data needs gold entities: no word of this CoNLL-U" in trained.stderr

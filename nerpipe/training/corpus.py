@@ -66,7 +66,9 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                 continue
             for tokens, tags, where, line in gold_of(item):
                 if tags is None:
-                    what = "a tag column, found only tokens" if fmt == "conll" else '"spans" (gold entities), found none'
+                    what = {"conll": "a tag column, found only tokens",
+                            "conllu": "gold entities: no word of this CoNLL-U sentence has NER= in its MISC column"}.get(
+                        fmt, '"spans" (gold entities), found none')
                     raise NerpipeError(f"{role} data needs {what}", where, line)
                 if fmt == "conll":
                     check_tags(tags, where, line)
