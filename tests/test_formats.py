@@ -63,9 +63,10 @@ def test_tabs_keep_spaces_inside_tokens_and_crlf(data_dir):
 
 
 def test_append_and_replace_columns():
-    (s,) = parse("a X B-PER\nb Y O")
-    assert format_sentence(s, ["B-LOC", "O"]) == "a X B-PER B-LOC\nb Y O O\n"
-    assert format_sentence(s, ["B-LOC", "O"], replace_col=2) == "a X B-LOC\nb Y O\n"
+    # each line keeps its own end: the file's last, without one, stays without (a CRLF file's got a bare LF)
+    (s,) = parse("a X B-PER\r\nb Y O")
+    assert format_sentence(s, ["B-LOC", "O"]) == "a X B-PER B-LOC\r\nb Y O O"
+    assert format_sentence(s, ["B-LOC", "O"], replace_col=2) == "a X B-LOC\r\nb Y O"
 
 
 def test_bom_is_tolerated_and_kept():

@@ -16,7 +16,7 @@ from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
 from .doc import Doc, check_written_labels
-from .source import BOM, OnError, as_paths, display_name, read_lines
+from .source import BOM, OnError, as_paths, display_name, read_lines, strip_eol
 from .writer import Writer
 
 DOCSTART = "-DOCSTART-"
@@ -235,10 +235,9 @@ def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, repla
     sep = sentence.sep
     blanks = " " if sep == "\t" else " \t"  # trailing blanks would glue onto the last column when read back
     for raw, row, tag in zip(sentence.lines, sentence.rows, tags):
-        if raw.endswith("\r\n"):
-            text, eol = raw[:-2], "\r\n"
-        else:
-            text, eol = (raw[:-1] if raw.endswith("\n") else raw), "\n"
+        # each line keeps its own end: CRLF, LF, or none (a file's last line without one; a
+        # next input's output starts on a line of its own all the same, Joiner.next_input)
+        text, eol = strip_eol(raw)
         if replace_col is None:
             out.append(f"{text.rstrip(blanks)}{sep}{tag}{eol}")
         else:
