@@ -265,7 +265,7 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
-        check_output(out, options.scores)
+        check_output(out, options.scores, options.replace_col is not None)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
         yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt))
@@ -274,8 +274,12 @@ def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) ->
 NO_SCORES = ("conll", "conllu", "hf", "doccano", "brat", "redact")  # output formats with no place for a score
 
 
-def check_output(fmt: str, scores: bool) -> None:
-    """Refuse what output format ``fmt`` could not honour: ``--scores`` where scores have no place."""
+def check_output(fmt: str, scores: bool, replace: bool = False) -> None:
+    """Refuse what output format ``fmt`` could not honour: ``--scores`` where scores have no
+    place, ``--replace`` where there is nothing to write over."""
+    if replace and fmt not in ("conll", "jsonl"):
+        raise UsageError(f"--replace writes the predictions over a CoNLL column or a JSONL record's gold spans; {fmt} "
+                         "output has nothing it would change")
     if scores and fmt in NO_SCORES:
         name = {"conll": "CoNLL", "conllu": "CoNLL-U"}.get(fmt, fmt)
         raise UsageError(f"--scores: {name} output has no place for scores (jsonl, tsv, html and labelstudio always carry "

@@ -289,6 +289,9 @@ def test_options_that_would_do_nothing_are_usage_errors(tiny_model):
         assert result.exit_code == 2 and "output has no place for scores" in result.stderr, fmt
     for fmt in ("jsonl", "tsv", "html", "labelstudio", "pretty"):
         assert tag(tiny_model, ["--scores", "-f", fmt, "-i", "text"], input="Anna flew\n").exit_code == 0, fmt
+    for fmt in ("tsv", "html", "hf", "conllu"):  # (their output was the same with --replace as without)
+        result = tag(tiny_model, ["--replace", "-f", fmt, "-i", "jsonl"], input='{"text": "Anna flew", "spans": []}\n')
+        assert result.exit_code == 2 and f"{fmt} output has nothing it would change" in result.stderr, fmt
     assert tag(tiny_model, ["--tag-col", "1", "--replace", "-f", "conll"], input="Anna O\n").exit_code == 0
 
 

@@ -130,7 +130,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     from ..schemes import labels_of_tags
 
     if fmt is not None:  # before the model loads and input is awaited (a default format is checked once known)
-        check_output(fmt, scores)
+        check_output(fmt, scores, replace)
 
     if prefer != "pattern" and patterns_path is None:
         raise click.UsageError("--prefer says whether a pattern or the model wins: it goes with --patterns FILE")
