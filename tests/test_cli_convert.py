@@ -119,8 +119,12 @@ def test_input_options_of_another_format_are_refused_or_said_to_do_nothing(tmp_p
     """--sep on JSONL input did nothing, silently: a usage error where the input format is
     named, a warning after the run where it was detected and no input was CoNLL."""
     refused = run_cli(["convert", "--from", "jsonl", "--sep", "tab", "--to", "conll", "-"], input='{"text": "Ann"}\n')
-    assert refused.exit_code == 2 and "--sep is for conll input; --from jsonl has no use for it" in refused.stderr
+    assert refused.exit_code == 2 and "--sep is for conll input; --from jsonl and --to conll have no use for it" in refused.stderr
     refused = run_cli(["convert", "--from", "conll", "--annotation", "first", "--to", "jsonl", "-"], input="Ann O\n")
     assert refused.exit_code == 2 and "--annotation is for labelstudio input" in refused.stderr
+    refused = run_cli(["convert", "--from", "conll", "--label-names", "O,B-PER", "--to", "jsonl", "-"], input="Ann O\n")
+    assert refused.exit_code == 2 and "--label-names is for hf input or hf output" in refused.stderr
+    written = run_cli(["convert", "--from", "conll", "--label-names", "O,B-PER", "--to", "hf", "-"], input="Ann B-PER\n")
+    assert written.exit_code == 0 and json.loads(written.stdout)["ner_tags"] == [1]  # used by the output: fine
     fine = run_cli(["convert", "--from", "conll", "--sep", "tab", "--to", "jsonl", "-"], input="Ann\tO\n")
     assert fine.exit_code == 0 and "warning" not in fine.stderr

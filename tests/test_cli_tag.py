@@ -375,7 +375,10 @@ def test_a_conll_option_on_other_input_is_refused_or_said_to_do_nothing(tiny_mod
     path = tmp_path / "in.jsonl"
     path.write_text('{"text": "Anna Berg flew"}\n')
     said = tag(tiny_model, ["--sep", "tab", str(path)])
-    assert said.exit_code == 0 and "warning: --sep did nothing: no input was conll" in said.stderr
+    assert said.exit_code == 0 and "warning: --sep did nothing: it is for conll input" in said.stderr
+    said = tag(tiny_model, ["--conllu-key", "Entity", str(path)])
+    assert said.exit_code == 0 and "warning: --conllu-key did nothing: it is for conllu input or conllu output" in said.stderr
+    assert "did nothing" not in tag(tiny_model, ["--conllu-key", "Entity", "-f", "conllu", str(path)]).stderr
     assert tag(tiny_model, ["-i", "jsonl", "--token-col", "1", str(path)]).exit_code == 2
     both = tag(tiny_model, ["--sep", "space", str(path), "-"], input="Anna O\n")  # one input was CoNLL: it did something
     assert both.exit_code == 0 and "did nothing" not in both.stderr

@@ -20,7 +20,7 @@ from .options import (
     REDACT_CHAR,
     SCHEMES,
     SEP,
-    InputOptions,
+    FormatOptions,
     NerpipeCommand,
     check_ls_config,
     hint_if_typing,
@@ -79,8 +79,9 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     from ..schemes import Scheme
 
     # (tag_col: also the column convert reads and rewrites, in CoNLL only)
-    InputOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest"}, from_,
-                 flag="--from")
+    FormatOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest",
+                   "--align": align != "strict", "--label-names": label_names is not None, "--conllu-key": conllu_key != "NER",
+                   "--data-key": data_key is not None}, from_, to, flag="--from", out_flag="--to")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     with output_stream(output, to, paths) as out:

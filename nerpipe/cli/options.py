@@ -257,30 +257,54 @@ class Written:
             raise NerpipeError(f"cannot write: {err.strerror or err}", self.name) from None
 
 
-# options that only some input formats read, and those formats
-INPUT_OPTIONS = {"--sep": ("conll",), "--token-col": ("conll",), "--annotation": ("labelstudio",)}
+# options that only some formats use: (input formats that read them, output formats that write with them)
+FORMAT_OPTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "--sep": (("conll",), ()),
+    "--token-col": (("conll",), ()),
+    "--annotation": (("labelstudio",), ()),
+    "--align": (("jsonl", "doccano", "labelstudio", "brat"), ()),
+    "--label-names": (("hf",), ("hf",)),
+    "--conllu-key": (("conllu",), ("conllu",)),
+    "--data-key": (("labelstudio",), ("labelstudio",)),
+}
 
 
-class InputOptions:
-    """Options given for input formats that may not be the input's (``tag --sep tab`` on
-    JSONL did nothing, silently): a usage error where the input format is named and reads
-    none of them (:meth:`check`), else a warning after the run for each that no input
-    read (:meth:`unused`, from the formats :meth:`on_format` was told)."""
+def _formats_of(name: str) -> str:
+    reads, writes = FORMAT_OPTIONS[name]
+    return " or ".join([f"{f} input" for f in reads] + [f"{f} output" for f in writes])
 
-    def __init__(self, given: dict[str, bool], input_format: str, flag: str = "-i"):
+
+class FormatOptions:
+    """Options given for formats that may be neither the input's nor the output's (``tag
+    --sep tab`` on JSONL did nothing, silently): a usage error where both formats are
+    named and neither uses one, else a warning after the run for each that no input read
+    and no output wrote (:meth:`unused`, from the formats :meth:`on_format` was told)."""
+
+    def __init__(self, given: dict[str, bool], input_format: str, output_format: str | None, flag: str = "-i",
+                 out_flag: str = "-f"):
         self.given = [name for name, on in given.items() if on]
         self.seen: set[str] = set()
-        if input_format != "auto":
-            for name in self.given:
-                if input_format not in INPUT_OPTIONS[name]:
-                    raise click.UsageError(f"{name} is for {' or '.join(INPUT_OPTIONS[name])} input; {flag} {input_format} "
-                                           "has no use for it")
+        self.output_format = output_format
+        if input_format != "auto":  # both formats known now (the output's by default the input's own)
+            from ..formats import FORMATS
+
             self.seen.add(input_format)
+            output = output_format or FORMATS[input_format].default_output or "jsonl"
+            for name in self.unused_names():
+                raise click.UsageError(f"{name} is for {_formats_of(name)}; {flag} {input_format} and {out_flag} {output} "
+                                       "have no use for it")
 
     def on_format(self, name: str, fmt: str, why: str) -> None:
         self.seen.add(fmt)
 
+    def unused_names(self) -> list[str]:
+        from ..formats import FORMATS
+
+        outputs = {self.output_format} if self.output_format is not None else \
+            {FORMATS[f].default_output or "jsonl" for f in self.seen}
+        return [name for name in self.given
+                if not self.seen & set(FORMAT_OPTIONS[name][0]) and not outputs & set(FORMAT_OPTIONS[name][1])]
+
     def unused(self) -> list[str]:
-        """A warning for each option given that no input's format reads."""
-        return [f"{name} did nothing: no input was {' or '.join(INPUT_OPTIONS[name])}" for name in self.given
-                if not self.seen & set(INPUT_OPTIONS[name])]
+        """A warning for each option given that no input read and no output wrote."""
+        return [f"{name} did nothing: it is for {_formats_of(name)}" for name in self.unused_names()]

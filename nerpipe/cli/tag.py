@@ -25,7 +25,7 @@ from .options import (
     REDACT_CHAR,
     SEP,
     THREADS,
-    InputOptions,
+    FormatOptions,
     NerpipeCommand,
     check_ls_config,
     hint_if_typing,
@@ -158,18 +158,20 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
         for rule in mapping.unknown(types):
             note(f"warning: --map {rule}: the model has no type {rule.split('=')[0]!r} (its types: {', '.join(types)}); "
                  "the rule does nothing")
-    given = InputOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest"},
-                         input_format)
+    paths = list(files) or ["-"]
+    if not quiet:
+        hint_if_typing(paths)
+    to_screen = output is None and stdout_is_terminal()
+    given = FormatOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest",
+                           "--align": align != "strict", "--label-names": label_names is not None,
+                           "--conllu-key": conllu_key != "NER", "--data-key": data_key is not None},
+                          input_format, "pretty" if fmt is None and to_screen else fmt)
     tell = _teller(verbose)
 
     def on_format(name: str, chosen: str, why: str) -> None:
         given.on_format(name, chosen, why)
         tell(name, chosen, why)
 
-    paths = list(files) or ["-"]
-    if not quiet:
-        hint_if_typing(paths)
-    to_screen = output is None and stdout_is_terminal()
     # output that goes to the screen shows its own progress
     with tag_progress(not quiet and sys.stderr.isatty() and not to_screen) as on_block, output_stream(output, fmt, paths) as out:
         options = TagOptions(
