@@ -79,7 +79,7 @@ def score_files(
     pred: str | os.PathLike | None = None,
     sep: str = "auto",
     strict: bool = False,
-    scheme: Scheme | None = None,
+    scheme: Scheme | str | None = None,
     gold_col: int = -1,
     pred_col: int = -1,
     errors: bool = False,
@@ -98,6 +98,8 @@ def score_files(
     if map_to not in ("gold", "pred", "both"):
         raise ValueError(f"expected map_to gold, pred or both, got {map_to!r}")
     gold, pred = os.fspath(gold), (os.fspath(pred) if pred is not None else None)  # a pathlib.Path as a string
+    if isinstance(scheme, str):  # "iobes", as on the command line
+        scheme = Scheme.parse(scheme)
     gold_map = label_map if map_to in ("gold", "both") else None
     pred_map = label_map if map_to in ("pred", "both") else None
     analyzer = None

@@ -159,3 +159,15 @@ def test_readers_and_score_files_take_a_path_or_a_list(tmp_path):
     for one in (jsonl, str(jsonl), [jsonl]):
         assert [d.text for d in nerpipe.read_jsonl(one)] == ["Ann met"]
     assert [d.text for d in nerpipe.read_paragraphs(pathlib.Path(jsonl))] == [jsonl.read_text().strip()]
+
+
+def test_score_files_takes_a_scheme_by_name(tmp_path):
+    """scheme="iobes" (as on the command line) was an AttributeError; only Scheme.IOBES worked."""
+    import nerpipe
+
+    path = tmp_path / "g.conll"
+    path.write_text("Oslo S-LOC S-LOC\nParis S-LOC S-LOC\n")
+    assert nerpipe.score_files(path, scheme="iobes").overall.predicted == 2
+    assert nerpipe.score_files(path, scheme="iobes", strict=True).overall.f1 == 1.0
+    with pytest.raises(nerpipe.NerpipeError, match="unknown tag scheme 'xyz'"):
+        nerpipe.score_files(path, scheme="xyz")

@@ -146,8 +146,11 @@ def test_configuration_errors(tmp_path, corpus):
     (tmp_path / "empty.conll").write_text("")
     with pytest.raises(NerpipeError, match="holds no sentences"):
         train([str(tmp_path / "empty.conll")], tmp_path / "m.pt", config=tiny_config())
-    (tmp_path / "dev.conll").write_text("Zed B-ANIMAL\n")
-    with pytest.raises(NerpipeError, match="labels the training data lacks: ANIMAL"):
+    (tmp_path / "dev.conll").write_text("Zed O\n\nZed B-ANIMAL\n")
+    with pytest.raises(NerpipeError, match="dev.conll:3: the dev data has labels the training data lacks: ANIMAL"):
+        train([train_path], tmp_path / "m.pt", [str(tmp_path / "dev.conll")], tiny_config())
+    (tmp_path / "dev.conll").write_text("Zed O\n\nZed O\n")  # F1 0 every round: the first round's model kept, silently
+    with pytest.raises(NerpipeError, match="dev.conll:1: the dev data has no entities"):
         train([train_path], tmp_path / "m.pt", [str(tmp_path / "dev.conll")], tiny_config())
     (tmp_path / "vec.txt").write_text("the 0.1 0.2\ncat 0.3\n")
     with pytest.raises(NerpipeError, match=r"vec.txt:2: expected a word and 2 numbers"):
@@ -381,3 +384,29 @@ def test_progress_counts_a_round_best_only_when_its_shown_f1_is_higher():
     assert (progress.best_epoch, progress.bad_rounds, [r["best"] for r in progress.history]) == (3, 0, [True, False, True])
     assert progress.best_record()["dev_f1"] == 90.13
     assert progress.count({"epoch": 4}, None) and progress.best_epoch == 4  # without dev data every round is kept
+
+
+def test_dev_f1_reads_iobes_training_data_as_entities(tmp_path, monkeypatch):
+    """With IOBES training data the dev predictions are IOBES: conlleval's rules on them as
+    written joined S-LOC S-LOC into one entity, and that figure chose the model kept.
+    A tagger that predicts the dev gold exactly (in IOBES) must score 100."""
+    import nerpipe.tagger
+    from nerpipe.schemes import Scheme, convert_tags, tags_to_spans
+
+    data = synthetic.write(tmp_path / "t.conll", 60, seed=3)
+    blocks = [b.splitlines() for b in open(data).read().strip().split("\n\n")]
+    iobes = tmp_path / "t.iobes"
+    iobes.write_text("\n\n".join("\n".join(f"{line.rsplit(' ', 1)[0]} {tag}" for line, tag in
+                                            zip(b, convert_tags([line.rsplit(' ', 1)[1] for line in b], Scheme.IOBES)))
+                                  for b in blocks) + "\n")
+    dev = tmp_path / "dev.conll"
+    dev.write_text("Oslo B-LOC\nParis B-LOC\nrocks O\n\nAnna B-PER\n")  # two one-token LOCs side by side
+    gold = {("Oslo", "Paris", "rocks"): ["B-LOC", "B-LOC", "O"], ("Anna",): ["B-PER"]}
+
+    def perfect(self, sentences, **kw):
+        return [nerpipe.tagger.Prediction(convert_tags(gold[tuple(s)], Scheme.IOBES), tags_to_spans(gold[tuple(s)]), None,
+                                          None, None, None, None) for s in sentences]
+
+    monkeypatch.setattr(nerpipe.tagger.Tagger, "predict", perfect)
+    result = train([str(iobes)], tmp_path / "m.pt", [str(dev)], tiny_config(epochs=1))
+    assert result.best_dev_f1 == 100.0

@@ -112,10 +112,16 @@ def check_data(train: Corpus, dev: Corpus | None, base_labels: AbstractSet[str] 
     if not labels:
         first = train.sentences[0]
         raise NerpipeError("the training data has no entities (every tag is O); is --tag-col right?", first.path, first.line)
-    if dev is not None:
-        unknown = labels_of(dev) - labels - base_labels
+    if dev is not None and dev.sentences:
+        dev_labels = labels_of(dev)
+        if not dev_labels:  # its F1 would be 0 every round, and the first round's model kept
+            first = dev.sentences[0]
+            raise NerpipeError("the dev data has no entities (every tag is O): dev F1 would be 0 every round and early "
+                               "stopping would keep the first round's model; is --tag-col right?", first.path, first.line)
+        unknown = dev_labels - labels - base_labels
         if unknown:
+            where = next(s for s in dev.sentences if {label for *_, label in tags_to_spans(s.tags)} & unknown)
             raise NerpipeError(
-                f"the dev data has labels the training data lacks: {', '.join(sorted(unknown))}; the model could never predict them"
-            )
+                f"the dev data has labels the training data lacks: {', '.join(sorted(unknown))}; the model could never predict "
+                "them", where.path, where.line)
     return labels

@@ -22,7 +22,7 @@ from ..checkpoints import atomic_save, checkpoint_dict, safe_load
 from ..errors import NerpipeError, UsageError
 from ..model import BiLSTMCRF, ParameterAverage, export
 from ..recase import CASELESS_READINGS, recase
-from ..schemes import Scheme, detect_scheme
+from ..schemes import Scheme, convert_tags, detect_scheme
 from ..scoring import score_pairs
 from .batches import TrainingBatches
 from .config import TrainConfig
@@ -184,7 +184,10 @@ class Trainer:
         tokens = [recase(s.tokens, variant) for s in corpus.sentences]
         predicted = Tagger(model, self.vocab, self.scheme, TRAIN_SCHEME, device=self.device, lexicon=self.lexicon,
                            read_caseless=set(CASELESS_READINGS) <= set(self.variants)).predict(tokens)
-        return [(s.tags, p.tags) for s, p in zip(corpus.sentences, predicted)]
+        # both sides read as entities, then in IOB2: conlleval's rules on IOBES or BILOU tags as written
+        # would join S-LOC S-LOC into one entity (and the dev F1 chooses the model kept)
+        return [(convert_tags(s.tags, Scheme.IOB2), convert_tags(p.tags, Scheme.IOB2))
+                for s, p in zip(corpus.sentences, predicted)]
 
     def evaluate_dev(self, model: BiLSTMCRF) -> tuple[dict, float]:
         """Dev figures for the round's log entry, and the F1 early stopping follows (percent,
