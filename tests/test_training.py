@@ -410,3 +410,11 @@ def test_dev_f1_reads_iobes_training_data_as_entities(tmp_path, monkeypatch):
     monkeypatch.setattr(nerpipe.tagger.Tagger, "predict", perfect)
     result = train([str(iobes)], tmp_path / "m.pt", [str(dev)], tiny_config(epochs=1))
     assert result.best_dev_f1 == 100.0
+
+
+def test_a_run_that_never_found_a_dev_entity_says_so_not_still_improving(tmp_path):
+    from nerpipe.training.result import TrainResult
+
+    result = TrainResult(epochs=3, steps=18, max_epochs=3, best_epoch=3, best_dev_f1=0.0, best={}, output="m.pt", rank=0,
+                         world=1, stopped="max-epochs", still_improving=True)
+    assert result.advice().startswith("dev F1 was 0.00 at every evaluation (18 steps): the model found no dev entity")

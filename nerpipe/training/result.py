@@ -34,6 +34,9 @@ class TrainResult:
             return (f"no round beat the starting model's dev F1 ({self.best_dev_f1:.2f}), so {self.output} holds the "
                     "starting model (with any new words and labels added, untrained); the new data may be too little "
                     "or too unlike the dev data, or a lower --lr may help")
+        if self.best_dev_f1 == 0:  # nothing improved: it found no dev entity at any evaluation
+            return (f"dev F1 was 0.00 at every evaluation ({self.steps:,} steps): the model found no dev entity; train "
+                    "longer (--epochs, --min-steps) or on more data")
         if self.still_improving:
             return (f"dev F1 was still improving when the run stopped at its cap, epoch {self.max_epochs} "
                     f"({self.steps:,} steps): a higher --epochs may give a better model")
