@@ -15,7 +15,6 @@ import torch
 
 from .errors import NerpipeError, UsageError
 from .formats import (
-    DOCSTART,
     FORMATS,
     Annotation,
     Joiner,
@@ -28,8 +27,7 @@ from .formats import (
     read_records,
     sentences_of,
 )
-from .formats.conll import NEWDOC
-from .formats.source import BOM
+from .formats.conll import has_docstart, has_newdoc
 from .labelmap import LabelMap
 from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
@@ -73,8 +71,6 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
 DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
 
 
-
-
 class Documents:
     """Where the documents of an input in format ``fmt`` start (one rule per input, fed
     every item in order). In CoNLL a ``-DOCSTART-`` line starts one, in CoNLL-U a ``# newdoc``
@@ -109,8 +105,7 @@ class Documents:
             return False
         if self.fmt == "conllu":
             # a "# newdoc" comment starts a document; before the first, each sentence is one
-            comments = getattr(item, "extra", {}).get("conllu", {}).get("lines", ())
-            if any(NEWDOC.match(line.lstrip(BOM)) for line in comments):
+            if has_newdoc(getattr(item, "extra", {}).get("conllu", {}).get("lines", ())):
                 self.explicit = True
                 return True
             return not self.explicit
@@ -121,9 +116,7 @@ class Documents:
             key = record.get("doc_id", meta.get("doc_id") if isinstance(meta, dict) else None)
             conll = record.get("conll")
             if key is None and isinstance(conll, dict):  # a CoNLL sentence as JSONL: its -DOCSTART- still counts
-                before = conll.get("before")
-                if isinstance(before, list) and any(isinstance(line, str) and line.lstrip(BOM).split()[:1] == [DOCSTART]
-                                                    for line in before):
+                if has_docstart(conll.get("before")):
                     self.explicit, self._key = True, object()
                     return True
                 return False  # the sentence goes on its document (before any -DOCSTART-: as CoNLL without one)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import NerpipeError, UsageError
-from .schemes import split_tag, tags_to_spans
+from .schemes import looks_like_tag, split_tag, tags_to_spans
 
 _DROPPED = ("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
 PRESETS: dict[str, dict[str, str | None]] = {
@@ -100,7 +100,7 @@ def _label_problem(new: str | None) -> str | None:
     (a type ``B-LOC``, written ``B-B-LOC``); None when it is fine. An OLD may be one:
     mapping it to a label is the cure (``--map B-PER=PER``). (A NEW with a space inside
     is fine in JSON; the writers of columns refuse it.)"""
-    if new is not None and new[:2] in ("B-", "I-") and len(new) > 2:
+    if new is not None and looks_like_tag(new):
         return f"NEW is a tag, not a label: labels come without B-/I- (write {new[2:]!r})"
     return None
 

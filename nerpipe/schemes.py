@@ -67,6 +67,13 @@ def is_valid_tag(tag: str) -> bool:
     )
 
 
+def looks_like_tag(label: str) -> bool:
+    """Whether an entity label is written as a tag (``B-PER``, ``I-PER``): a mistake wherever a
+    label belongs. Only B- and I-, which every scheme has (E-, S-, L-, U- begin real names:
+    ``E-MAIL``)."""
+    return label[:2] in ("B-", "I-") and len(label) > 2
+
+
 def labels_of_tags(tags: Iterable[str]) -> list[str]:
     """The entity labels of ``tags`` (``B-PER`` -> ``PER``), each once, in order of first use."""
     return list(dict.fromkeys(split_tag(t)[1] for t in tags if t != "O"))

@@ -78,10 +78,7 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     check_ls_config(ls_config, to, output, list(files) or ["-"], flag="--to")
     from ..schemes import Scheme
 
-    # (tag_col: also the column convert reads and rewrites, in CoNLL only)
-    FormatOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest",
-                   "--align": align != "strict", "--label-names": label_names is not None, "--conllu-key": conllu_key != "NER",
-                   "--data-key": data_key is not None}, from_, to, flag="--from", out_flag="--to")
+    FormatOptions(from_, to, flag="--from", out_flag="--to")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     with output_stream(output, to, paths) as out:

@@ -269,6 +269,9 @@ FORMAT_OPTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+_PARAMS = {name: name[2:].replace("-", "_") for name in FORMAT_OPTIONS}  # "--token-col" -> "token_col"
+
+
 def _formats_of(name: str) -> str:
     reads, writes = FORMAT_OPTIONS[name]
     return " or ".join([f"{f} input" for f in reads] + [f"{f} output" for f in writes])
@@ -280,9 +283,10 @@ class FormatOptions:
     named and neither uses one, else a warning after the run for each that no input read
     and no output wrote (:meth:`unused`, from the formats :meth:`on_format` was told)."""
 
-    def __init__(self, given: dict[str, bool], input_format: str, output_format: str | None, flag: str = "-i",
-                 out_flag: str = "-f"):
-        self.given = [name for name, on in given.items() if on]
+    def __init__(self, input_format: str, output_format: str | None, flag: str = "-i", out_flag: str = "-f"):
+        """The options given are those the running command's line (or environment) set."""
+        ctx = click.get_current_context()
+        self.given = [name for name, param in _PARAMS.items() if param in ctx.params and given(ctx, param)]
         self.seen: set[str] = set()
         self.output_format = output_format
         if input_format != "auto":  # both formats known now (the output's by default the input's own)

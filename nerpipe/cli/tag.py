@@ -162,20 +162,18 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     if not quiet:
         hint_if_typing(paths)
     to_screen = output is None and stdout_is_terminal()
-    given = FormatOptions({"--sep": sep != "auto", "--token-col": token_col != 0, "--annotation": annotation != "latest",
-                           "--align": align != "strict", "--label-names": label_names is not None,
-                           "--conllu-key": conllu_key != "NER", "--data-key": data_key is not None},
-                          input_format, "pretty" if fmt is None and to_screen else fmt)
+    output_format = "pretty" if fmt is None and to_screen else fmt
+    format_options = FormatOptions(input_format, output_format)
     tell = _teller(verbose)
 
     def on_format(name: str, chosen: str, why: str) -> None:
-        given.on_format(name, chosen, why)
+        format_options.on_format(name, chosen, why)
         tell(name, chosen, why)
 
     # output that goes to the screen shows its own progress
     with tag_progress(not quiet and sys.stderr.isatty() and not to_screen) as on_block, output_stream(output, fmt, paths) as out:
         options = TagOptions(
-            input_format=input_format, output_format="pretty" if fmt is None and to_screen else fmt,
+            input_format=input_format, output_format=output_format,
             min_score=min_score, replace_col=tag_col if replace else None, sep=sep, token_col=token_col,
             on_error=on_error_handler(on_error), on_format=on_format, labels=wanted, align=align, scores=scores,
             on_block=on_block, on_note=lambda text: note(f"warning: {text}"), label_map=mapping, redact_char=redact_char,
@@ -189,7 +187,7 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
                 out.flush()
     if verbose and mapping is not None and workers == 1:  # (workers count in their own processes)
         note(mapping.report())
-    for text in given.unused():
+    for text in format_options.unused():
         note(f"warning: {text}")
 
 

@@ -25,6 +25,18 @@ SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
 _SPACES = re.compile(r"[ \t]+")
 
 
+def has_docstart(lines: object) -> bool:
+    """Whether CoNLL lines (a JSONL record's ``conll.before``, as convert keeps them) hold a
+    ``-DOCSTART-`` line: the record opens a document."""
+    return isinstance(lines, list) and any(isinstance(line, str) and line.lstrip(BOM).split()[:1] == [DOCSTART]
+                                           for line in lines)
+
+
+def has_newdoc(lines: Iterable[str]) -> bool:
+    """Whether a CoNLL-U sentence's lines hold a ``# newdoc`` comment: it opens a document."""
+    return any(NEWDOC.match(line.lstrip(BOM)) for line in lines)
+
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -345,12 +357,11 @@ class ConllWriter(Writer):
         check_written_labels([*(doc.spans or ()), *(s for a in annotations or () for s in a.spans)], doc.path,
                              doc.line, tags=True)
         out = []
-        conllu = doc.extra.get("conllu")
-        if conllu is not None and any(NEWDOC.match(line.lstrip(BOM)) for line in conllu.get("lines", ())):
+        # a record not annotated (convert) is its tokens alone: untagged CoNLL, not gold without entities
+        gold_column = gold is not None and (annotations is None or self.replace_col is None)
+        if has_newdoc(doc.extra.get("conllu", {}).get("lines", ())):
             # CoNLL-U's document boundary as CoNLL's, with as many columns as the sentences after it
-            width = 1 + int((annotations is None and gold is not None) or (gold is not None and self.replace_col is None)) \
-                + int(annotations is not None)
-            out.append(" ".join([DOCSTART] + ["O"] * (width - 1)) + "\n\n")
+            out.append(" ".join([DOCSTART] + ["O"] * (int(gold_column) + int(annotations is not None))) + "\n\n")
         for i, tokens in enumerate(doc.sentences):
             for token in tokens:
                 if any(c.isspace() for c in token):  # (a record's own "tokens" may: a tokenizer's never do)
@@ -359,8 +370,8 @@ class ConllWriter(Writer):
                                        "tokenize", doc.path, doc.line)
             n = len(tokens)
             columns = [list(tokens)]
-            # a record not annotated (convert) is its tokens alone: untagged CoNLL, not gold without entities
-            if (annotations is None and gold is not None) or (gold is not None and self.replace_col is None):
+            if gold_column:
+                assert gold is not None
                 columns.append(spans_to_tags(gold[i], n, self.scheme or Scheme.IOB2))
             if annotations is not None:
                 columns.append(spans_to_tags(annotations[i].spans, n, self.scheme or Scheme.IOB2))

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from ..schemes import Scheme, check_tag, detect_scheme, spans_to_tags, tags_to_spans
+from .conll import has_docstart
 from .doc import Doc, annotation_spans, check_written_labels, make_doc
 from .jsonl import as_doc
 from .source import BOM, OnError
@@ -155,9 +156,7 @@ class ConlluWriter(Writer):
             # a document boundary is kept, as "# newdoc"
             self.newdoc = self.newdoc or getattr(item, "kind", None) == "docstart"
             return ""
-        before = (doc.record.get("conll") or {}).get("before") if isinstance(doc.record, dict) else None
-        if isinstance(before, list) and any(isinstance(line, str) and line.lstrip(BOM).split()[:1] == ["-DOCSTART-"]
-                                            for line in before):
+        if isinstance(doc.record, dict) and has_docstart((doc.record.get("conll") or {}).get("before")):
             self.newdoc = True  # (a CoNLL sentence as JSONL carries the lines before it)
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
         check_written_labels(spans, doc.path, doc.line, tags=True)

@@ -7,14 +7,13 @@ Sentence breaks never fall inside an annotated span.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import NerpipeError
-from ..schemes import Scheme, spans_to_tags
+from ..schemes import Scheme, looks_like_tag, spans_to_tags
 from ..tokenize import split_sentences, tokenize
 
 Span = tuple[int, int, str]  # token positions, end exclusive
@@ -133,7 +132,6 @@ def make_doc(text: str, record: Mapping[str, Any], path: str, line: int, tokens:
                extra or {})
 
 
-_TAG_PREFIX = re.compile(r"[BI]-.")  # (E-, S-, L-, U- begin real names: E-MAIL)
 
 
 def check_label(label: str, path: str, line: int) -> None:
@@ -151,7 +149,7 @@ def check_written_labels(spans: Iterable[Span], path: str, line: int, tags: bool
             problem, fixed = "holds white space, which a column cannot", "_".join(label.split())
         elif tags and label == "O":
             problem, fixed = "is O, which means no entity", ""
-        elif tags and _TAG_PREFIX.match(label):
+        elif tags and looks_like_tag(label):
             problem, fixed = f"is a tag itself (it would be written B-{label})", label[2:]
         else:
             continue
