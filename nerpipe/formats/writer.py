@@ -70,7 +70,7 @@ class Joiner:
             out.append(piece)
             self.started = True
         text = "".join(out)
-        self.tail = (self.tail + text)[-2:]
+        self.tail = (self.tail + text[-2:])[-2:]  # (not a copy of the whole block)
         return text
 
     def next_input(self, blocks: bool) -> str:
