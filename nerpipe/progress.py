@@ -58,7 +58,10 @@ class RichReporter(Reporter):
         self.task = self.progress.add_task("train", total=steps, epoch=f"{epochs}/{max_epochs}", loss=0.0)
 
     def advance(self, loss: float) -> None:
-        self.progress.update(self.task, advance=1, loss=loss)
+        if loss == loss:  # NaN: not read from the device yet (see training.meter)
+            self.progress.update(self.task, advance=1, loss=loss)
+        else:
+            self.progress.update(self.task, advance=1)
 
     def end_round(self, entry: dict) -> None:
         self.progress.remove_task(self.task)

@@ -135,6 +135,13 @@ class Tagger:
         return self
 
     @property
+    def _in_flight(self) -> int:
+        """Batches launched and not yet read back while the next is made: one on a GPU (it
+        computes while the host makes spans and the next batch), none on the CPU (which
+        does both itself, and would only hold one more batch in memory)."""
+        return 1 if self.device.type == "cuda" else 0
+
+    @property
     def labels(self) -> tuple[str, ...]:
         """The entity types the model predicts, in its tag order, then those only its patterns give."""
         own = labels_of_tags(self.vocab.tags)
@@ -186,13 +193,18 @@ class Tagger:
                 results[i] = Prediction([], [], [] if scores or uncertainty else None, 0.0 if uncertainty else None,
                                         0.0 if uncertainty else None, [] if self.patterns is not None else None,
                                         [] if uncertainty else None)
+        # on a GPU the host reads batch k back and makes its spans while batch k + 1 runs there
+        queued: list[tuple[list[int], _Launched]] = []
         for k in range(0, len(order), self.batch_size):
             chunk = order[k : k + self.batch_size]
             own = [hints[i] for i in chunk] if hints is not None else None
             own_matches = [matches[i] for i in chunk] if matches is not None else None
-            for i, pred in zip(chunk, self._decode([sentences[i] for i in chunk], scores, uncertainty, own, own_matches,
-                                                   [caseless[i] for i in chunk])):
-                results[i] = pred
+            queued.append((chunk, self._launch([sentences[i] for i in chunk], scores, uncertainty, own, own_matches,
+                                               [caseless[i] for i in chunk])))
+            while len(queued) > self._in_flight or (queued and k + self.batch_size >= len(order)):
+                done, launched = queued.pop(0)
+                for i, pred in zip(done, self._finish(launched)):
+                    results[i] = pred
         return results  # type: ignore[return-value]
 
     def _predict_windows(self, sentences: list, scores: bool, uncertainty: bool,
@@ -381,10 +393,11 @@ class Tagger:
         n = self.dropout_samples
         return (tag_entropy(total / n, mask, self._fold) - entropy / n).clamp_min(0.0).float()
 
-    def _decode(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
+    def _launch(self, sentences: Sequence[Sequence[str]], scores: bool, uncertainty: bool = False,
                 hints: Sequence[Sequence[Hint]] | None = None, matches: Sequence[list[Match]] | None = None,
-                caseless: Sequence[bool] | None = None) -> list[Prediction]:
-        entropy = log_prob = token_entropies = None
+                caseless: Sequence[bool] | None = None) -> _Launched:
+        """One batch through the network and the decoder, its results on their way to the host
+        (on a GPU the host goes on while they are computed; :meth:`_finish` reads them)."""
         # a caseless sentence is read in each of CASELESS_READINGS: the first here, the others below
         rows = [i for i, flag in enumerate(caseless or ()) if flag]
         readings = [recase(s, CASELESS_READINGS[0]) if caseless and caseless[i] else s for i, s in enumerate(sentences)]
@@ -409,14 +422,25 @@ class Tagger:
                                        for row in range(len(sentences))]
             bias = hint_bias(every, batch.mask.shape[1], self.vocab.tags, self.train_scheme)
         path, probs = self.network.decode(chain, batch.mask, with_scores=scores or uncertainty, bias=bias)
+        doubt = sentence_log_prob = None
         if uncertainty:
             doubt, sentence_log_prob = self.network.uncertainty(chain, batch.mask, path, bias=bias, fold=self._fold)
             if self.dropout_samples:
                 doubt = self._mutual_information(sentences, readings, rows, batch.mask, bias)
-            entropy, log_prob = doubt.sum(1).cpu().tolist(), sentence_log_prob.cpu().tolist()
-            token_entropies = doubt.cpu().tolist()
-        best_tags: list[list[int]] = path.cpu().tolist()
-        marginals: list[list[float]] | None = probs.cpu().tolist() if probs is not None else None
+        (path, probs, doubt, sentence_log_prob), ready = to_host(path, probs, doubt, sentence_log_prob)
+        return _Launched(sentences, matches, path, probs, doubt, sentence_log_prob, ready)
+
+    def _finish(self, launched: _Launched) -> list[Prediction]:
+        """The predictions of a batch from :meth:`_launch` (waiting for the device if it is not done)."""
+        sentences, matches = launched.sentences, launched.matches
+        if launched.ready is not None:
+            launched.ready.synchronize()
+        entropy = log_prob = token_entropies = None
+        if launched.doubt is not None and launched.log_prob is not None:
+            entropy, log_prob = launched.doubt.sum(1).tolist(), launched.log_prob.tolist()
+            token_entropies = launched.doubt.tolist()
+        best_tags: list[list[int]] = launched.path.tolist()
+        marginals: list[list[float]] | None = launched.probs.tolist() if launched.probs is not None else None
         parts = [split_tag(t) for t in self.vocab.tags]
         known = set(labels_of_tags(self.vocab.tags))
         out = []
@@ -431,6 +455,32 @@ class Tagger:
                                   entropy[row] if entropy is not None else None, log_prob[row] if log_prob is not None else None,
                                   sources, token_entropies[row][:n] if token_entropies is not None else None))
         return out
+
+
+class _Launched(NamedTuple):
+    """A batch :meth:`Tagger._launch` sent through the network: its sentences and pattern
+    matches, and its results (best tag ids, their marginals, each token's doubt, each
+    sentence's log P(path): host tensors, not to be read before ``ready``)."""
+
+    sentences: Sequence[Sequence[str]]
+    matches: Sequence[list[Match]] | None
+    path: torch.Tensor
+    probs: torch.Tensor | None
+    doubt: torch.Tensor | None
+    log_prob: torch.Tensor | None
+    ready: torch.cuda.Event | None  # None: already there (the CPU)
+
+
+def to_host(*tensors: torch.Tensor | None) -> tuple[list, torch.cuda.Event | None]:
+    """Copies of ``tensors`` (None stays None) on the CPU and, from a CUDA device, the event
+    after which they may be read: the copies are queued behind the kernels that compute
+    them, into pinned memory, and the host goes on meanwhile."""
+    if not any(t is not None and t.is_cuda for t in tensors):
+        return [t.cpu() if t is not None else None for t in tensors], None
+    copies = [t.to("cpu", non_blocking=True) if t is not None else None for t in tensors]
+    ready = torch.cuda.Event()
+    ready.record()
+    return copies, ready
 
 
 def trained_caseless(meta: dict) -> bool:

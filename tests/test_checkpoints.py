@@ -118,11 +118,13 @@ def test_loading_onto_an_absent_gpu_says_so():
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_round_trip(model_path):
-    loaded = load_model(model_path, "cuda")
-    cpu = load_model(model_path, "cpu")
-    sentences = [tokens for tokens, _ in synthetic.sentences(20, seed=4)]
-    assert [p.tags for p in loaded.predict(sentences)] == \
-        [p.tags for p in cpu.predict(sentences)]
+    loaded = load_model(model_path, "cuda", batch_size=16)
+    cpu = load_model(model_path, "cpu", batch_size=16)
+    sentences = [tokens for tokens, _ in synthetic.sentences(90, seed=4)]  # 6 batches: each read back while the next runs
+    gpu_out, cpu_out = loaded.predict(sentences, uncertainty=True), cpu.predict(sentences, uncertainty=True)
+    assert [p.tags for p in gpu_out] == [p.tags for p in cpu_out]
+    for g, c in zip(gpu_out, cpu_out):
+        assert g.scores == pytest.approx(c.scores, abs=1e-4) and g.entropy == pytest.approx(c.entropy, abs=1e-4)
 
 
 def test_an_empty_model_file_is_a_clear_error(tmp_path):

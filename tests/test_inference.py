@@ -81,3 +81,28 @@ def test_a_new_tagger_never_shares_its_cache(tiny_model):
     tagger.predict([["Anna", "Berg"]])
     other = dataclasses.replace(tagger)
     assert other.cache is not tagger.cache and not other.cache.rows
+
+
+def test_on_a_gpu_each_batch_is_read_back_while_the_next_runs_and_nothing_changes(tiny_model, monkeypatch):
+    from nerpipe.tagger import Tagger
+
+    tagger = load_model(tiny_model)
+    tagger.batch_size = 16
+    sentences = [tokens for tokens, _ in synthetic.sentences(70, seed=12)] + [[]]  # 5 batches and an empty sentence
+    steps = []
+    for name in ("_launch", "_finish"):
+        real = getattr(Tagger, name)
+
+        def recorded(self, *args, _real=real, _name=name, **kwargs):
+            steps.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Tagger, name, recorded)
+    alone = tagger.predict(sentences, scores=True, uncertainty=True)
+    assert steps == ["_launch", "_finish"] * 5  # the CPU: each batch done before the next is made
+    steps.clear()
+    monkeypatch.setattr(Tagger, "_in_flight", 1)  # what a CUDA device gets
+    overlapped = tagger.predict(sentences, scores=True, uncertainty=True)
+    assert steps == ["_launch"] + ["_launch", "_finish"] * 4 + ["_finish"]
+    assert overlapped == alone
+    assert overlapped[-1].spans == [] and len(overlapped) == 71

@@ -14,7 +14,7 @@ class Reporter:
         """Epochs ``first_epoch``..``last_epoch`` of at most ``max_epochs`` begin: ``steps`` optimizer steps."""
 
     def advance(self, loss: float) -> None:
-        """One optimizer step done, with this batch loss."""
+        """One optimizer step done; ``loss``: the latest step loss read from the device (NaN before the first)."""
 
     def end_round(self, entry: dict) -> None:
         """The round's log entry (what ``--log`` writes): loss, speed, dev figures, ``best``."""

@@ -9,7 +9,6 @@ the run stands, and the file ``--resume`` reads) and :mod:`.schedule` (rounds, r
 from __future__ import annotations
 
 import json
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 
 from ..checkpoints import atomic_save, checkpoint_dict, safe_load
-from ..errors import NerpipeError, UsageError
+from ..errors import UsageError
 from ..model import BiLSTMCRF, ParameterAverage, export
 from ..recase import CASELESS_READINGS, recase
 from ..schemes import Scheme, convert_tags, detect_scheme
@@ -28,6 +27,7 @@ from .batches import TrainingBatches
 from .config import TrainConfig
 from .corpus import Corpus, check_data, fingerprint
 from .distributed import Distributed
+from .meter import LossMeter
 from .reporter import Reporter
 from .result import STOPPED_AT_CAP, STOPPED_BY_PATIENCE, TrainResult
 from .schedule import Schedule, counted
@@ -132,7 +132,8 @@ class Trainer:
         noise = np.random.default_rng([cfg.seed, epoch, self.dist.rank])
         self.model.train()
         batches = self.data.batches(epoch)
-        total_loss, tokens, examples, started = 0.0, 0, 0, time.perf_counter()
+        meter = LossMeter.for_device(self.device, f" in epoch {epoch}")
+        tokens, examples, started = 0, 0, time.perf_counter()
         params = [p for p in self.model.parameters() if p.requires_grad]
         for batch_examples in batches:
             batch, gold = self.data.tensors(batch_examples, noise, self.device)
@@ -146,13 +147,12 @@ class Trainer:
             self.optimizer.step()
             if self.average is not None:
                 self.average.update()
-            value = float(loss.detach())  # a host sync per step (on a GPU: to remove, measured, when one is lent)
-            if not math.isfinite(value):
-                raise NerpipeError(f"training diverged (loss {value}) in epoch {epoch}; try a lower --lr")
-            total_loss += value * len(batch_examples)
+            meter.add(loss, len(batch_examples))  # off the CPU, read (a wait for the device) every READ_EVERY steps
             examples += len(batch_examples)
             tokens += int(batch.lengths.sum())  # lengths stay on the host
-            self.reporter.advance(value)
+            self.reporter.advance(meter.latest)
+        meter.read()
+        total_loss = meter.total
         self.progress.steps += len(batches)
         seconds = time.perf_counter() - started
         loss_sum, token_sum, example_sum = self.dist.sum(total_loss, tokens, examples)
