@@ -2,7 +2,7 @@
 
     python benchmarks/bench_device.py [--data DIR] [--sentences 4000] [--epochs 3]
         [--batch-size 64] [--cuda-batch-sizes 64,256] [--tag-batch-sizes 256,1024,4096]
-        [--embeddings glove-6b-50d|none]
+        [--embeddings glove-6b-50d|none] [--cli-repeat 20] [--cpu-workers 1,2] [--cuda-workers 1,2,4,8]
 
 On the same data, for the CPU with one torch thread and, where torch sees one, for CUDA:
 
@@ -20,7 +20,13 @@ On the same data, for the CPU with one torch thread and, where torch sees one, f
   (repeated ``--repeat`` times) in one process after a warm-up batch, on CUDA once per
   ``--tag-batch-sizes``; tokens/s exclude loading and start-up. Beside it, the share
   of that time spent on the host outside the network (batching, spans: Python): a
-  device that ran the network in no time would tag at most 1 / share times as fast.
+  device that ran the network in no time would tag at most 1 / share times as fast
+  (on a GPU each batch is read back while the next runs, so the host's work and the
+  device's overlap in the tokens/s, not in the second, instrumented pass that gives the share);
+* ``nerpipe tag`` itself on test.txt repeated ``--cli-repeat`` times, with each of
+  ``--cpu-workers`` / ``--cuda-workers`` worker processes (on CUDA they share the GPU,
+  each doing its host work on a core of its own): tokens/s of the whole process and
+  with its start-up (the same command on one sentence) taken off.
 
 It prints each figure beside the CPU's and the ratio. Targets (issue 22): training at
 least 5x and tagging at least 10x one CPU thread on a GPU, with the same dev F1.
@@ -106,6 +112,20 @@ def tag_child(model: str, device: str, batch_size: int) -> None:
     print(json.dumps({"tokens_per_s": sum(map(len, sentences)) / seconds[0], "host_share": 1 - network_s / seconds[1]}))
 
 
+def cli_tag_speed(device: str, model: Path, text: Path, one: Path, tokens: int, workers: int, batch_size: int) -> dict:
+    """``nerpipe tag`` on ``text`` (CoNLL, ``tokens`` tokens) with ``workers`` processes: tokens/s of
+    the whole process, and with its start-up (the same command on the one-sentence ``one``) taken off."""
+    def seconds(path: Path) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "nerpipe", "tag", str(path), "-m", str(model), "-i", "conll", "-f", "conll",
+                        "--device", device, "--workers", str(workers), "--batch-size", str(batch_size), "-q"],
+                       stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - started
+
+    start_up, whole = seconds(one), seconds(text)
+    return {"whole": tokens / whole, "start_up_s": start_up, "tokens_per_s": tokens / max(whole - start_up, 1e-9)}
+
+
 def crf_loss_costs(device: str, batch: int = 64, seq_len: int = 44, tags: int = 17) -> dict:
     """Operations dispatched by, and best time of, the CRF loss's forward and backward:
     pytorch-crf's loop and nerpipe's scan, on ``device``."""
@@ -157,6 +177,10 @@ def main() -> None:
     parser.add_argument("--cuda-batch-sizes", default="64,256", help="training batch sizes tried on CUDA")
     parser.add_argument("--tag-batch-sizes", default="256,1024,4096", help="tagging batch sizes tried on CUDA")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cli-repeat", type=int, default=20, help="test.txt repeated this often for the nerpipe tag rows")
+    parser.add_argument("--cpu-workers", default="1,2", help="nerpipe tag --workers tried on the CPU")
+    parser.add_argument("--cuda-workers", default="1,2,4,8", help="nerpipe tag --workers tried with --device cuda")
+    parser.add_argument("--cuda-tag-batch", type=int, default=1024, help="nerpipe tag --batch-size with --device cuda")
     parser.add_argument("--embeddings", default="glove-6b-50d",
                         help="train's --embeddings (none where GloVe is not installed, as on a lent GPU machine)")
     parser.add_argument("--tag-child", nargs=3, metavar=("MODEL", "DEVICE", "BATCH"), help=argparse.SUPPRESS)
@@ -175,7 +199,7 @@ def main() -> None:
         for name, cost in crf_loss_costs(device).items():
             print(f"| {device} | {name} | {cost['ops']:,} | {cost['ms']:.2f} |")
     test = [[line.split()[0] for line in b.splitlines()] for b in blocks(args.data / "test.txt")] * args.repeat
-    trained, tagged = {}, {}
+    trained, tagged, commands = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n\n".join(blocks(args.data / "train.txt")[: args.sentences]) + "\n", encoding="utf-8")
@@ -191,6 +215,13 @@ def main() -> None:
                                                          args.epochs, args.batch_size, args.embeddings)
             for size in [int(b) for b in args.tag_batch_sizes.split(",")] if device == "cuda" else [256]:
                 tagged[device, size] = tag_speed(device, model, test, size)
+            text, one = Path(tmp) / "big.conll", Path(tmp) / "one.conll"
+            big = [s for s in test[: len(test) // args.repeat]] * args.cli_repeat
+            text.write_text("".join("".join(f"{t}\n" for t in s) + "\n" for s in big), encoding="utf-8")
+            one.write_text("".join(f"{t}\n" for t in big[0]) + "\n", encoding="utf-8")
+            for workers in [int(w) for w in (args.cuda_workers if device == "cuda" else args.cpu_workers).split(",")]:
+                size = args.cuda_tag_batch if device == "cuda" else 256
+                commands[device, workers] = cli_tag_speed(device, model, text, one, sum(map(len, big)), workers, size)
     cpu_train, cpu_tag = trained["cpu", args.batch_size], tagged["cpu", 256]
     print(f"\nCoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs (--embeddings {args.embeddings}); "
           f"tagging test.txt x {args.repeat} ({sum(map(len, test)):,} tokens)\n")
@@ -204,6 +235,14 @@ def main() -> None:
     for (device, size), r in tagged.items():
         print(f"| {device} | {size} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / cpu_tag['tokens_per_s']:.1f}x | "
               f"{r['host_share']:.0%} | {1 / max(r['host_share'], 1e-9):.1f}x |")
+    reference = commands["cpu", 1]["tokens_per_s"]
+    print(f"\n`nerpipe tag` on test.txt x {args.cli_repeat} (CoNLL in and out; start-up: the same command on one sentence)\n")
+    print("| device | --workers | --batch-size | tokens/s, whole process | start-up s | tokens/s after start-up | x CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for (device, workers), r in commands.items():
+        size = args.cuda_tag_batch if device == "cuda" else 256
+        print(f"| {device} | {workers} | {size} | {r['whole']:,.0f} | {r['start_up_s']:.1f} | {r['tokens_per_s']:,.0f} | "
+              f"{r['tokens_per_s'] / reference:.1f}x |")
     if "cuda" not in devices:
         print("\nno CUDA device here: the GPU rows (targets: training 5x, tagging 10x one CPU thread) are still to measure")
 

@@ -33,6 +33,6 @@ export PYTHONUNBUFFERED=1
 torch.cuda.get_device_name() if torch.cuda.is_available() else "")'
     # the scan against pytorch-crf, and the CUDA test (tagging on the GPU as on the CPU)
     "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_decoding.py tests/test_model.py \
-        tests/test_checkpoints.py -k "scan or cuda or device" 2>&1 | tail -5
+        tests/test_checkpoints.py tests/test_meter.py -k "scan or cuda or device or meter or read" 2>&1 | tail -5
     "$PYTHON" benchmarks/bench_device.py --data "$DATA" --embeddings none
 } 2>&1 | tee "$OUT/device_check.md"

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from .lexicon import Lexicon
-from .vocab import Vocab
+from .vocab import CASINGS, Vocab, sentence_casings
 
 
 @dataclass
@@ -74,7 +74,8 @@ def make_batch(sentences: Sequence[Sequence[str]], vocab: Vocab, word_ids: Seque
         words[mask] = np.fromiter((c[0] for c in codes), dtype=np.int64, count=len(codes))[place]
         casings[mask] = np.fromiter((c[1] for c in codes), dtype=np.int64, count=len(codes))[place]
         if vocab.sentence_case:
-            casings += np.array([vocab.casing_shift(s) for s in sentences], dtype=np.int64)[:, None] * mask
+            bits = np.fromiter((c[3] for c in codes), dtype=np.int64, count=len(codes))[place]
+            casings += len(CASINGS) * sentence_casings(bits, lengths)[:, None] * mask
     else:
         words[mask] = np.concatenate(word_ids)
         casings[mask] = np.concatenate(casing_ids) if casing_ids is not None else np.concatenate(

@@ -8,6 +8,7 @@ is read, so memory stays bounded and an interactive pipeline sees output promptl
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -322,7 +323,14 @@ def render_block(tagger: Tagger, writer, block: list, out: str, options: TagOpti
 _WORKER_TAGGER: Tagger | None = None
 
 
-def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | None, prefer: str, context: bool) -> None:
+def worker_start(device: str) -> str:
+    """How worker processes start: forked on Linux (at once, the parent's pages shared), but
+    spawned for a CUDA device (a forked child cannot use CUDA once the parent has) and off Linux."""
+    return "fork" if sys.platform.startswith("linux") and torch.device(device).type == "cpu" else "spawn"
+
+
+def _init_worker(model_path: str | None, device: str, batch_size: int, patterns: Patterns | None, prefer: str,
+                 context: bool) -> None:
     import signal
 
     from .checkpoints import load_model
@@ -330,7 +338,7 @@ def _init_worker(model_path: str | None, batch_size: int, patterns: Patterns | N
     global _WORKER_TAGGER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     torch.set_num_threads(1)
-    _WORKER_TAGGER = load_model(model_path, "cpu", batch_size=batch_size, patterns=patterns, prefer=prefer, context=context)
+    _WORKER_TAGGER = load_model(model_path, device, batch_size=batch_size, patterns=patterns, prefer=prefer, context=context)
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
@@ -343,28 +351,29 @@ def _render_in_worker(out: str, fmt: str, block: list, options: TagOptions) -> l
 
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
                        batch_size: int = 256, block_tokens: int = BLOCK_TOKENS, patterns: Patterns | None = None,
-                       prefer: str = "pattern", context: bool = True) -> Iterator[str]:
-    """:func:`tag_files` with ``workers`` CPU processes, one torch thread each
-    (``patterns``, ``prefer``, ``context``: as :func:`~nerpipe.checkpoints.load_model` takes them).
+                       prefer: str = "pattern", context: bool = True, device: str = "cpu") -> Iterator[str]:
+    """:func:`tag_files` with ``workers`` processes, one torch thread each (``patterns``,
+    ``prefer``, ``context``, ``device``: as :func:`~nerpipe.checkpoints.load_model` takes them).
 
     This process reads and hands out blocks; at most two blocks per worker are in
-    flight, so memory stays bounded, and results are yielded in input order.
+    flight, so memory stays bounded, and results are yielded in input order. On a CUDA
+    device the workers share the GPU, each making its batches and spans on a core of its
+    own while the GPU computes (the work that holds one process back: see Tagger._in_flight).
     """
     import collections
     import dataclasses
     import multiprocessing
-    import sys
     from concurrent.futures import ProcessPoolExecutor
 
     from .checkpoints import check_model
 
     # a bad model fails here, once, not in every worker; its tags name the types a page's legend shows
     write_options = options.write_options(None, output_tags(check_model(model_path)["vocab"]["tags"], patterns))
-    mp_context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    mp_context = multiprocessing.get_context(worker_start(device))
     plain = dataclasses.replace(options, on_error=None, on_format=None, on_block=None, on_note=None,
                                 on_verbose=None)  # callbacks stay here
     pool = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init_worker,
-                               initargs=(model_path, batch_size, patterns, prefer, context))
+                               initargs=(model_path, device, batch_size, patterns, prefer, context))
     pending: collections.deque = collections.deque()  # (future, tokens)
 
     def done() -> str:

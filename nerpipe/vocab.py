@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 PAD, UNK = "<pad>", "<unk>"
 MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
 
@@ -64,6 +66,34 @@ def sentence_casing(tokens: Sequence[str]) -> int:
     return 3 if words > 1 else 0
 
 
+# what a token says of its sentence's casing (sentence_casings reads a sentence from its tokens' bits)
+HAS_LETTER, NOT_LOWER, NOT_UPPER, NOT_CAPITALISED = 1, 2, 4, 8
+
+
+def casing_bits(word: str) -> int:
+    """The :func:`sentence_casing` facts of one token, as bits: it holds a letter; lower-casing
+    or upper-casing changes it; it holds a letter but does not begin with a capital."""
+    letter = _LETTER.search(word) is not None
+    return (HAS_LETTER * letter | NOT_LOWER * (word != word.lower()) | NOT_UPPER * (word != word.upper())
+            | NOT_CAPITALISED * (letter and not word[0].isupper()))
+
+
+def sentence_casings(bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`sentence_casing` of many sentences at once: ``bits`` (every token's
+    :func:`casing_bits`, the sentences one after another), ``lengths`` (each sentence's
+    tokens, each at least one) -> each sentence's index into :data:`SENTENCE_CASES`.
+
+    The same as reading each sentence's text: lower- or upper-casing changes a text
+    exactly where it changes one of its tokens (the one rule that looks beyond a letter,
+    Greek final sigma, only ever changes a capital sigma)."""
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    seen = np.bitwise_or.reduceat(bits, starts)
+    words = np.add.reduceat(bits & HAS_LETTER, starts)
+    title = np.where(((seen & NOT_CAPITALISED) == 0) & (words > 1), 3, 0)
+    return np.where((seen & HAS_LETTER) == 0, 0,
+                    np.where((seen & NOT_LOWER) == 0, 1, np.where((seen & NOT_UPPER) == 0, 2, title)))
+
+
 def word_keys(word: str) -> tuple[str, str]:
     """The keys a word is looked up by, in order: lower-cased, then digits as 0."""
     lower = word.lower()
@@ -95,7 +125,7 @@ class Vocab:
         self.word_index = {w: i for i, w in enumerate(self.words)}
         self.char_index = {c: i for i, c in enumerate(self.chars)}
         self.tag_index = {t: i for i, t in enumerate(self.tags)}
-        self._cache: dict[str, tuple[int, int, list[int]]] = {}
+        self._cache: dict[str, tuple[int, int, list[int], int]] = {}
 
     @classmethod
     def build(
@@ -136,11 +166,12 @@ class Vocab:
         return cls(train_words + extra, len(train_words), chars, list(tags), lower_chars=lower_chars,
                    sentence_case=sentence_case), counts
 
-    def encode(self, word: str) -> tuple[int, int, list[int]]:
-        """``(word id, casing class, character ids)`` of a token, cached (at most 200,000 tokens)."""
+    def encode(self, word: str) -> tuple[int, int, list[int], int]:
+        """``(word id, casing class, character ids, casing bits)`` of a token, cached (at most
+        200,000 tokens); the bits (:func:`casing_bits`) are what it says of its sentence's casing."""
         cached = self._cache.get(word)
         if cached is None:
-            cached = (self.word_id(word), casing(word), self.char_ids(word))
+            cached = (self.word_id(word), casing(word), self.char_ids(word), casing_bits(word))
             if len(self._cache) < 200_000:
                 self._cache[word] = cached
         return cached

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import synthetic
+import torch
 from conftest import run_cli
 
 
@@ -382,3 +383,32 @@ def test_a_conll_option_on_other_input_is_refused_or_said_to_do_nothing(tiny_mod
     assert tag(tiny_model, ["-i", "jsonl", "--token-col", "1", str(path)]).exit_code == 2
     both = tag(tiny_model, ["--sep", "space", str(path), "-"], input="Anna O\n")  # one input was CoNLL: it did something
     assert both.exit_code == 0 and "did nothing" not in both.stderr
+
+
+@pytest.mark.slow
+def test_workers_spawned_as_for_a_gpu_tag_as_one_process_does(tiny_model, tmp_path, monkeypatch):
+    """On CUDA the workers are spawned, not forked (a forked child cannot use CUDA once its
+    parent has); spawned, they get the model, device and patterns by pickling, and tag alike."""
+    import nerpipe.inference as inference
+    from nerpipe.checkpoints import load_model
+    from nerpipe.patterns import Patterns
+
+    assert inference.worker_start("cuda") == inference.worker_start("cuda:1") == "spawn"
+    assert inference.worker_start("cpu") == ("fork" if sys.platform.startswith("linux") else "spawn")
+    path = tmp_path / "in.txt"
+    path.write_text("".join(f"Anna Berg flew to Oslo with Zed Qux {i} .\n\n" for i in range(300)))
+    patterns = Patterns([{"label": "ORG", "pattern": "Zed Qux"}])
+    options = inference.TagOptions(input_format="text", output_format="jsonl")
+    one = "".join(inference.tag_files([str(path)], load_model(tiny_model, patterns=patterns), options))
+    monkeypatch.setattr(inference, "worker_start", lambda device: "spawn")
+    two = "".join(inference.tag_files_parallel([str(path)], str(tiny_model), options, 2, patterns=patterns,
+                                               block_tokens=500, device="cpu"))
+    assert two == one and one.count('"ORG"') == 300
+
+
+def test_workers_on_a_device_other_than_cpu_or_cuda_is_a_usage_error(monkeypatch):
+    import nerpipe.cli.tag  # noqa: F401 (the module, which nerpipe.cli's command of that name hides)
+
+    monkeypatch.setattr(sys.modules["nerpipe.cli.tag"], "setup_torch", lambda device, threads: torch.device("mps"))
+    result = run_cli(["tag", "-j", "2", "--device", "mps"], input="Anna\n")
+    assert result.exit_code == 2 and "--workers runs on the CPU or on CUDA, not on mps" in result.stderr

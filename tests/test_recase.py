@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nerpipe.errors import UsageError
 from nerpipe.recase import CASE_VARIANTS, headline, parse_case_variants, recase
@@ -42,6 +44,24 @@ def test_sentence_case():
     }
     for tokens, expected in cases.items():
         assert SENTENCE_CASES[sentence_casing(tokens)] == expected, tokens
+
+
+# letters whose case maps are odd: final sigma, dotted I, sharp s, titlecase digraphs, ligatures; and
+# characters with no case: digits, marks, CJK, symbols
+ODD_CASE = "aAzZσςΣİıiIßẞǅǄǆﬁ0123456789-.'ÉéÇçΑΩ日本́ "
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet=ODD_CASE, min_size=1, max_size=5).filter(lambda t: t.strip() == t and t),
+                         min_size=1, max_size=7), min_size=1, max_size=6))
+def test_sentence_casings_of_a_batch_read_each_sentence_as_sentence_casing_does(sentences):
+    import numpy as np
+
+    from nerpipe.vocab import casing_bits, sentence_casing, sentence_casings
+
+    bits = np.array([casing_bits(t) for s in sentences for t in s], dtype=np.int64)
+    lengths = np.array([len(s) for s in sentences])
+    assert sentence_casings(bits, lengths).tolist() == [sentence_casing(s) for s in sentences]
 
 
 def test_caseless():

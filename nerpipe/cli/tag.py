@@ -81,7 +81,7 @@ from .options import (
                                                   "changed, and which sentences were too long to tag whole (windows).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no hint when reading standard input from a terminal.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="CPU worker processes (one thread each); output order is kept.")
+              help="Worker processes (one thread each; with --device cuda they share the GPU); output order is kept.")
 @SEP
 @DEVICE
 @THREADS
@@ -118,8 +118,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
     if tag_col != -1 and not replace:
         raise click.UsageError("--tag-col is the column --replace overwrites; add --replace (without it the tag is appended)")
     torch_device = setup_torch(device, threads)
-    if workers > 1 and torch_device.type != "cpu":
-        raise click.UsageError("--workers is for CPU tagging; on a GPU one process is faster")
+    if workers > 1 and torch_device.type not in ("cpu", "cuda"):
+        raise click.UsageError(f"--workers runs on the CPU or on CUDA, not on {torch_device.type}")
     if workers > 1 and threads != 1:
         raise click.UsageError("--workers run one torch thread each; --threads is for one process (drop one of them)")
     from ..checkpoints import check_model, load_model
@@ -180,7 +180,8 @@ def tag(files, model, input_format, fmt, scores, min_score, labels, replace, tag
             label_names=label_names, annotation=annotation, data_key=data_key, directory=output, ls_config=ls_config,
             conllu_key=conllu_key, on_verbose=note if verbose else None)
         chunks = tag_files(paths, tagger, options) if tagger else \
-            tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer, context=context)
+            tag_files_parallel(paths, model, options, workers, batch_size, patterns=patterns, prefer=prefer, context=context,
+                               device=str(torch_device))
         with contextlib.closing(chunks):  # (the workers' pool shut down now, not at exit, if a write fails)
             for chunk in chunks:
                 out.write(chunk)

@@ -1,0 +1,30 @@
+import random
+
+import numpy as np
+
+from nerpipe.batching import CharFeatureCache, make_batch
+from nerpipe.vocab import Vocab
+
+
+def test_a_batch_encodes_every_token_as_training_and_tagging_each_would():
+    """make_batch works per distinct token (and per sentence with numpy): each real cell
+    holds what the per-token encoders give, the sentence's casing included, with and
+    without the tagger's cache and with the ids a training batch passes in."""
+    rng = random.Random(5)
+    words = ["Anna", "anna", "ANNA", "Berg", "flew", "to", "Oslo", "3-1", ".", "iPhone", "ÉLAN", "σας", "ΣΑΣ", "-"]
+    sentences = [[rng.choice(words) for _ in range(rng.randint(1, 9))] for _ in range(60)]
+    sentences += [["OMG", "ANNA", "WON"], ["omg", "anna", "won"], ["Anna", "Wins", "Oslo", "Cup"], ["Oslo"], ["3-1"]]
+    for sentence_case in (False, True):
+        vocab = Vocab(["<pad>", "<unk>", "anna", "oslo", "flew"], 5, ["<pad>", "<unk>", *"AaNnOo"], ["O", "S-X"],
+                      sentence_case=sentence_case)
+        cache = CharFeatureCache()
+        given = make_batch(sentences, vocab, [np.array([vocab.word_id(t) for t in s]) for s in sentences],
+                           [np.array(vocab.casing_ids(s)) for s in sentences])
+        for batch in (make_batch(sentences, vocab), make_batch(sentences, vocab, cache=cache), given):
+            for row, tokens in enumerate(sentences):
+                n = len(tokens)
+                assert batch.casings[row, :n].tolist() == vocab.casing_ids(tokens), (sentence_case, tokens)
+                assert batch.words[row, :n].tolist() == [vocab.word_id(t) for t in tokens]
+                assert not batch.mask[row, n:].any() and batch.mask[row, :n].all()
+        assert {tuple(r) for r in make_batch(sentences, vocab).casings.tolist()} != \
+            {tuple(r) for r in make_batch([[t.upper() for t in s] for s in sentences], vocab).casings.tolist()}
