@@ -139,3 +139,41 @@ def test_the_starting_model_is_scored_on_dev_and_kept_until_a_round_beats_it(tin
     assert [p.tags for p in kept.predict(sentences)] == [p.tags for p in base.predict(sentences)]
     info = json.loads(run_cli(["info", "--format", "json", str(out)]).stdout)
     assert (info["training"]["best_epoch"], info["training"]["best_dev_f1"]) == (0, start)
+
+
+def test_a_base_trained_in_every_casing_passes_its_casings_on_unless_told_otherwise(tmp_path):
+    """The embedded model reads text in any casing (trained with --case-variants all --case-mix
+    half); adapting it on cased data alone would unlearn that, and silently stop the tagger
+    reading caseless text both ways: the run takes the base's casings unless given others."""
+    from nerpipe.tagger import trained_caseless
+
+    data = synthetic.write(tmp_path / "more.conll", 24, seed=5)
+
+    def adapt(name, *options):
+        out = tmp_path / f"{name}.pt"
+        result = run_cli(["train", data, "-o", str(out), "--init-model", "default", "--epochs", "1", *ADAPT, *options])
+        assert result.exit_code == 0, result.stderr
+        config = load_model(out).meta["training"]["config"]
+        return list(config["case_variants"]), config["case_mix"], trained_caseless(load_model(out).meta), result.stderr
+
+    variants, mix, caseless, said = adapt("inherited")
+    assert (variants, mix, caseless) == (["lower", "upper", "title"], "half", True)
+    assert "default was trained to read text in casings lower, upper, title (--case-mix half)" in said
+    variants, mix, caseless, said = adapt("as-written", "--case-variants", "none")
+    assert (variants, caseless) == ([], False) and "trained to read text in casings" not in said
+    assert adapt("sampled", "--case-mix", "sample")[:2] == (["lower", "upper", "title"], "sample")
+    assert adapt("lower", "--case-variants", "lower")[:2] == (["lower"], "concat")
+
+
+def test_casing_options_left_open_take_the_base_models_else_the_defaults():
+    from nerpipe.training.config import TrainConfig, with_casings
+
+    base = {"training": {"config": {"case_variants": ["lower", "upper"], "case_mix": "sample"}}}
+    plain = {"training": {"config": {"case_variants": [], "case_mix": "concat"}}}
+    decided = lambda config, meta=None: (with_casings(config, meta).case_variants, with_casings(config, meta).case_mix)
+    assert decided(TrainConfig()) == ((), "concat")  # a new model: none, as ever
+    assert decided(TrainConfig(), base) == (("lower", "upper"), "sample")
+    assert decided(TrainConfig(), plain) == ((), "concat")
+    assert decided(TrainConfig(case_variants=()), base) == ((), "concat")
+    assert decided(TrainConfig(case_variants=("title",)), base) == (("title",), "concat")
+    assert decided(TrainConfig(case_mix="half"), base) == (("lower", "upper"), "half")

@@ -74,12 +74,14 @@ from .options import (
               help="Chance that a training word is fed as unknown, so the model learns to use spelling and context.")
 @click.option("--lexicon/--no-lexicon", default=TRAINING.lexicon, show_default=True,
               help="Give the model a gazetteer of the training data's entities (built across folds while training).")
-@click.option("--case-variants", default=",".join(TRAINING.case_variants), metavar="LIST",
-              help="Also train on copies of the data in these casings (lower,upper,title or all), and stop on dev in all of "
-                   "them, so the model reads text in any casing.")
-@click.option("--case-mix", type=click.Choice(CASE_MIXES), default=TRAINING.case_mix, show_default=True,
+@click.option("--case-variants", default=None, metavar="LIST",
+              help="Also train on copies of the data in these casings (lower,upper,title, all or none), and stop on dev in "
+                   "all of them, so the model reads text in any casing.  [default: none; with --init-model, the casings "
+                   "that model was trained in]")
+@click.option("--case-mix", type=click.Choice(CASE_MIXES), default=None,
               help="concat: every casing of every sentence each epoch; sample: one casing per sentence per epoch (cheaper); "
-                   "half: each sentence as written and once in another casing.")
+                   "half: each sentence as written and once in another casing.  [default: concat; with the --init-model's "
+                   "casings, its mix]")
 @click.option("--lower-chars/--no-lower-chars", default=TRAINING.lower_chars, show_default=True,
               help="The character CNN reads lower-cased spelling; case reaches the model only through the casing feature.")
 @click.option("--sentence-case/--no-sentence-case", default=TRAINING.sentence_case, show_default=True,
@@ -139,11 +141,11 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
                                "with --epochs the cap is the one you gave (drop one of them)")
     if not options["init_model"] and (given(ctx, "keep_types") or given(ctx, "l2sp")):
         raise click.UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
-    if given(ctx, "case_mix") and not case_variants:
+    if given(ctx, "case_mix") and not case_variants and not options["init_model"]:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
     base = [options["init_model"]] if options["init_model"] not in (None, "default") else []
     check_outputs(output, log, [*(train_files or ["-"]), *dev_files, *base])
-    config = TrainConfig.from_options({**options, "case_variants": parse_case_variants(case_variants)})
+    config = TrainConfig.from_options({**options, "case_variants": None if case_variants is None else parse_case_variants(case_variants)})
     check_init_model(config, given=[name for name in SHAPED_BY_BASE if given(ctx, name)])
     torch_device = setup_torch(device, threads)
     from ..progress import PlainReporter, RichReporter

@@ -9,6 +9,7 @@ distributed.py  this process's rank under torchrun
 setup.py        the model and vocabulary a run starts from: new, or grown from --init-model
 batches.py      the training data as ids, shuffled into batches (a function of seed and epoch)
 state.py        Progress (where a run stands) and the OUTPUT.state file --resume reads
+meter.py        LossMeter: the loss read from the device each step on a CPU, every 50 off it
 trainer.py      Trainer: steps, rounds, dev evaluation, the loop that keeps the best model
 run.py          train(), the entry point
 

@@ -9,7 +9,7 @@ vector size of ``--embeddings``, the lexicon's width) goes into a copy it makes 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..errors import UsageError
 from ..model_config import ModelConfig
@@ -42,9 +42,11 @@ class TrainConfig:
     unk_replace: float = 0.5  # chance a singleton word without a pretrained vector is fed as UNK
     word_dropout: float = 0.0  # chance any word is fed as UNK, so the model learns to lean on spelling and context
     lexicon: bool = False  # give the model a gazetteer of the training data's entities (cross-fold while training)
-    case_variants: tuple[str, ...] = ()  # also train (and pick on dev) in these casings: lower, upper, title
-    # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other
-    case_mix: str = "concat"
+    # also train (and pick on dev) in these casings: lower, upper, title; None: as the init_model was (none without one)
+    case_variants: tuple[str, ...] | None = None
+    # concat: every casing of every sentence each epoch; sample: one casing per sentence; half: as written + one other;
+    # None: the init_model's when its case_variants are taken too, else concat
+    case_mix: str | None = None
     lower_chars: bool = False  # the character CNN sees lower-cased spelling (case only through the casing feature)
     sentence_case: bool = False  # the casing feature also says how the whole sentence is cased
     average: float = 0.998  # decay per step of the weight average that is evaluated and kept; 0: off
@@ -63,7 +65,8 @@ class TrainConfig:
         for name in ("min_steps", "eval_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
-        object.__setattr__(self, "case_variants", tuple(self.case_variants))
+        if self.case_variants is not None:
+            object.__setattr__(self, "case_variants", tuple(self.case_variants))
         object.__setattr__(self, "label_map", tuple(self.label_map))
 
     def to_dict(self) -> dict:
@@ -80,6 +83,17 @@ class TrainConfig:
 
 
 DEFAULTS = TrainConfig()
+
+
+def with_casings(config: TrainConfig, base_meta: dict | None = None) -> TrainConfig:
+    """``config`` with its casing options decided: those left None take the base model's
+    (``base_meta``, the --init-model's checkpoint meta: a model trained to read every
+    casing keeps doing so unless told otherwise), else none and concat."""
+    trained = ((base_meta or {}).get("training") or {}).get("config") or {}
+    inherit = config.case_variants is None
+    variants = tuple(trained.get("case_variants") or ()) if inherit else config.case_variants
+    mix = config.case_mix or (trained.get("case_mix") if inherit and variants else None) or "concat"
+    return replace(config, case_variants=variants, case_mix=mix)
 
 
 # what the base model fixes when a run starts from one (--init-model): its architecture and words

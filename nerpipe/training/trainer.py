@@ -24,7 +24,7 @@ from ..recase import CASELESS_READINGS, recase
 from ..schemes import Scheme, convert_tags, detect_scheme
 from ..scoring import score_pairs
 from .batches import TrainingBatches
-from .config import TrainConfig
+from .config import TrainConfig, with_casings
 from .corpus import Corpus, check_data, fingerprint
 from .distributed import Distributed
 from .meter import LossMeter
@@ -80,9 +80,15 @@ class Trainer:
                                      + " entities added to the training data, which has none of these types")
         elif config.l2sp:
             raise UsageError("--l2sp pulls the weights towards the --init-model's: it goes with --init-model")
+        asked, config = config, with_casings(config, base.meta if base is not None else None)
+        if asked.case_variants is None and config.case_variants:
+            reporter.message(f"{config.init_model} was trained to read text in casings {', '.join(config.case_variants)} "
+                             f"(--case-mix {config.case_mix}), and so is this run, to keep that "
+                             "(--case-variants none: the data as written only)")
         labels = check_data(train, dev, set(base.labels) if base is not None else set())
         self.scheme = detect_scheme(s.tags for s in train.sentences)
         # the data as written, then each casing variant: the model sees them all alike
+        assert config.case_variants is not None  # decided by with_casings
         variants = ("cased",) + tuple(v for v in config.case_variants if v != "cased")
         if base is not None:
             start = setup.adapt(base, config, train, labels, variants, TRAIN_SCHEME, reporter)
