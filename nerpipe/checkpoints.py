@@ -20,6 +20,7 @@ import torch
 
 from . import __version__
 from .errors import NerpipeError
+from .files import rename_target
 from .lexicon import Lexicon
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
 from .patterns import Patterns
@@ -37,8 +38,10 @@ def default_model_path() -> Path:
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` to a temporary file in the same directory, fsync, then rename."""
-    target = Path(path)
+    """``torch.save`` to a temporary file in the same directory, fsync, then rename (over
+    the file a symbolic link points to; never over a device, pipe or folder: see
+    :func:`~nerpipe.files.rename_target`)."""
+    target = rename_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     umask = os.umask(0)

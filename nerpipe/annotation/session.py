@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NerpipeError, UsageError
+from ..files import rename_target
 from ..formats.doc import Doc
 from ..formats.jsonl import doc_to_json, is_int
 from ..formats.labelstudio import chars_to_utf16
@@ -51,6 +52,7 @@ class Session:
         if not labels:
             raise UsageError("no labels to annotate with: give them with --labels PER,ORG,...")
         self.docs = list(docs)
+        rename_target(path, "-o")  # a correction rewrites the file by renaming: refused now, not then
         self.path = Path(path)
         self.labels = list(labels)
         self.hashes = [text_hash(doc.text) for doc in self.docs]
@@ -179,14 +181,15 @@ class Session:
         return {"next": self.first_open(index), **self.progress()}
 
     def _rewrite(self) -> None:
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        target = rename_target(self.path, "-o")  # the file a link points to; never a device or pipe
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         with open(temporary, "w", encoding="utf-8") as f:
             f.writelines(self.others)
             f.writelines(self.lines[k] for k in sorted(self.lines))
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temporary, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
+        os.replace(temporary, target)
+        directory = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:

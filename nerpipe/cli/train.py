@@ -8,6 +8,7 @@ import time
 
 import click
 
+from ..files import rename_target
 from ..formats.source import same_file
 from ..recase import CASE_MIXES
 from ..training.config import DEFAULT_EPOCHS
@@ -173,6 +174,7 @@ def check_outputs(output: str, log: str | None, inputs: list[str]) -> None:
     """The model file and the log go where they destroy nothing the run reads, into a
     folder that exists (a typo in a path is not a new folder tree)."""
     refuse_overwrite("-o", output, inputs)
+    rename_target(output, "-o")  # the model is renamed into place: never over /dev/null, a pipe or a folder
     refuse_overwrite("--log", log, inputs)
     if log is not None and same_file(log, output):
         raise click.UsageError(f"--log {log} is the -o file too: give each its own file")
