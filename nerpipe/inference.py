@@ -342,10 +342,12 @@ def _init_worker(model_path: str | None, device: str, batch_size: int, patterns:
     gc.freeze()  # as in the parent: the vocabulary need not be traversed by every collection
 
 
-def _render_in_worker(out: str, fmt: str, block: list, options: TagOptions) -> list[str]:
+def _render_in_worker(out: str, fmt: str, block: list, options: TagOptions, first: bool = True) -> list[str]:
     assert _WORKER_TAGGER is not None
     # a writer per block: blocks end with a sentence, so only the last one leaves marker lines to close with
     writer = make_writer(out, options.write_options(_WORKER_TAGGER.scheme))
+    if not first:
+        writer.continues()
     return [*render_block(_WORKER_TAGGER, writer, block, out, options, fmt), writer.close()]
 
 
@@ -394,10 +396,10 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
                 join = Joiner(framing.separator)
                 yield framing.header()
             pending.append((None, 0))
-            for block in blocks:
+            for k, block in enumerate(blocks):
                 for item in block:
                     framing.observe(item)
-                pending.append((pool.submit(_render_in_worker, out, fmt, block, plain), count_tokens(block)))
+                pending.append((pool.submit(_render_in_worker, out, fmt, block, plain, k == 0), count_tokens(block)))
                 if len(pending) >= 2 * workers:
                     yield done()
         while pending:

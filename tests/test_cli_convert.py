@@ -3,6 +3,8 @@ import json
 import pytest
 from conftest import run_cli
 
+from nerpipe.formats import read_conll, sentences_only
+
 
 def test_conll_scheme_rewrite_keeps_other_columns(data_dir):
     result = run_cli(["convert", "--to", "conll", "--scheme", "iobes", str(data_dir / "mixed.conll")])
@@ -21,6 +23,28 @@ def test_conll_to_jsonl_and_back(data_dir):
     assert [(s["label"], first["text"][s["start"]:s["end"]]) for s in first["spans"]] == [("PER", "Anna Berg"), ("LOC", "Oslo")]
     back = run_cli(["convert", "--from", "jsonl", "--to", "conll"], input=out).stdout
     assert back == (data_dir / "mixed.conll").read_text()  # other columns, comments and -DOCSTART- travel too
+
+
+def test_records_picked_out_of_a_conll_file_come_back_as_sentences_apart(tmp_path):
+    """The blank line that ends a sentence travels in the next record's "before": records
+    chosen out of the file (select, jq, grep) or reordered come back with a blank line
+    between every two sentences all the same, never run together into one."""
+    text = ("-DOCSTART- -X- -X- O\n\n" + "".join(f"Anna{k} NNP B-NP B-PER\nran VBD B-VP O\n\n" for k in range(6))
+            + "# a comment\nOslo NNP B-NP B-LOC\n")
+    records = run_cli(["convert", "--from", "conll", "--to", "jsonl"], input=text).stdout.splitlines()
+    assert run_cli(["convert", "--from", "jsonl", "--to", "conll"], input="\n".join(records) + "\n").stdout == text
+    def bare(record):  # as nerpipe select writes a record: without the marker lines before it
+        record = json.loads(record)
+        record["conll"]["before"] = []
+        return json.dumps(record)
+
+    for picked in (records[2:5:2], records[::-1], [records[-1], records[3]], records[3:4], [bare(r) for r in records[1:4]],
+                   [bare(r) for r in records[::-1]]):
+        back = tmp_path / "back.conll"
+        back.write_text(run_cli(["convert", "--from", "jsonl", "--to", "conll"], input="\n".join(picked) + "\n").stdout)
+        expected = [[t["text"] for t in json.loads(r)["tokens"]] for r in picked if json.loads(r)["tokens"]]
+        assert [list(s.tokens) for s in sentences_only(read_conll([str(back)]))] == expected, back.read_text()
+        assert "\n\n\n" not in back.read_text()
 
 
 def test_jsonl_without_tokens_is_tokenised():

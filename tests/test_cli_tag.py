@@ -412,3 +412,23 @@ def test_workers_on_a_device_other_than_cpu_or_cuda_is_a_usage_error(monkeypatch
     monkeypatch.setattr(sys.modules["nerpipe.cli.tag"], "setup_torch", lambda device, threads: torch.device("mps"))
     result = run_cli(["tag", "-j", "2", "--device", "mps"], input="Anna\n")
     assert result.exit_code == 2 and "--workers runs on the CPU or on CUDA, not on mps" in result.stderr
+
+
+@pytest.mark.slow
+def test_records_without_their_blank_lines_stay_apart_in_conll_across_workers_blocks(tiny_model, tmp_path):
+    """Records from CoNLL that lost the marker lines before them (as select writes them): one
+    blank line between every two sentences, in one process and in blocks across workers."""
+    import nerpipe.inference as inference
+    from nerpipe.checkpoints import load_model
+
+    records = [json.dumps({"text": f"Anna{k} Berg ran", "tokens": [f"Anna{k}", "Berg", "ran"],
+                           "conll": {"lines": [f"Anna{k} X\n", "Berg X\n", "ran X\n"], "sep": " ", "tag_col": 1, "before": []}})
+               for k in range(40)]
+    path = tmp_path / "picked.jsonl"
+    path.write_text("\n".join(records) + "\n")
+    options = inference.TagOptions(input_format="jsonl", output_format="conll")
+    one = "".join(inference.tag_files([str(path)], load_model(tiny_model), options, block_tokens=10))
+    many = "".join(inference.tag_files_parallel([str(path)], str(tiny_model), options, 2, block_tokens=10))
+    for out in (one, many):
+        blocks = out.split("\n\n")
+        assert [b.splitlines()[0].split()[0] for b in blocks if b] == [f"Anna{k}" for k in range(40)], out

@@ -303,20 +303,34 @@ class ConllWriter(Writer):
 
     def __init__(self, scheme: Scheme | None = None, replace_col: int | None = None, token_col: int = 0, tag_col: int = -1):
         self.scheme, self.replace_col, self.token_col, self.tag_col = scheme, replace_col, token_col, tag_col
+        self.after_sentence = False  # the output so far ends with a sentence's last line (no blank line yet)
+
+    def continues(self) -> None:
+        self.after_sentence = True  # the output before this writer's ends with a sentence (tag --workers' blocks do)
 
     def write(self, item, annotations) -> str:
         if isinstance(item, Marker):
-            return "" if item.kind == GAP else item.text
+            text = "" if item.kind == GAP else item.text
+            self.after_sentence = self.after_sentence and not text
+            return text
         if isinstance(item, Sentence):
+            self.after_sentence = True
             return self._sentence(item, annotations)
         if "conll" in item.record:
             before, sentence = sentence_lines(item.record, item.path, item.line)
             out = "".join(m.text for m in before)
             if sentence is None:
+                self.after_sentence = self.after_sentence and not out
                 return out
+            if self.after_sentence and not (before and before[0].kind == "blank"):
+                # the blank line that ended the sentence before this one travels in the next record's
+                # "before": a record chosen or filtered out of its file (select, jq, grep) has lost it
+                out = "\n" + out
+            self.after_sentence = True
             if annotations is None:
                 return out + self._restored(sentence, list(item.spans or []))
             return out + self._sentence(sentence, annotations)
+        self.after_sentence = False  # a block ends with its blank line
         return self._block(item, annotations)
 
     def _sentence(self, item: Sentence, annotations) -> str:

@@ -40,6 +40,10 @@ class Writer:
     def close(self) -> str:
         return ""
 
+    def continues(self) -> None:
+        """Told that this writer's output follows records another writer wrote (``tag
+        --workers``: a block after the first of its input, which ends with a sentence)."""
+
     def observe(self, item) -> None:
         """Told of each record written, also where another process writes it (``tag
         --workers``), for a footer that depends on the records (Label Studio's config)."""
