@@ -36,12 +36,21 @@ class LabelMap:
     drop_others: bool = False  # a label no rule names, as OLD or as NEW, is dropped (else kept as it is)
     counts: Counter = field(default_factory=Counter, compare=False)  # (old, new or None) -> entities changed
     given: Mapping[str, str] = field(default_factory=dict, compare=False)  # OLD -> the rule of yours (not a preset's)
+    seen: set[str] = field(default_factory=set, compare=False)  # the labels of the entities it was given
 
     def unknown(self, labels: Iterable[str]) -> list[str]:
         """Your rules (not a preset's) whose OLD is none of ``labels`` (a model's types: a
         rule for a type it never predicts does nothing)."""
         known = set(labels)
         return [rule for old, rule in self.given.items() if old not in known]
+
+    def idle_notes(self, where: str) -> list[str]:
+        """A warning for each rule of yours that met no entity of its label in the data
+        read so far (a typo, or the wrong tool's names: its labels go through unchanged);
+        ``where`` names the data ("the training data")."""
+        found = ", ".join(sorted(self.seen)) or "none"
+        return [f"--map {rule}: no {rule.split('=')[0].strip()!r} entity in {where} (its labels: {found}); the rule does nothing"
+                for rule in self.unknown(self.seen)]
 
     def new(self, label: str) -> str | None:
         """What ``label`` becomes (None: dropped). A rule's OLD is read without the spaces
@@ -57,7 +66,8 @@ class LabelMap:
         return set(self.rules.values())
 
     def __call__(self, label: str) -> str | None:
-        """:meth:`new`, counting the change."""
+        """:meth:`new`, counting the change (and the label as seen)."""
+        self.seen.add(label.strip())
         new = self.new(label)
         if new != label:
             self.counts[label, new] += 1
@@ -73,14 +83,22 @@ class LabelMap:
         return out
 
     def tags(self, tags: Sequence[str]) -> list[str]:
-        """``tags`` with their labels mapped, prefixes as they are; a dropped label's tags are ``O``."""
-        for _, _, label in tags_to_spans(tags):  # counted by entity, not by token
+        """``tags`` with their labels mapped, prefixes as they are; a dropped label's tags
+        are ``O``. Entities stay apart: one that begins with ``I-`` after an entity of
+        another type (IOB1) begins with ``B-`` once the two have one name, as IOB1 writes it
+        (``I-MISC I-LOC`` with ``MISC=LOC`` is ``I-LOC B-LOC``, not one entity)."""
+        entities = tags_to_spans(tags)
+        for _, _, label in entities:  # counted by entity, not by token
             self(label)
         out = []
         for tag in tags:
             prefix, label = split_tag(tag) if tag != "O" else ("O", "")
             new = self.new(label) if tag != "O" else None
             out.append("O" if new is None else f"{prefix}-{new}")
+        for start, _, _ in entities:
+            if start > 0 and out[start].startswith("I-") and out[start - 1] != "O" and \
+                    split_tag(out[start - 1])[1] == split_tag(out[start])[1]:
+                out[start] = "B-" + out[start][2:]
         return out
 
     def report(self) -> str:

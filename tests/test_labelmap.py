@@ -124,3 +124,43 @@ def test_two_rules_of_yours_for_one_label_are_refused_a_presets_may_be_overridde
         parse_label_map(["PER=X", "PER=Y"])
     assert parse_label_map(["PER=X", "PER=X"]).rules == {"PER": "X"}  # the same rule twice: no conflict
     assert parse_label_map(["ontonotes-conll", "NORP="]).rules["NORP"] is None  # a preset's rule, overridden
+
+
+def test_entities_of_two_types_given_one_name_stay_two_in_every_scheme(tmp_path):
+    """IOB1 starts an entity with I- unless one of its type comes right before: mapping the
+    type before to the same name must not run the two together (I-MISC I-LOC, MISC=LOC)."""
+    from nerpipe.schemes import tags_to_spans
+
+    label_map = parse_label_map(["MISC=LOC"])
+    cases = {  # tags -> mapped, each entity where it was
+        ("O", "I-MISC", "I-LOC", "O"): ["O", "I-LOC", "B-LOC", "O"],
+        ("I-MISC", "I-MISC", "I-LOC", "I-LOC"): ["I-LOC", "I-LOC", "B-LOC", "I-LOC"],
+        ("I-LOC", "B-LOC", "I-MISC"): ["I-LOC", "B-LOC", "B-LOC"],
+        ("B-MISC", "B-LOC", "I-LOC"): ["B-LOC", "B-LOC", "I-LOC"],  # IOB2 as it was
+        ("S-MISC", "B-LOC", "E-LOC"): ["S-LOC", "B-LOC", "E-LOC"],  # IOBES as it was
+        ("I-PER", "I-MISC"): ["I-PER", "I-LOC"],
+    }
+    for tags, mapped in cases.items():
+        assert label_map.tags(tags) == mapped, tags
+        assert [(s, e) for s, e, _ in tags_to_spans(mapped)] == [(s, e) for s, e, _ in tags_to_spans(tags)], tags
+    data = tmp_path / "iob1.conll"
+    data.write_text("The\tO\nGerman\tI-MISC\nBerlin\tI-LOC\nteam\tO\n\n")
+    converted = run_cli(["convert", "--to", "conll", "--scheme", "iob2", "--map", "MISC=LOC", str(data)])
+    assert converted.stdout == "The\tO\nGerman\tB-LOC\nBerlin\tB-LOC\nteam\tO\n\n", converted.stdout
+    scored = run_cli(["score", "--map", "MISC=LOC", "--format", "json", str(data), str(data)])
+    assert json.loads(scored.stdout)["support"] == 2, scored.stdout
+
+
+def test_a_rule_that_meets_no_entity_is_said_in_train_convert_and_score(tmp_path):
+    data = tmp_path / "onto.conll"
+    data.write_text(ONTONOTES.replace(" ", "\t") + "\n")
+    said = "--map PERSN=PER: no 'PERSN' entity in {} (its labels: DATE, GPE, PERSON); the rule does nothing"
+    converted = run_cli(["convert", "--to", "jsonl", "--map", "PERSN=PER", "--map", "GPE=LOC", str(data)])
+    assert said.format("the input") in converted.stderr and "GPE=LOC" not in converted.stderr
+    scored = run_cli(["score", "--map", "PERSN=PER", "--map-to", "gold", str(data), str(data)])
+    assert said.format("GOLD") in scored.stderr
+    quiet = run_cli(["convert", "--to", "jsonl", "--map", "ontonotes-conll", "--map", "PERSON=PER", str(data)])
+    assert "does nothing" not in quiet.stderr  # a preset's rules for labels the data lacks are no mistake
+    trained = run_cli(["train", str(data), "-o", str(tmp_path / "m.pt"), "--map", "PERSN=PER", "--epochs", "1",
+                       "--embeddings", "none", *TINY])
+    assert trained.exit_code == 0 and said.format("the training data") in trained.stderr, trained.stderr

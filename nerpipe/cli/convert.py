@@ -81,10 +81,13 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     FormatOptions(from_, to, flag="--from", out_flag="--to")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
+    mapping = parse_label_map(label_map, map_drop_others)
     with output_stream(output, to, paths) as out:
         for chunk in convert_files(paths, from_, to, Scheme.parse(scheme) if scheme else None, sep=sep, token_col=token_col,
                                    tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
-                                   label_map=parse_label_map(label_map, map_drop_others), redact_char=redact_char,
+                                   label_map=mapping, redact_char=redact_char,
                                    label_names=label_names, annotation=annotation, data_key=data_key, directory=output,
                                    ls_config=ls_config, conllu_key=conllu_key, on_note=lambda t: note(f"warning: {t}")):
             out.write(chunk)
+    for text in mapping.idle_notes("the input") if mapping is not None else ():
+        note(f"warning: {text}")

@@ -66,11 +66,12 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, labe
     hint_if_typing([gold, pred])
     if map_to != "both" and not label_map:
         raise click.UsageError("--map-to says which side --map reads; give --map")
+    mapping = parse_label_map(label_map, map_drop_others)
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
                          gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top,
-                         label_map=parse_label_map(label_map, map_drop_others), map_to=map_to,
-                         label_names=label_names)
-    for warning in result.warnings():
+                         label_map=mapping, map_to=map_to, label_names=label_names)
+    sides = {"both": "GOLD or PRED", "gold": "GOLD", "pred": "PRED"}[map_to]
+    for warning in [*result.warnings(), *(mapping.idle_notes(sides) if mapping is not None else ())]:
         note(f"warning: {warning}")
     if fmt == "auto":
         fmt = "table" if stdout_is_terminal() else "text"

@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import NerpipeError
@@ -33,6 +33,7 @@ class Corpus:
     paths: tuple[str, ...]
     tokens: int  # in all sentences
     declined: int = 0  # records left out: answered reject or ignore in nerpipe annotate
+    notes: tuple[str, ...] = ()  # warnings from reading it (a --map rule that met no entity)
 
     @classmethod
     def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str], declined: int = 0) -> Corpus:
@@ -79,7 +80,10 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line, reviewed))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
-    return Corpus.of(sentences, paths, left_out)
+    corpus = Corpus.of(sentences, paths, left_out)
+    if label_map is not None:
+        corpus = replace(corpus, notes=tuple(label_map.idle_notes(f"the {role} data")))
+    return corpus
 
 
 def fingerprint(path: str) -> dict:

@@ -52,6 +52,8 @@ def train(
         for data, role in ((train_data, "training"), (dev_data, "dev")):
             if data is not None and data.declined:
                 reporter.message(f"{data.declined} {role} records answered reject or ignore (nerpipe annotate) are left out")
+            for note in data.notes if data is not None else ():
+                reporter.warning(note)
         trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
         reporter.message(
             f"{len(train_data.sentences)} training sentences, {train_data.tokens} tokens; scheme {trainer.scheme.value}; "
