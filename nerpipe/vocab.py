@@ -9,6 +9,7 @@ pretrained-only words after them, so the model can tell which words it may adapt
 from __future__ import annotations
 
 import re
+import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -168,10 +169,15 @@ class Vocab:
 
     def encode(self, word: str) -> tuple[int, int, list[int], int]:
         """``(word id, casing class, character ids, casing bits)`` of a token, cached (at most
-        200,000 tokens); the bits (:func:`casing_bits`) are what it says of its sentence's casing."""
+        200,000 tokens); the bits (:func:`casing_bits`) are what it says of its sentence's casing.
+
+        The token is read in Unicode's composed form (NFC): ``Zürich`` typed as ``u`` and a
+        combining diaeresis (as macOS and some PDF tools write it) is the same word, spelt
+        with the same characters, as the one ``ü`` (the text and its offsets stay as given)."""
         cached = self._cache.get(word)
         if cached is None:
-            cached = (self.word_id(word), casing(word), self.char_ids(word), casing_bits(word))
+            form = word if word.isascii() else unicodedata.normalize("NFC", word)
+            cached = (self.word_id(form), casing(form), self.char_ids(form), casing_bits(form))
             if len(self._cache) < 200_000:
                 self._cache[word] = cached
         return cached

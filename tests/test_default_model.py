@@ -81,3 +81,19 @@ def test_finds_entities_in_lower_case_and_headlines():
         record = json.loads(run_cli(["tag"], input=text).stdout)
         found = {(s["label"], record["text"][s["start"]:s["end"]]) for s in record["spans"]}
         assert expected <= found, found
+
+
+def test_decomposed_accents_read_as_composed_ones():
+    """Text in Unicode's decomposed form (NFD: macOS file names, some PDF tools) is the
+    same text: the same entities, labels and scores, at its own offsets."""
+    import unicodedata
+
+    from nerpipe.checkpoints import load_model
+
+    tagger = load_model()
+    text = "Angela Merkel flew from Zürich to São Paulo with Gérard Depardieu and Björn Borg ."
+    composed, decomposed = (tagger.predict_text(unicodedata.normalize(form, text)) for form in ("NFC", "NFD"))
+    assert [(e.label, round(e.score, 4), unicodedata.normalize("NFC", e.text)) for e in decomposed] == \
+        [(e.label, round(e.score, 4), e.text) for e in composed]
+    assert any(e.text == unicodedata.normalize("NFD", "Zürich") for e in decomposed)  # the text as given
+    assert tagger.vocab.encode(unicodedata.normalize("NFD", "Björn")) == tagger.vocab.encode("Björn")
