@@ -77,6 +77,17 @@ _OPENERS = set("The He She It They We I But And In A An This That There His Her 
 # abbreviations that often end a sentence: company suffixes
 _FINAL_ABBREVIATIONS = {f"{a}." for a in "Inc Corp Co Ltd Bros Plc etc INC CORP CO LTD".split()}
 _CLOSERS = {'"', "'", ")", "]", "}", "’", "”", "''", "»"}
+_OPENER_OF = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«", "''": "``"}
+
+
+def _closes(text: str, sentence: list[tuple[int, int]], tok: str) -> bool:
+    """Whether ``tok`` (a closer after a sentence's end, white space between) closes a quote or
+    bracket the sentence opened: a straight quote it holds an odd number of, or a closing
+    one whose opener it holds unclosed (``year . "`` as CoNLL writes it)."""
+    seen = [text[s:e] for s, e in sentence]
+    if tok in ('"', "'"):
+        return seen.count(tok) % 2 == 1
+    return seen.count(_OPENER_OF[tok]) > seen.count(tok)
 
 
 def tokenize(text: str) -> list[tuple[int, int]]:
@@ -87,7 +98,8 @@ def tokenize(text: str) -> list[tuple[int, int]]:
 def split_sentences(text: str, tokens: list[tuple[int, int]], breaks: Sequence[int] = ()) -> list[list[tuple[int, int]]]:
     """Group tokens into sentences.
 
-    A break follows ``.``/``!``/``?`` (and quotes or brackets attached to it) when the
+    A break follows ``.``/``!``/``?`` (and the quotes or brackets after it that close the
+    sentence: attached to it, last in the text, or closing one the sentence opened) when the
     next token does not start in lower case, or whatever follows in text with no
     capitals at all (chat, transcripts). An abbreviation that ends a sentence (``the
     U.S. He left``) ends it when a common sentence opener follows. ``breaks`` are token
@@ -105,7 +117,8 @@ def split_sentences(text: str, tokens: list[tuple[int, int]], breaks: Sequence[i
             sentences.append(current)
             current, pending_break = [], False
         elif pending_break:
-            if tok in _CLOSERS and start == previous_end:  # attached: it closes
+            if tok in _CLOSERS and (start == previous_end or k == len(tokens) - 1 or _closes(text, current, tok)):
+                # attached, last of all, or closing what the sentence opened: it closes
                 current.append((start, end))
                 previous_end = end
                 continue

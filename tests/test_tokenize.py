@@ -44,6 +44,20 @@ def test_sentences():
 
 
 @pytest.mark.parametrize("text, expected", [
+    # CoNLL's tokens joined by spaces: a quote or bracket after the end closes the sentence that opened it
+    ('I play for New South Wales in the Super 12 next year . "', ['I play for New South Wales in the Super 12 next year . "']),
+    ('He said " go home . " Then he left . " What ? " she asked .',
+     ['He said " go home . "', "Then he left .", '" What ? " she asked .']),
+    ("He left ( for good . ) Then she came .", ["He left ( for good . )", "Then she came ."]),
+    ("“ Run . ” He ran . ' Fine . ' ' No . '", ["“ Run . ”", "He ran .", "' Fine . '", "' No . '"]),
+    ('He left . " She came .', ["He left .", '" She came .']),  # an opening quote opens the next one
+    ("It ended . )", ["It ended . )"]),  # last of all: it can open nothing
+])
+def test_closing_quotes_and_brackets_stay_with_their_sentence(text, expected):
+    assert [" ".join(text[s:e] for s, e in sent) for sent in tokenize_sentences(text)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("1. Michael Schumacher", ["1.", "Michael", "Schumacher"]),
     ("won 4-1/2 points, .596 avg on the 31st", ["won", "4-1/2", "points", ",", ".596", "avg", "on", "the", "31st"]),
     ("C$ 1.2 billion", ["C$", "1.2", "billion"]),
