@@ -37,6 +37,41 @@ def test_pseudo_labels_fill_the_missing_types_where_no_gold_entity_is():
     assert labelled.digest() != corpus.digest() and len(labelled.sentences) == 2
 
 
+def test_a_person_decided_only_the_types_they_were_offered():
+    """select --labels PER,ORG,LOC, then annotate: a reviewed record's missing MISC was never
+    asked about (annotate's _labels say so), so it is pseudo-labelled as on any record; a
+    type they were offered and left out stays out."""
+    from nerpipe.training.corpus import labels_offered
+
+    def reviewed(offered):
+        sentence = GoldSentence(("German", "Oslo", "fans"), ("O", "B-LOC", "O"), "x", 1, reviewed=True, offered=offered)
+        return pseudo_labels(Corpus.of([sentence], ["x"]), FakeBase(), Scheme.IOB2)
+
+    assert reviewed(frozenset({"PER", "ORG", "LOC"})) == (Corpus.of([GoldSentence(
+        ("German", "Oslo", "fans"), ("B-MISC", "B-LOC", "O"), "x", 1, reviewed=True, offered=frozenset({"PER", "ORG", "LOC"}))],
+        ["x"]), {"MISC": 1})
+    assert reviewed(frozenset({"MISC", "LOC"}))[1] == {} and reviewed(None)[1] == {}
+    assert labels_offered({"answer": "accept", "_labels": ["PER"], "meta": {"labels": ["LOC"]}}) == {"PER"}
+    assert labels_offered({"answer": "accept", "meta": {"labels": ["LOC", "ORG"]}}) == {"LOC", "ORG"}
+    assert labels_offered({"answer": "accept"}) is None
+
+
+@pytest.mark.slow
+def test_annotate_records_the_types_it_offered_and_train_reads_them(tmp_path):
+    from nerpipe.annotation import Session, prepare
+    from nerpipe.training import TrainConfig, read_corpus
+
+    batch = tmp_path / "batch.txt"
+    batch.write_text("German fans met Anna .\n")
+    session = Session(prepare(str(batch)), str(tmp_path / "gold.jsonl"), ["PER", "ORG", "LOC"])
+    try:
+        session.decide(0, "accept", [[3, 4, "PER"]])
+    finally:
+        session.close()
+    [sentence] = read_corpus([str(tmp_path / "gold.jsonl")], TrainConfig(), "training").sentences
+    assert sentence.reviewed and sentence.offered == {"PER", "ORG", "LOC"}
+
+
 def test_the_anchor_costs_nothing_at_the_start_and_grows_with_the_distance():
     model = torch.nn.Linear(3, 2)
     anchor = Anchor(model, 0.5)

@@ -5,7 +5,8 @@ Each decision is one line of nerpipe JSONL in the output file: the record with e
 field it came with (but those that held its entities before: ``predicted_spans``,
 doccano's ``label``, ...), its ``text`` and ``tokens``, the person's entities in
 ``spans``, the ``answer`` (``accept``, ``reject`` or ``ignore`` for a skipped record, as
-Prodigy names them), and ``_batch``, ``_index`` and ``_hash`` (the input it came from,
+Prodigy names them), ``_labels`` (the types the person was offered: train's
+--keep-types adds the others), and ``_batch``, ``_index`` and ``_hash`` (the input it came from,
 its place there and a hash of its text), which tie the line to its record when a
 session starts again. Lines of other inputs (earlier rounds) are kept as they are, so
 one file gathers every round's decisions.
@@ -162,7 +163,8 @@ class Session:
         doc = self.docs[index]
         clean = self._spans(doc, spans)
         record = {k: v for k, v in doc.record.items() if k not in SUPERSEDED}
-        record.update({"answer": answer, "_batch": self.batch, "_index": index, "_hash": self.hashes[index]})
+        record.update({"answer": answer, "_labels": self.labels, "_batch": self.batch, "_index": index,
+                       "_hash": self.hashes[index]})
         line = doc_to_json(replace(doc, record=record, spans=None), clean)
         with self._lock:
             if self._closed:

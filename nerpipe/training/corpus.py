@@ -25,6 +25,8 @@ class GoldSentence:
     path: str
     line: int
     reviewed: bool = False  # a person decided on it (nerpipe annotate's answer): its O tags mean "no entity"
+    # reviewed: the types the person was offered (annotate's "_labels", else select's meta.labels); None: every type
+    offered: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,17 @@ class Corpus:
         for s in self.sentences:
             h.update("\x1f".join(s.tokens + s.tags).encode("utf-8", "surrogatepass") + b"\x1e")
         return h.hexdigest()
+
+
+def labels_offered(record: dict) -> frozenset[str] | None:
+    """The entity types the person who decided on a record was offered: nerpipe annotate's
+    ``_labels``, else the ``meta.labels`` select chose it for (annotate's default); None
+    where the record does not say (then every type counts as decided)."""
+    meta = record.get("meta")
+    for labels in (record.get("_labels"), meta.get("labels") if isinstance(meta, dict) else None):
+        if isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels):
+            return frozenset(labels)
+    return None
 
 
 def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
@@ -77,7 +90,8 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     tags = label_map.tags(tags)
                 if tokens:
                     reviewed = isinstance(getattr(item, "record", None), dict) and "answer" in item.record
-                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line, reviewed))
+                    offered = labels_offered(item.record) if reviewed else None
+                    sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line, reviewed, offered))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     corpus = Corpus.of(sentences, paths, left_out)

@@ -6,7 +6,8 @@ Two means, each an option of ``train`` measured with ``benchmarks/bench_adapt.py
   annotates (WikiANN has no MISC) are, in the new data, the base model's predictions
   of them, where no gold entity is. Without them every such entity is taught as O and
   the type is unlearned. Records a person decided on (``nerpipe annotate``'s answer)
-  are left as they are: an entity removed there was removed on purpose.
+  keep what they decided: an entity removed there was removed on purpose; only types
+  the person was not offered (annotate's ``_labels``) are added there.
 - ``--l2sp ALPHA``: each step's loss gains ALPHA times the squared distance of the
   weights from where they started (L2-SP, Li et al. 2018), so the new data moves the
   model only as far as it must.
@@ -33,13 +34,13 @@ def pseudo_labels(corpus: Corpus, base, scheme: Scheme) -> tuple[Corpus, dict[st
     predictions = base.predict([s.tokens for s in corpus.sentences])
     sentences = []
     for sentence, prediction in zip(corpus.sentences, predictions):
-        if sentence.reviewed:  # a person saw it (nerpipe annotate): an entity removed stays removed
-            sentences.append(sentence)
-            continue
+        # a person who decided on it (nerpipe annotate) removed what they removed on purpose, but
+        # only of the types they were offered: the others they were never asked about
+        kept = missing if not sentence.reviewed else missing - sentence.offered if sentence.offered is not None else set()
         gold = tags_to_spans(sentence.tags)
         taken = {i for start, end, _ in gold for i in range(start, end)}
         extra = [(s, e, label) for s, e, label in prediction.spans
-                 if label in missing and not taken.intersection(range(s, e))]
+                 if label in kept and not taken.intersection(range(s, e))]
         for *_, label in extra:
             added[label] += 1
         if extra:
