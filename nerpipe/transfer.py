@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import torch
 
 from .checkpoints import build_model, default_model_path, safe_load
-from .embeddings import table_for
 from .errors import NerpipeError
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
 from .schemes import Scheme, scheme_tags
@@ -82,13 +81,16 @@ def warm_start(base, sentences: Iterable[Sequence[str]], labels: Iterable[str], 
     state = model.state_dict()
     base_state = base.network.state_dict()
 
-    # words: the base model's vectors (with its corrections) where it knows the word
+    # words: the base model's vectors (with its corrections) where it knows the word; a word new to it
+    # starts as the base model read it (its unknown word's row, or its digits-as-0 form's), and a new
+    # character as its unknown character: the starting model tags exactly as the base model does
     with torch.no_grad():
         old_vectors = base.network.word_vectors(torch.arange(len(old.words)))
-    table = torch.from_numpy(table_for(vocab.words, old.words, old_vectors.numpy(), seed))
+    table = old_vectors[[old.word_id(w) for w in vocab.words]].clone()
+    table[0] = 0  # padding
 
     # characters, tags: copy the rows of what the base model had
-    _copy_rows(state, base_state, "char_embedding.weight", [old.char_index.get(c, -1) for c in chars])
+    _copy_rows(state, base_state, "char_embedding.weight", [old.char_index.get(c, 1) for c in chars])
     tag_rows = [old.tag_index.get(t, -1) for t in tags]
     for name in ("projection.weight", "projection.bias", CRF_SCORES.format("start_transitions"),
                  CRF_SCORES.format("end_transitions")):

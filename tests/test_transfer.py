@@ -30,15 +30,24 @@ def write_with_new_label(path, n, seed, label="PROD"):
 
 
 def test_adapting_with_no_learning_keeps_the_base_model(tiny_model, tmp_path):
-    train = synthetic.write(tmp_path / "more.conll", 40, seed=5)
+    """Words and characters new to the base model start as it read them (its unknown word's
+    and character's rows), so the starting model tags as the base model, to the score."""
+    train = tmp_path / "more.conll"
+    train.write_text(open(synthetic.write(tmp_path / "s.conll", 40, seed=5)).read()
+                     + "".join(f"{w} O\n" for w in ("Zyxq", "Ørnsø", "Qwv1996", "ŽŽ")) + "\n")
     out = tmp_path / "adapted.pt"
-    result = run_cli(["train", train, "-o", str(out), "--init-model", str(tiny_model), "--epochs", "1",
+    result = run_cli(["train", str(train), "-o", str(out), "--init-model", str(tiny_model), "--epochs", "1",
                       *ADAPT, "--lr", "1e-12", "--average", "0"])
     assert result.exit_code == 0, result.stderr
-    assert "starting from" in result.stderr
+    assert "starting from" in result.stderr and "words of the new data were new to it" in result.stderr
     base, adapted = load_model(tiny_model), load_model(out)
+    assert {"zyxq", "ørnsø"} <= set(adapted.vocab.words) - set(base.vocab.words)
+    assert {"Ø", "Ž"} <= set(adapted.vocab.chars) - set(base.vocab.chars)
     sentences = [tokens for tokens, _ in synthetic.sentences(60, seed=9)]
-    assert [p.tags for p in adapted.predict(sentences)] == [p.tags for p in base.predict(sentences)]
+    sentences += [[w if k % 3 else "Zyxq", "Ørnsø", "Qwv1996", "ŽŽ"] for k, (s, _) in enumerate(synthetic.sentences(30, 4))
+                  for w in s[:1]]
+    for a, b in zip(adapted.predict(sentences, scores=True), base.predict(sentences, scores=True)):
+        assert a.tags == b.tags and a.scores == pytest.approx(b.scores, abs=2e-3)  # (the int8 table is rounded anew)
     assert adapted.labels == base.labels
 
 

@@ -32,7 +32,7 @@ class TrainResult:
         """A warning when the run may have stopped too soon, or changed nothing."""
         if self.best_epoch == 0 and self.best_dev_f1 is not None:
             return (f"no round beat the starting model's dev F1 ({self.best_dev_f1:.2f}), so {self.output} holds the "
-                    "starting model (with any new words and labels added, untrained); the new data may be too little "
+                    "starting model (which tags as the base model does; labels it adds are untrained); the new data may be too little "
                     "or too unlike the dev data, or a lower --lr may help")
         if self.best_dev_f1 == 0:  # nothing improved: it found no dev entity at any evaluation
             return (f"dev F1 was 0.00 at every evaluation ({self.steps:,} steps): the model found no dev entity; train "
