@@ -96,7 +96,8 @@ class Selected:
         and the types chosen for (``labels``: what ``nerpipe annotate`` then offers)."""
         record = dict(self.record.record)
         meta = dict(record.get("meta") or {}) if isinstance(record.get("meta", {}), dict) else {"meta": record["meta"]}
-        meta.update({"strategy": strategy, "uncertainty": round(self.uncertainty, 6)})
+        # random draws, not doubts: its key says so (an "uncertainty" would read as the model's)
+        meta.update({"strategy": strategy, ("draw" if strategy == "random" else "uncertainty"): round(self.uncertainty, 6)})
         if labels is not None:
             meta["labels"] = list(labels)
         record["meta"] = meta

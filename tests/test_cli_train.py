@@ -162,12 +162,16 @@ def test_quiet_shows_warnings_and_errors_only(tmp_path):
 @pytest.mark.slow
 def test_a_run_still_improving_at_the_cap_says_so(tmp_path):
     data = synthetic.write(tmp_path / "t.conll", 30)
-    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "1", *TINY])
+    result = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "m.pt"), "--epochs", "2", *TINY])
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[-2].startswith("nerpipe: best epoch 1 of 1, dev F1")
-    assert lines[-1] == ("nerpipe: warning: dev F1 was still improving when the run stopped at its cap, epoch 1 (4 steps): "
+    assert lines[-2].startswith("nerpipe: best epoch 2 of 2, dev F1")
+    assert lines[-1] == ("nerpipe: warning: dev F1 was still improving when the run stopped at its cap, epoch 2 (8 steps): "
                          "a higher --epochs may give a better model")
+    once = run_cli(["train", data, "--dev", data, "-o", str(tmp_path / "o.pt"), "--epochs", "1", *TINY])
+    assert once.stderr.splitlines()[-1] == (
+        "nerpipe: warning: dev F1 was measured once, at the cap (epoch 1, 4 steps), so nothing says whether more "
+        "training would help: a higher --epochs (or a lower --eval-steps) measures it more often")
 
 
 @pytest.mark.slow

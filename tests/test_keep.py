@@ -83,9 +83,11 @@ def test_the_anchor_costs_nothing_at_the_start_and_grows_with_the_distance():
 
 def test_they_go_with_init_model(tmp_path):
     train = synthetic.write(tmp_path / "t.conll", 10, seed=5)
-    for option in (["--keep-types"], ["--l2sp", "0.1"]):
+    for option, said in ((["--keep-types"], "--keep-types keeps what the --init-model knew: it goes with --init-model"),
+                         (["--l2sp", "0.1"], "--l2sp keeps what the --init-model knew: it goes with --init-model"),
+                         (["--l2sp", "0.1", "--no-keep-types"], "--keep-types and --l2sp keep what the --init-model knew: they")):
         result = run_cli(["train", train, "-o", str(tmp_path / "m.pt"), "--embeddings", "none", *option])
-        assert result.exit_code == 2 and "go with --init-model" in result.stderr
+        assert result.exit_code == 2 and said in result.stderr, result.stderr
 
 
 @pytest.mark.slow

@@ -162,3 +162,18 @@ def test_lines_of_a_pretty_printed_export_are_its_own():
 def test_an_empty_export_is_no_tasks():
     out = run_cli(["tag", "-f", "jsonl"], input="[]\n")
     assert out.exit_code == 0 and out.stdout == ""
+
+
+def test_train_leaves_out_the_tasks_nobody_annotated_and_says_how_many(tmp_path):
+    from nerpipe.training import TrainConfig, read_corpus
+
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([TASK, {"id": 9, "data": {"text": "Not labelled yet."}, "annotations": []},
+                                  {"id": 10, "data": {"text": "Nor this."}}]))
+    corpus = read_corpus([str(export)], TrainConfig(), "training")
+    assert [s.tokens[0] for s in corpus.sentences] == ["Siemens"]
+    assert corpus.notes == ("2 Label Studio task(s) of the training data without an annotation are left out",)
+    only_open = tmp_path / "open.json"
+    only_open.write_text(json.dumps([{"id": 9, "data": {"text": "Not labelled yet."}, "annotations": []}]))
+    with pytest.raises(NerpipeError, match="holds no sentences"):
+        read_corpus([str(only_open)], TrainConfig(), "training")

@@ -161,6 +161,8 @@ def test_labels_count_only_the_doubts_of_the_types_to_annotate(tagger, strategy)
     if strategy == "random":  # the same draw; only the pre-annotations differ
         assert [c.record.text for c in select(pool, tagger, 2, strategy)] == \
             [c.record.text for c in select(pool, tagger, 2, strategy, labels=["PER"])]
+        meta = every[next(iter(every))].with_meta(strategy).record["meta"]
+        assert "draw" in meta and "uncertainty" not in meta  # a random number, not the model's doubt
         return
     # folding ORG and MISC into O can only take doubt away, and takes some somewhere
     assert all(some[t].uncertainty <= every[t].uncertainty + 1e-9 for t in every)

@@ -273,10 +273,15 @@ def test_result_says_why_the_run_stopped(corpus, tmp_path):
     assert result.epochs == result.best_epoch + 2 < 40
     assert result.best_dev_f1 == 100.0 and result.best["epoch"] == result.best_epoch
     assert result.advice() is None
-    # one epoch: the only evaluation is the best so far, so it was still improving at the cap
+    # one epoch: one evaluation, nothing to compare it with: not "still improving", but measured once
     result = train([train_path], tmp_path / "c.pt", [dev_path], tiny_config(epochs=1))
-    assert result.stopped == "max-epochs" and result.still_improving
-    assert "still improving" in result.advice() and "a higher --epochs" in result.advice()
+    assert result.stopped == "max-epochs" and not result.still_improving and result.evaluations == 1
+    assert "measured once" in result.advice() and "still improving" not in result.advice()
+    # two epochs, the second the best: still improving at the cap
+    result = train([train_path], tmp_path / "d.pt", [dev_path], tiny_config(epochs=2))
+    assert result.evaluations == 2 and result.still_improving == (result.best_epoch == 2)
+    if result.still_improving:
+        assert "still improving" in result.advice() and "a higher --epochs" in result.advice()
     # without dev data: the last epoch is kept, there is no dev F1, nothing to improve on
     result = train([train_path], tmp_path / "n.pt", [], tiny_config(epochs=2))
     assert (result.stopped, result.best_epoch, result.best_dev_f1, result.still_improving) == ("max-epochs", 2, None, False)

@@ -140,8 +140,10 @@ def train(ctx, train_files, dev_files, output, resume, keep_state, log, quiet, c
     if options["epochs"] is not None and options["min_steps"] and given(ctx, "min_steps"):
         raise click.UsageError(f"--min-steps raises the default cap of {DEFAULT_EPOCHS} epochs on small data; "
                                "with --epochs the cap is the one you gave (drop one of them)")
-    if not options["init_model"] and (given(ctx, "keep_types") or given(ctx, "l2sp")):
-        raise click.UsageError("--keep-types and --l2sp keep what the --init-model knew: they go with --init-model")
+    keeping = [f"--{name.replace('_', '-')}" for name in ("keep_types", "l2sp") if given(ctx, name)]
+    if not options["init_model"] and keeping:
+        raise click.UsageError(f"{' and '.join(keeping)} keep{'s' if len(keeping) == 1 else ''} what the --init-model knew: "
+                               f"{'it goes' if len(keeping) == 1 else 'they go'} with --init-model")
     if given(ctx, "case_mix") and not case_variants and not options["init_model"]:
         raise click.UsageError("--case-mix mixes the casings of --case-variants; add --case-variants (e.g. all)")
     base = [options["init_model"]] if options["init_model"] not in (None, "default") else []

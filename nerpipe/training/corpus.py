@@ -71,12 +71,15 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col, label_names=config.label_names)
     label_map = parse_label_map(config.label_map, config.map_drop_others)
     sentences = []
-    left_out = 0
+    left_out = open_tasks = 0
     for path in paths:
         fmt, items, _ = read_records(path, "auto", options, annotated=True)
         for item in items:
             if declined(item):
                 left_out += 1
+                continue
+            if fmt == "labelstudio" and getattr(item, "spans", ()) is None:
+                open_tasks += 1  # nobody has annotated it yet (an export holds every task): no gold to learn
                 continue
             for tokens, tags, where, line in gold_of(item):
                 if tags is None:
@@ -95,9 +98,9 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     corpus = Corpus.of(sentences, paths, left_out)
-    if label_map is not None:
-        corpus = replace(corpus, notes=tuple(label_map.idle_notes(f"the {role} data")))
-    return corpus
+    notes = [f"{open_tasks} Label Studio task(s) of the {role} data without an annotation are left out"] if open_tasks else []
+    notes += label_map.idle_notes(f"the {role} data") if label_map is not None else []
+    return replace(corpus, notes=tuple(notes))
 
 
 def fingerprint(path: str) -> dict:

@@ -20,7 +20,8 @@ class TrainResult:
     rank: int
     world: int
     stopped: str  # STOPPED_BY_PATIENCE or STOPPED_AT_CAP
-    still_improving: bool  # stopped at the cap with the last evaluation the best so far
+    still_improving: bool  # stopped at the cap with the last of two or more evaluations the best so far
+    evaluations: int = 0  # dev evaluations (the --init-model's, before the first step, counts)
 
     def summary(self) -> str:
         f1 = f", dev F1 {self.best_dev_f1:.2f}" if self.best_dev_f1 is not None else ""
@@ -37,6 +38,9 @@ class TrainResult:
         if self.best_dev_f1 == 0:  # nothing improved: it found no dev entity at any evaluation
             return (f"dev F1 was 0.00 at every evaluation ({self.steps:,} steps): the model found no dev entity; train "
                     "longer (--epochs, --min-steps) or on more data")
+        if self.best_dev_f1 is not None and self.evaluations == 1 and self.stopped == STOPPED_AT_CAP:
+            return (f"dev F1 was measured once, at the cap (epoch {self.max_epochs}, {self.steps:,} steps), so nothing "
+                    "says whether more training would help: a higher --epochs (or a lower --eval-steps) measures it more often")
         if self.still_improving:
             return (f"dev F1 was still improving when the run stopped at its cap, epoch {self.max_epochs} "
                     f"({self.steps:,} steps): a higher --epochs may give a better model")

@@ -329,7 +329,9 @@ class Trainer:
         has_dev, progress = self.dev_data is not None, self.progress
         stopped = STOPPED_BY_PATIENCE if has_dev and progress.bad_rounds >= self.config.patience else STOPPED_AT_CAP
         best = progress.best_record()
+        evaluations = sum(1 for entry in progress.history if "dev_f1" in entry)
         return TrainResult(epochs=progress.epoch, steps=progress.steps, max_epochs=self.schedule.max_epochs,
                            best_epoch=progress.best_epoch, best_dev_f1=best.get("dev_f1") if has_dev else None, best=best,
                            output=str(output), rank=self.dist.rank, world=self.dist.world, stopped=stopped,
-                           still_improving=has_dev and stopped == STOPPED_AT_CAP and progress.bad_rounds == 0)
+                           still_improving=has_dev and stopped == STOPPED_AT_CAP and progress.bad_rounds == 0
+                           and evaluations > 1, evaluations=evaluations)
