@@ -94,12 +94,15 @@ def tag_child(model: str, device: str, batch_size: int) -> None:
             return result
         return wrapper
 
-    sentences = json.load(sys.stdin)
+    text = sys.stdin.read()
     seconds = []
     # twice, each time a fresh tagger (its caches as empty): as tag runs it (on a GPU each batch read
     # back while the next runs), then with the network's calls timed to their end for the host's
     # share (which loses that overlap)
     for instrumented in (False, True):
+        # fresh strings each pass, as a stream brings them: a string's hash, once computed, is kept with it,
+        # so a second pass over the same objects would skip work (about a third of the host's) a stream cannot
+        sentences = json.loads(text)
         tagger = load_model(model, device, batch_size=batch_size)
         tagger.predict(sentences[: max(512, 2 * batch_size)])  # warm-up: two batches of the timed size
         if instrumented:
