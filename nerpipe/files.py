@@ -20,14 +20,19 @@ def rename_target(path: str | os.PathLike, option: str = "") -> Path:
     symbolic link there points to (the link stays a link). A usage error when something
     other than an ordinary file is there (a device such as /dev/null, a pipe, a folder);
     ``option``: the option that named it, for the message."""
+    named = f"{option + ' ' if option else ''}{os.fspath(path)}"
     target = Path(os.path.realpath(path))
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
+        if os.path.islink(path) and not target.parent.is_dir():
+            raise UsageError(f"{named} is a link to {target}, in no folder that exists") from None
         return target
+    except OSError as err:  # a loop of links, a folder that cannot be read
+        raise UsageError(f"{named}: {err.strerror}") from None
     if stat.S_ISREG(mode):
         return target
     kind = ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not an ordinary file")
-    raise UsageError(f"{option + ' ' if option else ''}{os.fspath(path)} is {kind}: nerpipe writes this file whole and "
-                     "renames it into place, which would replace what is there; give the path of a file")
+    raise UsageError(f"{named} is {kind}: nerpipe writes this file whole and renames it into place, which would "
+                     "replace what is there; give the path of a file")

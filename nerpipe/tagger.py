@@ -475,11 +475,13 @@ def to_host(*tensors: torch.Tensor | None) -> tuple[list, torch.cuda.Event | Non
     """Copies of ``tensors`` (None stays None) on the CPU and, from a CUDA device, the event
     after which they may be read: the copies are queued behind the kernels that compute
     them, into pinned memory, and the host goes on meanwhile."""
-    if not any(t is not None and t.is_cuda for t in tensors):
+    device = next((t.device for t in tensors if t is not None and t.is_cuda), None)
+    if device is None:
         return [t.cpu() if t is not None else None for t in tensors], None
-    copies = [t.to("cpu", non_blocking=True) if t is not None else None for t in tensors]
-    ready = torch.cuda.Event()
-    ready.record()
+    with torch.cuda.device(device):  # the copies' stream and the event's are that GPU's, not the current one's
+        copies = [t.to("cpu", non_blocking=True) if t is not None else None for t in tensors]
+        ready = torch.cuda.Event()
+        ready.record(torch.cuda.current_stream(device))
     return copies, ready
 
 

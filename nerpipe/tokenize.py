@@ -82,11 +82,17 @@ _OPENER_OF = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "�
 
 def _closes(text: str, sentence: list[tuple[int, int]], tok: str) -> bool:
     """Whether ``tok`` (a closer after a sentence's end, white space between) closes a quote or
-    bracket the sentence opened: a straight quote it holds an odd number of, or a closing
-    one whose opener it holds unclosed (``year . "`` as CoNLL writes it)."""
+    bracket the sentence opened: a double quote after an odd number of them that open
+    (white space or the sentence's start before: not an inch mark, ``5"``), or a closing
+    bracket or curly quote whose opener the sentence holds unclosed (``year . "`` as CoNLL
+    writes it). A straight single quote is an apostrophe as often (``players'``): it
+    closes only when attached or last."""
+    if tok == "'":
+        return False
+    if tok == '"':
+        opening = sum(1 for k, (s, e) in enumerate(sentence) if text[s:e] == '"' and (k == 0 or text[s - 1].isspace()))
+        return opening % 2 == 1
     seen = [text[s:e] for s, e in sentence]
-    if tok in ('"', "'"):
-        return seen.count(tok) % 2 == 1
     return seen.count(_OPENER_OF[tok]) > seen.count(tok)
 
 

@@ -25,8 +25,17 @@ _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+def composed(word: str) -> str:
+    """``word`` in Unicode's composed form (NFC), as every id of it is read: ``Zürich`` typed
+    as ``u`` and a combining diaeresis (as macOS and some PDF tools write it) is the same
+    word, spelt with the same characters, as the one with ``ü``, in training and in tagging
+    alike (the text and its offsets stay as given)."""
+    return word if word.isascii() else unicodedata.normalize("NFC", word)
+
+
 def casing(word: str) -> int:
     """The casing class of ``word`` (an index into :data:`CASINGS`)."""
+    word = composed(word)
     if word.isdigit():
         return 5
     if any(c.isdigit() for c in word):
@@ -96,8 +105,8 @@ def sentence_casings(bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def word_keys(word: str) -> tuple[str, str]:
-    """The keys a word is looked up by, in order: lower-cased, then digits as 0."""
-    lower = word.lower()
+    """The keys a word is looked up by, in order: lower-cased, then digits as 0 (both composed)."""
+    lower = composed(word).lower()
     return lower, _DIGIT.sub("0", lower)
 
 
@@ -152,7 +161,7 @@ class Vocab:
         counts: Counter = Counter()
         char_counts: Counter = Counter()
         for tokens in sentences:
-            for tok in tokens:
+            for tok in map(composed, tokens):
                 lower, norm = word_keys(tok)
                 counts[lower if lower in known or lower == norm else norm] += 1
                 spelt = clip_chars(tok.lower() if lower_chars else tok)
@@ -170,14 +179,10 @@ class Vocab:
     def encode(self, word: str) -> tuple[int, int, list[int], int]:
         """``(word id, casing class, character ids, casing bits)`` of a token, cached (at most
         200,000 tokens); the bits (:func:`casing_bits`) are what it says of its sentence's casing.
-
-        The token is read in Unicode's composed form (NFC): ``Zürich`` typed as ``u`` and a
-        combining diaeresis (as macOS and some PDF tools write it) is the same word, spelt
-        with the same characters, as the one ``ü`` (the text and its offsets stay as given)."""
+        Each is read from the token's :func:`composed` form."""
         cached = self._cache.get(word)
         if cached is None:
-            form = word if word.isascii() else unicodedata.normalize("NFC", word)
-            cached = (self.word_id(form), casing(form), self.char_ids(form), casing_bits(form))
+            cached = (self.word_id(word), casing(word), self.char_ids(word), casing_bits(word))
             if len(self._cache) < 200_000:
                 self._cache[word] = cached
         return cached
@@ -198,6 +203,7 @@ class Vocab:
         return self.word_index.get(norm, 1) if found is None else found
 
     def char_ids(self, word: str) -> list[int]:
+        word = composed(word)
         return [self.char_index.get(c, 1) for c in clip_chars(word.lower() if self.lower_chars else word)]
 
     def to_dict(self) -> dict:

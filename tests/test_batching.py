@@ -28,3 +28,20 @@ def test_a_batch_encodes_every_token_as_training_and_tagging_each_would():
                 assert not batch.mask[row, n:].any() and batch.mask[row, :n].all()
         assert {tuple(r) for r in make_batch(sentences, vocab).casings.tolist()} != \
             {tuple(r) for r in make_batch([[t.upper() for t in s] for s in sentences], vocab).casings.tolist()}
+
+
+def test_decomposed_and_composed_spellings_are_one_word_in_training_and_tagging():
+    """A model trained on decomposed text (NFD) and tagging composed text, or the other way:
+    every id (word, characters, casing) is read from the composed form on both sides."""
+    import unicodedata
+
+    nfd, nfc = (unicodedata.normalize(form, "Zürich") for form in ("NFD", "NFC"))
+    for written in (nfd, nfc):
+        vocab, _ = Vocab.build([[written, "flew"]] * 3, ["O"])
+        assert vocab.word_id(nfd) == vocab.word_id(nfc) > 1  # not the unknown word
+        assert vocab.char_ids(nfd) == vocab.char_ids(nfc) and 1 not in vocab.char_ids(nfd)
+        assert vocab.encode(nfd) == vocab.encode(nfc) == (vocab.word_id(written), *vocab.encode(written)[1:])
+        assert vocab.casing_ids([nfd, "flew"]) == vocab.casing_ids([nfc, "flew"])
+        batch = make_batch([[nfd, "flew"]], vocab, [np.array([vocab.word_id(nfd), vocab.word_id("flew")])],
+                           [np.array(vocab.casing_ids([nfd, "flew"]))])
+        assert batch.words.tolist() == make_batch([[nfc, "flew"]], vocab).words.tolist()

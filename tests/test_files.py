@@ -20,6 +20,14 @@ def test_a_file_renamed_into_place_goes_through_links_and_never_over_a_device_pi
     for path, kind in (("/dev/null", "a device"), (fifo, "a pipe"), (tmp_path, "a folder")):
         with pytest.raises(UsageError, match=f"-o {path} is {kind}: nerpipe writes this file whole"):
             rename_target(path, "-o")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(UsageError, match="-o .*loop: Too many levels of symbolic links"):
+        rename_target(loop, "-o")
+    dangling = tmp_path / "dangling.pt"
+    dangling.symlink_to(tmp_path / "no" / "such" / "m.pt")
+    with pytest.raises(UsageError, match="is a link to .*m.pt, in no folder that exists"):
+        rename_target(dangling, "-o")
 
 
 def test_saving_a_model_through_a_link_keeps_the_link(tmp_path):

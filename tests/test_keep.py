@@ -51,9 +51,13 @@ def test_a_person_decided_only_the_types_they_were_offered():
         ("German", "Oslo", "fans"), ("B-MISC", "B-LOC", "O"), "x", 1, reviewed=True, offered=frozenset({"PER", "ORG", "LOC"}))],
         ["x"]), {"MISC": 1})
     assert reviewed(frozenset({"MISC", "LOC"}))[1] == {} and reviewed(None)[1] == {}
+    from nerpipe.labelmap import parse_label_map
+
     assert labels_offered({"answer": "accept", "_labels": ["PER"], "meta": {"labels": ["LOC"]}}) == {"PER"}
-    assert labels_offered({"answer": "accept", "meta": {"labels": ["LOC", "ORG"]}}) == {"LOC", "ORG"}
+    # select's meta.labels prove nothing (annotate --labels may have offered others): every type counts as decided
+    assert labels_offered({"answer": "accept", "meta": {"labels": ["LOC", "ORG"]}}) is None
     assert labels_offered({"answer": "accept"}) is None
+    assert labels_offered({"_labels": ["PERSON", "GPE", "DATE"]}, parse_label_map(["ontonotes-conll"])) == {"PER", "LOC"}
 
 
 @pytest.mark.slow

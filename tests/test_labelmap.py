@@ -164,3 +164,9 @@ def test_a_rule_that_meets_no_entity_is_said_in_train_convert_and_score(tmp_path
     trained = run_cli(["train", str(data), "-o", str(tmp_path / "m.pt"), "--map", "PERSN=PER", "--epochs", "1",
                        "--embeddings", "none", *TINY])
     assert trained.exit_code == 0 and said.format("the training data") in trained.stderr, trained.stderr
+    dev = tmp_path / "dev.conll"
+    dev.write_text("Rome\tB-PERSN\n\n")  # the rule meets an entity in the dev data: it does something
+    with_dev = run_cli(["train", str(data), "--dev", str(dev), "-o", str(tmp_path / "d.pt"), "--map", "PERSN=PER",
+                        "--map", "ORGG=ORG", "--epochs", "1", "--embeddings", "none", *TINY])
+    assert "PERSN=PER" not in with_dev.stderr and "--map ORGG=ORG: no 'ORGG' entity in the training or dev data (its " \
+        "labels: DATE, GPE, PERSN, PERSON)" in with_dev.stderr, with_dev.stderr

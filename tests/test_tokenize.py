@@ -49,9 +49,14 @@ def test_sentences():
     ('He said " go home . " Then he left . " What ? " she asked .',
      ['He said " go home . "', "Then he left .", '" What ? " she asked .']),
     ("He left ( for good . ) Then she came .", ["He left ( for good . )", "Then she came ."]),
-    ("“ Run . ” He ran . ' Fine . ' ' No . '", ["“ Run . ”", "He ran .", "' Fine . '", "' No . '"]),
+    ("“ Run . ” He ran . ‘ Fine . ’ ( No . )", ["“ Run . ”", "He ran .", "‘ Fine . ’", "( No . )"]),
     ('He left . " She came .', ["He left .", '" She came .']),  # an opening quote opens the next one
     ("It ended . )", ["It ended . )"]),  # last of all: it can open nothing
+    # an apostrophe or an inch mark is no quote to close
+    ("The players' coach left. 'No way,' he said.", ["The players ' coach left .", "' No way , ' he said ."]),
+    ("The players ' coach left . ' No way , ' he said .", ["The players ' coach left .", "' No way , ' he said ."]),
+    ('He bought 3 items at 5" each. "Great," she said.', ['He bought 3 items at 5 " each .', '" Great , " she said .']),
+    ("It was the '90s. Then it ended.", ["It was the ' 90s .", "Then it ended ."]),
 ])
 def test_closing_quotes_and_brackets_stay_with_their_sentence(text, expected):
     assert [" ".join(text[s:e] for s, e in sent) for sent in tokenize_sentences(text)] == expected

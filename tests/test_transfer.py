@@ -186,3 +186,17 @@ def test_casing_options_left_open_take_the_base_models_else_the_defaults():
     assert decided(TrainConfig(case_variants=()), base) == ((), "concat")
     assert decided(TrainConfig(case_variants=("title",)), base) == (("title",), "concat")
     assert decided(TrainConfig(case_mix="half"), base) == (("lower", "upper"), "half")
+
+
+def test_resuming_a_run_whose_casings_were_not_inherited_says_how(tmp_path):
+    data = synthetic.write(tmp_path / "more.conll", 16, seed=5)
+    out = str(tmp_path / "m.pt")
+    first = run_cli(["train", data, "-o", out, "--init-model", "default", "--case-variants", "none", "--epochs", "1",
+                     "--keep-state", *ADAPT])
+    assert first.exit_code == 0, first.stderr
+    again = run_cli(["train", data, "-o", out, "--init-model", "default", "--epochs", "2", "--resume", *ADAPT])
+    assert again.exit_code == 1 and "case_variants [] then, ['lower', 'upper', 'title'] now" in again.stderr
+    assert "casings now carry over unless given" in again.stderr and "--case-variants none" in again.stderr
+    mixed = run_cli(["train", data, "-o", str(tmp_path / "x.pt"), "--init-model", str(tmp_path / "m.pt"),
+                     "--case-mix", "half", "--epochs", "1", *ADAPT])
+    assert mixed.exit_code == 2 and "--case-mix half mixes the casings of --case-variants, and there are none" in mixed.stderr

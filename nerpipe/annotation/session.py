@@ -6,7 +6,7 @@ field it came with (but those that held its entities before: ``predicted_spans``
 doccano's ``label``, ...), its ``text`` and ``tokens``, the person's entities in
 ``spans``, the ``answer`` (``accept``, ``reject`` or ``ignore`` for a skipped record, as
 Prodigy names them), ``_labels`` (the types the person was offered: train's
---keep-types adds the others), and ``_batch``, ``_index`` and ``_hash`` (the input it came from,
+--keep-types adds the others there), and ``_batch``, ``_index`` and ``_hash`` (the input it came from,
 its place there and a hash of its text), which tie the line to its record when a
 session starts again. Lines of other inputs (earlier rounds) are kept as they are, so
 one file gathers every round's decisions.

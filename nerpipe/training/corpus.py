@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import NerpipeError
 from ..formats import ReadOptions, declined, display_name, gold_of, read_records
+from ..labelmap import LabelMap
 from ..schemes import check_tags, tags_to_spans
 from .config import TrainConfig
 
@@ -35,7 +36,8 @@ class Corpus:
     paths: tuple[str, ...]
     tokens: int  # in all sentences
     declined: int = 0  # records left out: answered reject or ignore in nerpipe annotate
-    notes: tuple[str, ...] = ()  # warnings from reading it (a --map rule that met no entity)
+    notes: tuple[str, ...] = ()  # warnings from reading it (tasks nobody annotated, left out)
+    labels_read: frozenset[str] = frozenset()  # with a --map: the labels of its entities as written, before the map
 
     @classmethod
     def of(cls, sentences: Sequence[GoldSentence], paths: Sequence[str], declined: int = 0) -> Corpus:
@@ -50,15 +52,15 @@ class Corpus:
         return h.hexdigest()
 
 
-def labels_offered(record: dict) -> frozenset[str] | None:
-    """The entity types the person who decided on a record was offered: nerpipe annotate's
-    ``_labels``, else the ``meta.labels`` select chose it for (annotate's default); None
-    where the record does not say (then every type counts as decided)."""
-    meta = record.get("meta")
-    for labels in (record.get("_labels"), meta.get("labels") if isinstance(meta, dict) else None):
-        if isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels):
-            return frozenset(labels)
-    return None
+def labels_offered(record: dict, label_map: LabelMap | None = None) -> frozenset[str] | None:
+    """The entity types the person who decided on a record was offered (nerpipe annotate's
+    ``_labels``; named as ``label_map`` names them); None where the record does not say,
+    as in files annotate wrote before it recorded them (then every type counts as decided:
+    select's ``meta.labels`` is no proof, annotate --labels may have offered others)."""
+    labels = record.get("_labels")
+    if not (isinstance(labels, list) and labels and all(isinstance(x, str) and x for x in labels)):
+        return None
+    return frozenset(label_map.new(x) or "" for x in labels) - {""} if label_map is not None else frozenset(labels)
 
 
 def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
@@ -93,14 +95,13 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
                     tags = label_map.tags(tags)
                 if tokens:
                     reviewed = isinstance(getattr(item, "record", None), dict) and "answer" in item.record
-                    offered = labels_offered(item.record) if reviewed else None
+                    offered = labels_offered(item.record, label_map) if reviewed else None
                     sentences.append(GoldSentence(tuple(tokens), tuple(tags), where, line, reviewed, offered))
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     corpus = Corpus.of(sentences, paths, left_out)
     notes = [f"{open_tasks} Label Studio task(s) of the {role} data without an annotation are left out"] if open_tasks else []
-    notes += label_map.idle_notes(f"the {role} data") if label_map is not None else []
-    return replace(corpus, notes=tuple(notes))
+    return replace(corpus, notes=tuple(notes), labels_read=frozenset(label_map.seen) if label_map is not None else frozenset())
 
 
 def fingerprint(path: str) -> dict:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from ..labelmap import parse_label_map
 from .config import TrainConfig
 from .corpus import read_corpus
 from .distributed import start_distributed, stop_distributed
@@ -53,6 +54,11 @@ def train(
             if data is not None and data.declined:
                 reporter.message(f"{data.declined} {role} records answered reject or ignore (nerpipe annotate) are left out")
             for note in data.notes if data is not None else ():
+                reporter.warning(note)
+        label_map = parse_label_map(config.label_map, config.map_drop_others)
+        if label_map is not None:  # a rule no entity of the training or the dev data met: a typo, or another tool's names
+            label_map.seen.update(train_data.labels_read | (dev_data.labels_read if dev_data is not None else frozenset()))
+            for note in label_map.idle_notes("the training or dev data" if dev_data is not None else "the training data"):
                 reporter.warning(note)
         trainer = Trainer(config, train_data, dev_data, device, reporter, dist)
         reporter.message(

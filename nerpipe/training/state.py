@@ -94,8 +94,11 @@ def load_state(path: Path, config: TrainConfig, inputs: dict, model: torch.nn.Mo
         before, now = json.loads(state["config"]), json.loads(resumable_config(config))
         differ = [f"{name} {before.get(name)!r} then, {now.get(name)!r} now" for name in sorted(set(before) | set(now))
                   if before.get(name) != now.get(name)]
+        casings = {"case_variants", "case_mix"}
+        hint = ("; the --init-model's casings now carry over unless given (pass the casings the run had, e.g. "
+                "--case-variants none)") if {n.split()[0] for n in differ} <= casings and config.init_model else ""
         raise NerpipeError("cannot resume: the options differ from the interrupted run's (" + "; ".join(differ[:4])
-                           + (", ..." if len(differ) > 4 else "") + "); pass the same ones", str(path))
+                           + (", ..." if len(differ) > 4 else "") + f"); pass the same ones{hint}", str(path))
     saved = json.loads(state.get("inputs", "{}"))
     changed = [_INPUT_NAMES[kind] for kind in inputs if kind in saved and saved[kind] != inputs[kind]]
     if dist.sum(float(bool(changed)))[0] and not changed:  # each rank read its own copy of the files

@@ -81,6 +81,9 @@ class Trainer:
         elif config.l2sp:
             raise UsageError("--l2sp pulls the weights towards the --init-model's: it goes with --init-model")
         asked, config = config, with_casings(config, base.meta if base is not None else None)
+        if asked.case_mix not in (None, "concat") and not config.case_variants:
+            raise UsageError(f"--case-mix {asked.case_mix} mixes the casings of --case-variants, and there are none "
+                             f"({config.init_model or 'a new model'} was trained as written only): add --case-variants")
         if asked.case_variants is None and config.case_variants:
             reporter.message(f"{config.init_model} was trained to read text in casings {', '.join(config.case_variants)} "
                              f"(--case-mix {config.case_mix}), and so is this run, to keep that "
