@@ -117,8 +117,11 @@ def test_loading_onto_an_absent_gpu_says_so():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_round_trip(model_path):
-    loaded = load_model(model_path, "cuda", batch_size=16)
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])  # cuda:1: not the current device, whose stream and events differ
+def test_cuda_round_trip(model_path, device):
+    if torch.device(device).index and torch.device(device).index >= torch.cuda.device_count():
+        pytest.skip(f"needs {torch.device(device).index + 1} GPUs")
+    loaded = load_model(model_path, device, batch_size=16)
     cpu = load_model(model_path, "cpu", batch_size=16)
     sentences = [tokens for tokens, _ in synthetic.sentences(90, seed=4)]  # 6 batches: each read back while the next runs
     gpu_out, cpu_out = loaded.predict(sentences, uncertainty=True), cpu.predict(sentences, uncertainty=True)
