@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .schemes import tags_to_spans
+from .vocab import composed
 
 MAX_ENTRY_TOKENS = 8
 POSITIONS = 4  # B, I, E, S
@@ -57,14 +58,14 @@ class Lexicon:
         for tokens, tags in sentences:
             for start, end, label in tags_to_spans(tags):
                 if label in bit:
-                    lexicon.add(tuple(t.lower() for t in tokens[start:end]), bit[label])
+                    lexicon.add(tuple(composed(t).lower() for t in tokens[start:end]), bit[label])
         return lexicon
 
     def match(self, tokens: Sequence[str]) -> np.ndarray:
         """One int64 bit mask per token: bit ``type * 4 + position`` (B=0, I=1, E=2, S=3)."""
         n = len(tokens)
         out = np.zeros(n, dtype=np.int64)
-        lowered = [t.lower() for t in tokens]
+        lowered = [composed(t).lower() for t in tokens]  # (as the vocabulary reads words: NFC)
         entries, prefixes, starts = self.entries, self.prefixes, self.starts
         for i in range(n):
             if lowered[i] not in starts:

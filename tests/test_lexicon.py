@@ -59,3 +59,14 @@ def test_cross_fold_features_never_see_their_own_fold():
     assert bits[0].tolist() == [0, 0, bit("LOC", S)]
     assert all(b.tolist() == [bit("LOC", S)] for b in bits[1:])
     assert all(isinstance(b, np.ndarray) and b.dtype == np.int64 for b in bits)
+
+
+def test_a_name_matches_in_either_unicode_form():
+    import unicodedata
+
+    from nerpipe.lexicon import Lexicon
+
+    nfd, nfc = (unicodedata.normalize(form, "Zürich") for form in ("NFD", "NFC"))
+    for written, read in ((nfd, nfc), (nfc, nfd)):
+        lexicon = Lexicon.build([([written, "Airport"], ["B-LOC", "I-LOC"])], ["LOC"])
+        assert lexicon.match([read, "Airport"]).tolist() == lexicon.match([written, "Airport"]).tolist() != [0, 0]
