@@ -72,6 +72,8 @@ def _info_table(data: dict) -> str:
     for key in ("train_sentences", "train_tokens", "epochs_run", "steps_run", "best_epoch", "best_dev_f1", "stopped", "seed"):
         if training.get(key) is not None:
             value = training[key]
+            if key == "stopped" and value == "unfinished":
+                value = "unfinished (the run was interrupted, or is still going; train --resume continues it)"
             table.add_row(f"training.{key}", f"{value:.2f}" if isinstance(value, float) else str(value))
         elif key == "stopped" and training:
             table.add_row("training.stopped", "not recorded (an older model file)")

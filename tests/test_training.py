@@ -3,6 +3,7 @@ import json
 import pytest
 import synthetic
 import torch
+from conftest import run_cli
 
 from nerpipe.checkpoints import load_model
 from nerpipe.errors import NerpipeError
@@ -105,7 +106,10 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), reporter=StopAfter(2))
     assert (tmp_path / "cut.pt").exists()  # the best model so far survives the interruption
-    load_model(tmp_path / "cut.pt")
+    assert load_model(tmp_path / "cut.pt").meta["training"]["stopped"] == "unfinished"  # not "not recorded"
+    info = run_cli(["info", "--format", "table", str(tmp_path / "cut.pt")])
+    words = " ".join(w for w in info.stdout.split() if w.strip("│┌┐└┘─┬┴┼├┤"))  # the table's wrapped cell, as words
+    assert "unfinished (the run was interrupted, or is still going; train --resume continues it)" in words, info.stdout
     assert (tmp_path / "cut.pt.state").exists()  # kept for --resume
     result = train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), resume=True)
     assert result.epochs == 4 and result.steps == 4 * 19

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 STOPPED_BY_PATIENCE = "patience"  # dev F1 stopped improving for --patience rounds
 STOPPED_AT_CAP = "max-epochs"  # the epoch cap (raised by --min-steps on small data), with or without dev
+# what a model written at a new best says while its run goes on; the run's end replaces it, so a
+# model file that keeps it comes from a run that was interrupted (--resume continues it) or is still going
+STOPPED_UNFINISHED = "unfinished"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from .corpus import Corpus, check_data, fingerprint
 from .distributed import Distributed
 from .meter import LossMeter
 from .reporter import Reporter
-from .result import STOPPED_AT_CAP, STOPPED_BY_PATIENCE, TrainResult
+from .result import STOPPED_AT_CAP, STOPPED_BY_PATIENCE, STOPPED_UNFINISHED, TrainResult
 from .schedule import Schedule, counted
 from .state import STATE_FORMAT, Progress, load_state, save_state
 
@@ -215,7 +215,8 @@ class Trainer:
 
     def meta(self, result: TrainResult | None = None) -> dict:
         """The checkpoint's ``meta``: the data, the effective config, the history and the
-        kept epoch; with the run's ``result``, also why it stopped."""
+        kept epoch; with the run's ``result``, also why it stopped (without: ``unfinished``,
+        what a model written at a new best says until the run ends)."""
         progress = self.progress
         training = {
             **self.files,
@@ -233,6 +234,8 @@ class Trainer:
         }
         if result is not None:
             training.update(stopped=result.stopped, still_improving=result.still_improving)
+        else:
+            training["stopped"] = STOPPED_UNFINISHED
         return {"training": training}
 
     def digests(self) -> dict:
