@@ -36,6 +36,11 @@ def train(
     state), from which ``resume=True`` continues an interrupted run; a run that ends
     normally removes it unless ``keep_state``. Launched by torchrun, it trains
     data-parallel (DistributedDataParallel); rank 0 evaluates and writes.
+
+    It runs on torch's threads as the caller has them: ``torch.set_num_threads(1)`` first
+    for what ``nerpipe train`` does by default (``--threads 1``: as fast as more on an idle
+    machine, far faster on a busy one, and the same seed gives the same model on any
+    machine; torch's own default is a thread per core).
     """
     config = config or TrainConfig()
     dist, device = start_distributed(torch.device(device))
