@@ -108,7 +108,7 @@ def score_files(
 
         analyzer = ErrorAnalyzer()
     if strict and scheme is None:
-        raise UsageError("--strict needs --scheme iob2, iobes or bilou")
+        raise UsageError("--strict needs --scheme iob1, iob2, iobes or bilou")
     if pred is None and (gold_col != -1 or pred_col != -1):
         raise UsageError("--gold-col and --pred-col choose the tag columns of two files (GOLD PRED); one file is read "
                          "in conlleval's layout, gold and predicted tags in its last two columns")

@@ -191,11 +191,11 @@ class Score:
 
 
 def _strict_chunks(sentences: list[list[str]], scheme: Scheme) -> list[list[Chunk]]:
-    from seqeval.scheme import BILOU, IOB2, IOBES, Entities
+    from seqeval.scheme import BILOU, IOB1, IOB2, IOBES, Entities
 
-    seqeval_scheme = {Scheme.IOB2: IOB2, Scheme.IOBES: IOBES, Scheme.BILOU: BILOU}.get(scheme)
+    seqeval_scheme = {Scheme.IOB1: IOB1, Scheme.IOB2: IOB2, Scheme.IOBES: IOBES, Scheme.BILOU: BILOU}.get(scheme)
     if seqeval_scheme is None:
-        raise NerpipeError("--strict needs --scheme iob2, iobes or bilou (seqeval's strict mode has no IOB1)")
+        raise NerpipeError(f"--strict: seqeval has no strict mode for {scheme.value}")
     per_sentence: list[list[Chunk]] = [[] for _ in sentences]
     for entity in Entities(sentences, seqeval_scheme).entities:
         for e in entity:
@@ -222,7 +222,7 @@ def score_items(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | N
         from .analysis import Example
     if strict:
         if scheme is None:
-            raise UsageError("--strict needs --scheme iob2, iobes or bilou")
+            raise UsageError("--strict needs --scheme iob1, iob2, iobes or bilou")
         items = list(items)
         golds, preds = [list(g) for g, _, _ in items], [list(p) for _, p, _ in items]
         score = Score(mode=f"strict {scheme.value if scheme else ''}".strip())

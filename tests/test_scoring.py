@@ -212,3 +212,16 @@ def test_a_column_out_of_range_is_named_by_the_option_that_gave_it(tmp_path):
         score_files(str(tmp_path / "f"), str(tmp_path / "f"), gold_col=4)
     with pytest.raises(NerpipeError, match=r"f:1: --pred-col -5 is out of range: the file has 3 columns"):
         score_files(str(tmp_path / "f"), str(tmp_path / "f"), pred_col=-5)
+
+
+def test_strict_iob1_is_seqevals():
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB1
+
+    gold = [["I-PER", "I-PER", "O", "I-LOC", "B-LOC", "O"], ["I-ORG", "O"]]
+    pred = [["I-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"], ["I-ORG", "B-ORG"]]
+    strict = score_pairs(zip(gold, pred), strict=True, scheme=Scheme.IOB1)
+    for ours, theirs in ((strict.overall.f1, f1_score), (strict.overall.precision, precision_score),
+                         (strict.overall.recall, recall_score)):
+        assert ours == pytest.approx(theirs(gold, pred, mode="strict", scheme=IOB1))
+    assert strict.overall.f1 != score_pairs(zip(gold, pred)).overall.f1  # not conlleval's reading
