@@ -167,13 +167,14 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
     :mod:`nerpipe.patterns`); ``prefer``: "pattern" or "model", which wins where a match
     overlaps a span the model is confident of. ``context``: read each sentence in the light
     of its document (:mod:`nerpipe.context`; :meth:`~nerpipe.tagger.Tagger.predict_documents`)."""
-    if patterns is not None and not isinstance(patterns, Patterns):
-        patterns = Patterns.load(os.fspath(patterns)) if isinstance(patterns, (str, os.PathLike)) else Patterns(patterns)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a whole number of sentences, at least 1, got {batch_size!r}")
+    patterns = Patterns.coerce(patterns)
     from .device import check_device, resolve_device
 
     path = _model_path(path)
     # an absent GPU is said as such, not as a damaged file; "auto" as on the command line
-    device = resolve_device(device) if isinstance(device, str) else check_device(device)
+    device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
     data = safe_load(path, device)
     try:
         tagger = build_model(data, device)

@@ -9,8 +9,12 @@ import torch
 from .errors import UsageError
 
 
-def resolve_device(name: str) -> torch.device:
-    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (CUDA, then MPS, then CPU)."""
+def resolve_device(name: str | None) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (CUDA, then MPS, then CPU); None: the CPU."""
+    if name is None:
+        return torch.device("cpu")
+    if not isinstance(name, str):
+        raise TypeError(f"device: expected a name (cpu, cuda, cuda:N, mps, auto) or a torch.device, got {type(name).__name__}")
     name = name.strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
@@ -18,7 +22,7 @@ def resolve_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if name == "cpu":
+    if re.fullmatch(r"cpu(?::\d+)?", name):  # (torch has one CPU device, whatever the index)
         return torch.device("cpu")
     match = re.fullmatch(r"cuda(?::(\d+))?", name)
     if match:

@@ -27,6 +27,7 @@ literal token patterns are looked up by hash, so 100,000 patterns cost about wha
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -129,6 +130,18 @@ class Patterns:
         self._given: list[tuple[dict[str, Any], int | None]] = []  # as added: pickling rebuilds from them
         for k, pattern in enumerate(patterns, 1):
             self.add(pattern, line=k)
+
+    @classmethod
+    def coerce(cls, given) -> Patterns | None:
+        """``given`` as compiled patterns: None, a :class:`Patterns`, a JSONL file's path, or
+        dicts as such a file holds them (what ``load_model(patterns=)`` and ``tagger.patterns`` take)."""
+        if given is None or isinstance(given, Patterns):
+            return given
+        if isinstance(given, (str, os.PathLike)):
+            return cls.load(os.fspath(given))
+        if isinstance(given, dict):
+            raise TypeError("patterns: expected a list of patterns (dicts), a JSONL file or Patterns, got one dict")
+        return cls(given)
 
     @classmethod
     def load(cls, path: str) -> Patterns:

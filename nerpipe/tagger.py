@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import NamedTuple
 
@@ -126,10 +126,29 @@ class Tagger:
         self.cache = CharFeatureCache() if self.char_cache else None
         self._lock = threading.Lock()
 
+    def __setattr__(self, name: str, value) -> None:
+        if name == "patterns":  # a path or dicts, as load_model takes them, also when set later
+            value = Patterns.coerce(value)
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:  # (the dataclass's own would print every word of the vocabulary)
+        return (f"Tagger(labels={list(self.labels)}, scheme={self.scheme.value}, device={self.device}, "
+                f"words={len(self.vocab.words):,}, batch_size={self.batch_size}"
+                f"{f', patterns={len(self.patterns)}' if self.patterns is not None else ''})")
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a Tagger cannot be pickled (nor deep-copied): load the model where it is needed, e.g. in "
+                        "each worker process with nerpipe.load_model(path), or share one by reference (a global set "
+                        "before a fork); dataclasses.replace(tagger) makes another tagger on the same network")
+
     def to(self, device: torch.device | str) -> Tagger:
-        """Move the network to ``device`` (its cached features go: they were on the old one)."""
+        """Move the network to ``device`` (a name as ``load_model`` takes it, ``auto`` too; its
+        cached features go: they were on the old one)."""
+        from .device import check_device, resolve_device
+
+        device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
         self.network.to(device)
-        self.device = torch.device(device)
+        self.device = device
         if self.cache is not None:
             self.cache.clear()
         return self
@@ -156,8 +175,9 @@ class Tagger:
         ``hints``: per sentence, ``(start, end, label, bonus)`` spans the decoder leans
         towards (see :func:`nerpipe.decoding.hint_bias`; :meth:`predict_documents` makes them).
         ``caseless``: per sentence, whether to read it as text without case information
-        (see ``read_caseless``; by default each sentence is judged by its own casing, and
-        :meth:`predict_documents` judges a document as a whole).
+        (lower-cased and upper-cased, their scores averaged), as given, whatever the model;
+        by default each sentence is judged by its own casing where ``read_caseless`` (a model
+        trained in both casings), and :meth:`predict_documents` judges a document as a whole.
 
         Raises TypeError when ``sentences`` is not a list of token lists (a string, or a
         list of strings where a list of lists belongs) and ValueError for an empty token.
@@ -169,12 +189,16 @@ class Tagger:
         _check_sentences(sentences)
         if hints is not None and len(hints) != len(sentences):
             raise ValueError(f"expected one list of hints per sentence ({len(sentences)}), got {len(hints)}")
-        if not self.read_caseless:
+        if caseless is not None:  # the caller's say, whatever the model's default
+            if isinstance(caseless, (bool, str)) or not isinstance(caseless, Sequence):
+                raise TypeError(f"caseless: expected one flag per sentence (a list of bools), got {type(caseless).__name__}")
+            if len(caseless) != len(sentences):
+                raise ValueError(f"expected one caseless flag per sentence ({len(sentences)}), got {len(caseless)}")
+            caseless = [bool(flag) for flag in caseless]
+        elif not self.read_caseless:
             caseless = [False] * len(sentences)
-        elif caseless is None:
+        else:
             caseless = [caseless_sentence(s) is True for s in sentences]
-        elif len(caseless) != len(sentences):
-            raise ValueError(f"expected one caseless flag per sentence ({len(sentences)}), got {len(caseless)}")
         # patterns match whole sentences, however they are cut into windows
         matches = [self.patterns.match(s) for s in sentences] if self.patterns is not None else None
         if any(len(s) > self.window for s in sentences):
@@ -280,6 +304,7 @@ class Tagger:
         model was sure of elsewhere in the document is read otherwise are decoded again
         with the document's type favoured. With ``context`` None: each sentence alone."""
         context = self.context
+        documents = _check_documents(documents)
         flat = [s for doc in documents for s in doc]
         caseless = [flag for doc in documents for flag in repeat(bool(self.read_caseless) and caseless_document(doc), len(doc))]
         first = self.predict(flat, scores=scores or context is not None, caseless=caseless)
@@ -307,7 +332,9 @@ class Tagger:
             for i, pred in zip(again, self.predict([flat[i] for i in again], scores=True, hints=again_hints,
                                                    caseless=[caseless[i] for i in again])):
                 first[i] = pred
-        return _regroup(first, documents)  # (with scores, asked for or not: context needs them)
+        if not scores:  # (context reads the scores; the caller did not ask for them)
+            first = [replace(p, scores=None) for p in first]
+        return _regroup(first, documents)
 
     def predict_text(self, text: str) -> list[Entity]:
         """The entities of plain ``text``, read as ``nerpipe tag -i text`` reads it (paragraphs
@@ -323,6 +350,9 @@ class Tagger:
         from .formats import Annotation, parse_paragraphs
         from .formats.doc import annotation_spans
 
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"predict_texts() takes a list of strings; got the string {texts[:40]!r} (one text: predict_text())")
+        texts = list(texts)  # (a generator is read once: its texts would be gone before the results are put together)
         per_text = []
         for text in texts:
             if not isinstance(text, str):
@@ -563,6 +593,20 @@ def windows(n: int, window: int, overlap: int) -> list[tuple[int, int, int]]:
         keep_to = n if k == len(starts) - 1 else starts[k + 1] + overlap // 2
         out.append((start, keep_from, keep_to))
     return out
+
+
+def _check_documents(documents) -> list:
+    """``documents`` as a list of documents, each a list of sentences; a TypeError that says
+    what to pass where something else is given (a string, one sentence, None)."""
+    what = "predict_documents() takes a list of documents, each a list of sentences (token lists)"
+    if isinstance(documents, (str, bytes)) or not isinstance(documents, Iterable):
+        raise TypeError(f"{what}; got {type(documents).__name__} {documents!r:.40}")
+    documents = [list(doc) if isinstance(doc, Sequence) and not isinstance(doc, (str, bytes)) else doc for doc in documents]
+    for k, doc in enumerate(documents):
+        if not isinstance(doc, list) or any(isinstance(s, (str, bytes)) for s in doc):
+            raise TypeError(f"{what}; document {k} is {type(doc).__name__} {doc!r:.40}"
+                            + (" (plain text: predict_texts())" if isinstance(doc, str) else ""))
+    return documents
 
 
 def _check_container(sentences):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from conftest import run_cli
 
 import nerpipe
@@ -171,3 +172,47 @@ def test_score_files_takes_a_scheme_by_name(tmp_path):
     assert nerpipe.score_files(path, scheme="iobes", strict=True).overall.f1 == 1.0
     with pytest.raises(nerpipe.NerpipeError, match="unknown tag scheme 'xyz'"):
         nerpipe.score_files(path, scheme="xyz")
+
+
+def test_what_a_notebook_user_passes_gets_an_answer_or_a_clear_error(tiny_model):
+    """From a Python session's first hour: iterables read once, a string where a list
+    belongs, flags of the wrong shape, devices by any name load_model takes, a repr that
+    fits a line, and pickling said to be impossible in words that say what to do."""
+    import copy
+    import dataclasses
+    import pickle
+
+    tagger = nerpipe.load_model(str(tiny_model))
+    texts = ["Anna Berg flew to Oslo .", "Oslo is cold ."]
+    expected = tagger.predict_texts(texts)
+    assert tagger.predict_texts(t for t in texts) == tagger.predict_texts(map(str, texts)) == expected != [[], []]
+    with pytest.raises(TypeError, match=r"predict_texts\(\) takes a list of strings; got the string .*predict_text\(\)"):
+        tagger.predict_texts("Anna Berg flew to Oslo .")
+    with pytest.raises(TypeError, match="document 0 is str .* predict_texts"):
+        tagger.predict_documents(["Anna Berg flew"])
+    with pytest.raises(TypeError, match="takes a list of documents"):
+        tagger.predict_documents(None)
+    documents = [[["Anna", "Berg", "flew"], ["Anna", "left"]]]
+    assert [p.scores for p in tagger.predict_documents(documents)[0]] == [None, None]  # not asked for
+    assert all(p.scores is not None for p in tagger.predict_documents(documents, scores=True)[0])
+    with pytest.raises(TypeError, match="caseless: expected one flag per sentence"):
+        tagger.predict([["Oslo"]], caseless=True)
+    with pytest.raises(ValueError, match="one caseless flag per sentence"):
+        tagger.predict([["a"], ["b"]], caseless=[True])  # also where the model reads nothing caseless by default
+    assert tagger.read_caseless is False  # a model trained as written: the caller's flags still count
+    lowered = [["anna", "berg", "flew", "to", "oslo"]]
+    assert tagger.predict(lowered, scores=True, caseless=[True])[0].scores != tagger.predict(lowered, scores=True)[0].scores
+    with pytest.raises(ValueError, match="batch_size: expected a whole number"):
+        nerpipe.load_model(str(tiny_model), batch_size=0)
+    assert tagger.to("CPU").device == tagger.to("auto").device == tagger.to("cpu:0").device == torch.device("cpu")
+    assert nerpipe.load_model(str(tiny_model), device=None).device == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(nerpipe.NerpipeError, match="CUDA is not available"):
+            tagger.to("cuda")
+    assert len(repr(tagger)) < 200 and repr(tagger).startswith("Tagger(labels=")
+    for copy_it in (pickle.dumps, copy.deepcopy):
+        with pytest.raises(TypeError, match="cannot be pickled .*nerpipe.load_model"):
+            copy_it(tagger)
+    assert dataclasses.replace(tagger).predict_texts(texts) == expected
+    tagger.patterns = [{"label": "ORG", "pattern": "Oslo"}]  # dicts, as load_model takes them, set afterwards
+    assert ("ORG", "Oslo") in [(e.label, e.text) for e in tagger.predict_text("Anna flew to Oslo .")]
