@@ -25,6 +25,15 @@ class ModelConfig:
     pretrained: bool = False  # word vectors are a frozen table plus a correction
     merged: bool = False  # exported: the correction is folded into the pretrained table
 
+    def __post_init__(self) -> None:
+        for name in ("word_dim", "char_dim", "char_filters", "casing_dim", "hidden", "layers", "lexicon_features"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "lexicon_features" else 1):
+                raise ValueError(f"{name}: expected a whole number, at least {0 if name == 'lexicon_features' else 1}, "
+                                 f"got {value!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout: expected a number >= 0 and < 1, got {self.dropout!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

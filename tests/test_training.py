@@ -427,3 +427,41 @@ def test_a_run_that_never_found_a_dev_entity_says_so_not_still_improving(tmp_pat
     result = TrainResult(epochs=3, steps=18, max_epochs=3, best_epoch=3, best_dev_f1=0.0, best={}, output="m.pt", rank=0,
                          world=1, stopped="max-epochs", still_improving=True)
     assert result.advice().startswith("dev F1 was 0.00 at every evaluation (18 steps): the model found no dev entity")
+
+
+def test_a_config_value_nothing_would_read_is_refused_when_the_config_is_made():
+    """What the command line's option types check, TrainConfig checks too: from Python an
+    optimizer named "Adam" trained with... Adam, whatever it said, and case_mix "halves" as concat."""
+    bad = [({"optimizer": "Adam"}, ValueError, "optimizer: expected one of adam, nadam, sgd"),
+           ({"case_mix": "halves"}, ValueError, "case_mix: expected one of"),
+           ({"case_variants": "lower"}, TypeError, "case_variants: expected a tuple"),
+           ({"case_variants": ("lower", "weird")}, ValueError, "case_variants: unknown 'weird'"),
+           ({"epochs": "2"}, TypeError, "epochs: expected a whole number"),
+           ({"epochs": 1.5}, TypeError, "epochs: expected a whole number"),
+           ({"seed": None}, TypeError, "seed: expected a whole number"),
+           ({"word_dropout": 1.5}, ValueError, "word_dropout >= 0 and < 1"),
+           ({"clip": -1}, ValueError, "clip >= 0"),
+           ({"lr": 0}, ValueError, "lr > 0"),
+           ({"label_map": "PERSON=PER"}, TypeError, "label_map: expected a tuple"),
+           ({"model": {"hidden": 50}}, TypeError, "model: expected a ModelConfig")]
+    for options, error, said in bad:
+        with pytest.raises(error, match=said):
+            TrainConfig(**options)
+    with pytest.raises(ValueError, match="hidden: expected a whole number, at least 1"):
+        ModelConfig(hidden=0)
+    assert TrainConfig.from_options({"hidden": 50, "epochs": 2}).model.hidden == 50  # the model's names, flat
+    assert TrainConfig(case_variants=["lower"], label_map=["A=B"]).case_variants == ("lower",)
+
+
+def test_train_takes_paths_as_str_or_path_one_or_many(corpus, tmp_path):
+    from pathlib import Path
+
+    train_path, dev_path = corpus
+    one = train(Path(train_path), tmp_path / "a.pt", Path(dev_path), tiny_config(epochs=1))
+    many = train([Path(train_path)], tmp_path / "b.pt", [dev_path], tiny_config(epochs=1))
+    assert one.best_dev_f1 == many.best_dev_f1 is not None
+    with pytest.raises(TypeError, match="config: expected a TrainConfig"):
+        train([train_path], tmp_path / "c.pt", config={"epochs": 1})
+    if not torch.cuda.is_available():
+        with pytest.raises(NerpipeError, match="CUDA is not available"):
+            train([train_path], tmp_path / "d.pt", config=tiny_config(epochs=1), device="cuda")

@@ -11,7 +11,7 @@ import click
 from ..files import rename_target
 from ..formats.source import same_file
 from ..recase import CASE_MIXES
-from ..training.config import DEFAULT_EPOCHS
+from ..training.config import DEFAULT_EPOCHS, OPTIMIZERS
 from ..training.config import DEFAULTS as TRAINING
 from .options import (
     DEVICE,
@@ -60,7 +60,7 @@ from .options import (
 @click.option("--patience", type=click.IntRange(1), default=TRAINING.patience, show_default=True,
               help="Rounds without a better dev F1 before stopping.")
 @click.option("--batch-size", type=click.IntRange(1), default=TRAINING.batch_size, show_default=True, help="Sentences per batch.")
-@click.option("--optimizer", type=click.Choice(["adam", "nadam", "sgd"]), default=TRAINING.optimizer, show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=TRAINING.optimizer, show_default=True)
 @click.option("--lr", type=click.FloatRange(0, min_open=True), default=TRAINING.lr, show_default=True, help="Learning rate.")
 @click.option("--lr-decay", type=click.FloatRange(0), default=TRAINING.lr_decay, show_default=True,
               help="Rate in round r (from 0): lr / (1 + decay * r).")

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..errors import UsageError
 from ..model_config import ModelConfig
+from ..recase import CASE_MIXES, CASE_VARIANTS
+
+OPTIMIZERS = ("adam", "nadam", "sgd")
 
 DEFAULT_EPOCHS = 30  # the cap when no epochs are given (raised on small data, see min_steps)
 
@@ -59,15 +62,43 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
-        for name in ("min_steps", "eval_steps"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
+        # what the command line's option types check, checked here too: a value nothing reads
+        # (optimizer="Adam", case_mix="halves") would train otherwise than asked, without a word
+        for name, least in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("min_steps", 0), ("eval_steps", 0),
+                            ("keep_pretrained", 0), ("seed", None), ("token_col", None), ("tag_col", None)):
+            value = getattr(self, name)
+            if value is None and name == "epochs":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
+            if least is not None and value < least:
+                raise ValueError(f"expected {name} >= {least}, got {value}")
+        for name, low, high in (("lr", 0.0, None), ("lr_decay", 0.0, None), ("clip", 0.0, None), ("l2sp", 0.0, None),
+                                ("unk_replace", 0.0, 1.0), ("word_dropout", 0.0, 1.0), ("average", 0.0, 1.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+            if value < low or (high is not None and value >= high) or (name == "lr" and value <= 0):
+                bounds = "> 0" if name == "lr" else f">= {low:g}" + (f" and < {high:g}" if high is not None else "")
+                raise ValueError(f"expected {name} {bounds}, got {value}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.case_mix is not None and self.case_mix not in CASE_MIXES:
+            raise ValueError(f"case_mix: expected one of {', '.join(CASE_MIXES)} (or None), got {self.case_mix!r}")
         if self.case_variants is not None:
+            if isinstance(self.case_variants, str):
+                raise TypeError(f"case_variants: expected a tuple of casings such as ('lower', 'upper'), got the string "
+                                f"{self.case_variants!r}")
             object.__setattr__(self, "case_variants", tuple(self.case_variants))
+            unknown = [v for v in self.case_variants if v not in CASE_VARIANTS]
+            if unknown:
+                raise ValueError(f"case_variants: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(CASE_VARIANTS)}")
+        if isinstance(self.label_map, str):
+            raise TypeError(f"label_map: expected a tuple of rules such as ('PERSON=PER',), got the string {self.label_map!r}")
         object.__setattr__(self, "label_map", tuple(self.label_map))
+        if not isinstance(self.model, ModelConfig):
+            raise TypeError(f"model: expected a ModelConfig (ModelConfig(hidden=150), or TrainConfig.from_options with "
+                            f"the model's names among the options), got {type(self.model).__name__}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -20,9 +20,9 @@ from .trainer import Trainer
 
 
 def train(
-    train_paths: Sequence[str],
+    train_paths: Sequence[str | os.PathLike] | str | os.PathLike,
     output: str | os.PathLike,
-    dev_paths: Sequence[str] = (),
+    dev_paths: Sequence[str | os.PathLike] | str | os.PathLike = (),
     config: TrainConfig | None = None,
     device: torch.device | str = "cpu",
     resume: bool = False,
@@ -42,8 +42,18 @@ def train(
     machine, far faster on a busy one, and the same seed gives the same model on any
     machine; torch's own default is a thread per core).
     """
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"config: expected a TrainConfig (TrainConfig(epochs=5), or TrainConfig.from_options(...) from "
+                        f"the command line's option names), got {type(config).__name__}")
     config = config or TrainConfig()
-    dist, device = start_distributed(torch.device(device))
+    # one file or several, as str or Path (as read_conll and score_files take them); "-" is standard input
+    train_paths, dev_paths = ([os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+                              for paths in (train_paths, dev_paths))
+    from ..device import check_device, resolve_device
+
+    # a device by any name load_model takes (auto too), and an absent GPU said as such
+    device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
+    dist, device = start_distributed(device)
     deterministic = torch.are_deterministic_algorithms_enabled()
     if device.type == "cpu":
         # with several threads some CPU kernels sum in a varying order; the deterministic
