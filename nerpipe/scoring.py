@@ -209,9 +209,26 @@ def score_pairs(pairs: Iterable[tuple[Sequence[str], Sequence[str]]], strict: bo
     By default chunks are conlleval's. With ``scheme`` (and not ``strict``), both
     sides are first rewritten from that scheme into IOB2, which is the right way to
     score IOBES or BILOU output with conlleval's rules. ``strict`` uses seqeval's
-    strict mode for ``scheme``: an entity counts only if well formed.
+    strict mode for ``scheme`` (a :class:`Scheme` or its name): an entity counts only if
+    well formed. A pair whose two sides differ in length, or hold something other than
+    tag strings, is a ValueError naming it.
     """
-    return score_items(((gold, pred, None) for gold, pred in pairs), strict, scheme)
+    if isinstance(scheme, str):
+        scheme = Scheme.parse(scheme)
+    return score_items((_checked_pair(k, pair) for k, pair in enumerate(pairs)), strict, scheme)
+
+
+def _checked_pair(k: int, pair) -> tuple[Sequence[str], Sequence[str], None]:
+    try:
+        gold, pred = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"pair {k}: expected (gold tags, predicted tags), got {type(pair).__name__} {pair!r:.60}") from None
+    for side, tags in (("gold", gold), ("predicted", pred)):
+        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+            raise ValueError(f"pair {k}: the {side} tags must be a list of tag strings, got {tags!r:.60}")
+    if len(gold) != len(pred):
+        raise ValueError(f"pair {k}: {len(gold)} gold tags but {len(pred)} predicted: one tag per token on each side")
+    return gold, pred, None
 
 
 def score_items(items: Iterable[tuple[Sequence[str], Sequence[str], Sentence | None]], strict: bool, scheme: Scheme | None,

@@ -225,3 +225,14 @@ def test_strict_iob1_is_seqevals():
                          (strict.overall.recall, recall_score)):
         assert ours == pytest.approx(theirs(gold, pred, mode="strict", scheme=IOB1))
     assert strict.overall.f1 != score_pairs(zip(gold, pred)).overall.f1  # not conlleval's reading
+
+
+def test_pairs_that_cannot_be_scored_are_named():
+    with pytest.raises(ValueError, match="pair 1: 3 gold tags but 2 predicted"):
+        score_pairs([(["O"], ["O"]), (["B-PER", "I-PER", "O"], ["B-PER", "I-PER"])])
+    with pytest.raises(ValueError, match="pair 0: the gold tags must be a list of tag strings"):
+        score_pairs([([None], ["B-PER"])])
+    with pytest.raises(ValueError, match="pair 0: the predicted tags must be a list"):
+        score_pairs([(["B-PER"], "B-PER")])
+    assert score_pairs([(["S-PER"], ["S-PER"])], scheme="iobes").mode == score_pairs([(["S-PER"], ["S-PER"])],
+                                                                                      scheme=Scheme.IOBES).mode
