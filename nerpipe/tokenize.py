@@ -27,7 +27,12 @@ SHOUTED = "MR MRS MS DR PROF SEN REP GOV GEN COL LT CAPT SGT INC CORP CO LTD BRO
 SHOUTED += "mr mrs ms dr prof inc corp ltd plc bros jr sr st".split()  # and in chat
 
 _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining marks
-_W = rf"(?:\w[{_MARK}]*)"  # a word character with any combining marks on it
+# invisible characters of web and PDF text that sit inside words: soft hyphen, zero-width
+# (non-)joiners, direction marks and isolates, word joiner, zero-width no-break space; part
+# of the word they touch (the vocabulary reads the word without them), never a token alone
+INVISIBLE = "\u00ad\u200c\u200d\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_BREAK = "\u200b"  # a zero-width space: a word break, as a space is, and no token
+_W = rf"(?:[{INVISIBLE}]*\w[{_MARK}{INVISIBLE}]*)"  # a word character with any combining marks (and invisibles) on it
 _EMOJI_TAIL = "\ufe0f\U0001f3fb-\U0001f3ff\u20e3"
 _CLITIC = r"(?:['’](?:s|re|ve|ll|d|m)|n['’]t)"
 
@@ -65,7 +70,7 @@ _TOKEN = re.compile(
             rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
             rf"{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
             r"\.\.\.+|--+|''|``",  # ellipsis, dashes, TeX quotes
-            rf"\S[{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
+            rf"[^\s{INVISIBLE}{_BREAK}][{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
         ]
     )
 )

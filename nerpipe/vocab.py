@@ -22,15 +22,20 @@ MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters 
 
 CASINGS = ["pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "other"]
 _DIGIT = re.compile(r"\d")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def composed(word: str) -> str:
-    """``word`` in Unicode's composed form (NFC), as every id of it is read: ``Zürich`` typed
-    as ``u`` and a combining diaeresis (as macOS and some PDF tools write it) is the same
-    word, spelt with the same characters, as the one with ``ü``, in training and in tagging
-    alike (the text and its offsets stay as given)."""
-    return word if word.isascii() else unicodedata.normalize("NFC", word)
+    """``word`` in Unicode's composed form (NFC) and without the invisible characters of web
+    and PDF text (soft hyphens, zero-width spaces and joiners, direction marks), as every
+    id of it is read: ``Zürich`` typed as ``u`` and a combining diaeresis (as macOS and
+    some PDF tools write it), or ``Mer\u00adkel`` with a soft hyphen, is the same word as
+    the plain one, in training and in tagging alike (the text and its offsets stay as
+    given; a token of invisible characters alone stays as it is)."""
+    if word.isascii():
+        return word
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", word) or word)
 
 
 def casing(word: str) -> int:
@@ -59,6 +64,7 @@ def sentence_casing(tokens: Sequence[str]) -> int:
     at all (chat), every letter a capital (a shouted headline), every word capitalised
     (a title-case headline), or mixed (the case of running text, which says something).
     A word is a token holding a letter."""
+    tokens = [composed(t) for t in tokens]
     text = "".join(tokens)
     if _LETTER.search(text) is None:
         return 0
@@ -83,6 +89,7 @@ HAS_LETTER, NOT_LOWER, NOT_UPPER, NOT_CAPITALISED = 1, 2, 4, 8
 def casing_bits(word: str) -> int:
     """The :func:`sentence_casing` facts of one token, as bits: it holds a letter; lower-casing
     or upper-casing changes it; it holds a letter but does not begin with a capital."""
+    word = composed(word)
     letter = _LETTER.search(word) is not None
     return (HAS_LETTER * letter | NOT_LOWER * (word != word.lower()) | NOT_UPPER * (word != word.upper())
             | NOT_CAPITALISED * (letter and not word[0].isupper()))

@@ -45,3 +45,10 @@ def test_decomposed_and_composed_spellings_are_one_word_in_training_and_tagging(
         batch = make_batch([[nfd, "flew"]], vocab, [np.array([vocab.word_id(nfd), vocab.word_id("flew")])],
                            [np.array(vocab.casing_ids([nfd, "flew"]))])
         assert batch.words.tolist() == make_batch([[nfc, "flew"]], vocab).words.tolist()
+
+
+def test_invisible_characters_leave_a_word_as_it_is():
+    vocab, _ = Vocab.build([["Merkel", "flew"]] * 3, ["O"])
+    for spelt in ("Mer\u00adkel", "\u200eMerkel", "Mer\u200bkel", "Mer\u2060kel\ufeff"):
+        assert vocab.encode(spelt) == vocab.encode("Merkel"), spelt
+    assert vocab.word_id("\u200b") == 1 and vocab.char_ids("\u200b") == [1]  # invisibles alone: kept, unknown

@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nerpipe.tokenize import tokenize, tokenize_sentences
+from nerpipe.tokenize import INVISIBLE, tokenize, tokenize_sentences
 
 
 def words(text):
@@ -23,16 +25,33 @@ def test_conll_style_tokens(text, expected):
     assert words(text) == expected
 
 
-@given(st.text(max_size=80))
-def test_offsets_are_exact_and_skip_only_whitespace(text):
+SKIPPED = re.compile(r"[\s\u200b" + INVISIBLE + "]*")  # white space, zero-width spaces, lone invisibles
+
+
+@given(st.text(max_size=80) | st.text(alphabet="ab .\u00ad\u200b\u200c\u200d\u200e\u2060\ufeff\u0301", max_size=30))
+def test_offsets_are_exact_and_skip_only_whitespace_and_invisibles(text):
     spans = tokenize(text)
     cursor = 0
     for start, end in spans:
         assert cursor <= start < end <= len(text)
-        assert text[cursor:start].strip() == ""
+        assert SKIPPED.fullmatch(text[cursor:start])
         assert not text[start:end][0].isspace()
+        assert not SKIPPED.fullmatch(text[start:end])  # no token of invisibles alone
         cursor = end
-    assert text[cursor:].strip() == ""
+    assert SKIPPED.fullmatch(text[cursor:])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mer\u00adkel", ["Mer\u00adkel"]),  # a soft hyphen: inside the word
+    ("Angela \u200bMerkel", ["Angela", "Merkel"]),  # a zero-width space: a break, no token
+    ("New\u200bYork", ["New", "York"]),
+    ("می\u200cخواهم", ["می\u200cخواهم"]),  # a zero-width non-joiner inside a Persian word
+    ("\u200eParis\u200e .", ["\u200eParis\u200e", "."]),  # direction marks on a word: part of it
+    ("a \ufeff b \u200e", ["a", "b"]),  # alone: nothing
+    ("👨\u200d👩\u200d👧 ok", ["👨\u200d👩\u200d👧", "ok"]),  # an emoji sequence joined by ZWJ stays one
+])
+def test_invisible_characters_of_web_and_pdf_text(text, expected):
+    assert [text[s:e] for s, e in tokenize(text)] == expected
 
 
 def test_sentences():
