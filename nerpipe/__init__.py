@@ -1,7 +1,9 @@
 """nerpipe: named-entity recognition as a Unix filter.
 
-The library API is importable without torch; the model-side functions
-(:func:`train`, :func:`load_model`, :func:`tag_stream`, ...) import it on first use.
+The library API is importable without torch; the model-side names (:func:`load_model`
+and the :class:`Tagger` it returns, :func:`train` with :class:`TrainConfig`, ...) import
+it on first use, as do the submodules named by attribute (``nerpipe.patterns``,
+``nerpipe.spark``, ...).
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ _LAZY = {
     "Prediction": "tagger",
     "Entity": "tagger",
     "default_model_path": "checkpoints",
+    "ModelConfig": "model_config",
 }
+# modules a user reaches by attribute after `import nerpipe` (the docs write nerpipe.patterns.Patterns)
+_SUBMODULES = ("analysis", "annotation", "batching", "checkpoints", "context", "convert", "decoding", "device", "display",
+               "embeddings", "files", "inference", "labelmap", "lexicon", "model", "model_config", "patterns", "recase",
+               "report", "selection", "spark", "tagger", "training", "transfer", "views", "vocab")
 
 __all__ = [
     "NerpipeError", "Doc", "Marker", "Sentence", "Scheme", "Score", "__version__",
@@ -40,4 +47,4 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), _SUBMODULES)

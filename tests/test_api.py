@@ -22,6 +22,19 @@ def test_lazy_names_resolve_without_the_cli():
             _ = module.no_such_thing
 
 
+def test_submodules_are_reached_by_attribute_after_a_plain_import():
+    """The docs write nerpipe.patterns.Patterns and nerpipe.spark.tag_batch: after a plain
+    `import nerpipe`, in a fresh interpreter, as a notebook has it."""
+    import subprocess
+    import sys
+
+    code = ("import nerpipe, sys; assert 'nerpipe.patterns' not in sys.modules; "
+            "print(nerpipe.patterns.Patterns.__name__, nerpipe.tagger.Prediction.__name__, nerpipe.spark.__name__, "
+            "nerpipe.ModelConfig(hidden=8).hidden)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["Patterns", "Prediction", "nerpipe.spark", "8"]
+
+
 @pytest.mark.slow
 def test_readme_example(tiny_model, tmp_path):
     tagger = nerpipe.load_model(tiny_model if not default_model_path().exists() else None)
