@@ -321,3 +321,14 @@ def test_sep_tab_on_a_space_separated_tagged_file_is_an_error_not_one_column():
         parse("Maria NNP B-NP B-PER\nfrom IN O O\n", sep="tab")
     (sentence,) = parse("New York\nis\n", sep="tab")  # one column of tokens with spaces: what --sep tab is for
     assert sentence.tokens == ("New York", "is")
+
+
+def test_doc_to_json_names_a_span_outside_the_tokens():
+    from nerpipe import doc_to_json
+    from nerpipe.formats.doc import Doc
+
+    doc = Doc("Anna ran", ((0, 4), (5, 8)), (2,))
+    assert '"token_end": 0, "label": "PER"' in doc_to_json(doc, [(0, 1, "PER")])
+    for bad in ((0, 99, "PER"), (1, 1, "PER"), (-1, 1, "PER")):
+        with pytest.raises(ValueError, match="must lie within the record's 2 tokens"):
+            doc_to_json(doc, [bad])

@@ -190,6 +190,9 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: 
     record["tokens"] = [{"text": doc.text[s:e], "start": s, "end": e, "id": i} for i, (s, e) in enumerate(doc.tokens)]
     out_spans = []
     for k, (first, end, label) in enumerate(spans or ()):
+        if not 0 <= first < end <= len(doc.tokens):
+            raise ValueError(f"span {k} ({first}, {end}, {label!r}): token positions (first, end exclusive) must lie "
+                             f"within the record's {len(doc.tokens)} tokens")
         span: dict[str, Any] = {"start": doc.tokens[first][0], "end": doc.tokens[end - 1][1],
                                 "token_start": first, "token_end": end - 1, "label": label}
         if scores is not None:
