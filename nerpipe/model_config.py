@@ -6,6 +6,7 @@ defaults from here without importing torch; ``nerpipe.model`` re-exports it.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import asdict, dataclass
 
 
@@ -27,10 +28,12 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for name in ("word_dim", "char_dim", "char_filters", "casing_dim", "hidden", "layers", "lexicon_features"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "lexicon_features" else 1):
-                raise ValueError(f"{name}: expected a whole number, at least {0 if name == 'lexicon_features' else 1}, "
-                                 f"got {value!r}")
+            value, least = getattr(self, name), 0 if name == "lexicon_features" else 1
+            if isinstance(value, bool) or not hasattr(value, "__index__"):
+                raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
+            object.__setattr__(self, name, operator.index(value))  # (a numpy integer as an int)
+            if getattr(self, name) < least:
+                raise ValueError(f"{name}: expected a whole number, at least {least}, got {value!r}")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout: expected a number >= 0 and < 1, got {self.dropout!r}")
 

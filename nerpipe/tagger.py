@@ -137,7 +137,7 @@ class Tagger:
                 f"{f', patterns={len(self.patterns)}' if self.patterns is not None else ''})")
 
     def __reduce_ex__(self, protocol):
-        raise TypeError("a Tagger cannot be pickled (nor deep-copied): load the model where it is needed, e.g. in "
+        raise TypeError("a Tagger cannot be pickled (nor copied with copy): load the model where it is needed, e.g. in "
                         "each worker process with nerpipe.load_model(path), or share one by reference (a global set "
                         "before a fork); dataclasses.replace(tagger) makes another tagger on the same network")
 
@@ -189,6 +189,8 @@ class Tagger:
         _check_sentences(sentences)
         if hints is not None and len(hints) != len(sentences):
             raise ValueError(f"expected one list of hints per sentence ({len(sentences)}), got {len(hints)}")
+        if isinstance(caseless, np.ndarray):
+            caseless = caseless.tolist()
         if caseless is not None:  # the caller's say, whatever the model's default
             if isinstance(caseless, (bool, str)) or not isinstance(caseless, Sequence):
                 raise TypeError(f"caseless: expected one flag per sentence (a list of bools), got {type(caseless).__name__}")

@@ -32,7 +32,11 @@ _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # c
 # of the word they touch (the vocabulary reads the word without them), never a token alone
 INVISIBLE = "\u00ad\u200c\u200d\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
 _BREAK = "\u200b"  # a zero-width space: a word break, as a space is, and no token
-_W = rf"(?:[{INVISIBLE}]*\w[{_MARK}{INVISIBLE}]*)"  # a word character with any combining marks (and invisibles) on it
+# a word character with any combining marks (and invisibles) after it; invisibles before a word's
+# first letter are _LEAD's, so that a run of units splits one way only (two ways per invisible
+# would make the lazy n't rule below try every split: exponential time)
+_W = rf"(?:\w[{_MARK}{INVISIBLE}]*)"
+_LEAD = rf"[{INVISIBLE}]*"
 _EMOJI_TAIL = "\ufe0f\U0001f3fb-\U0001f3ff\u20e3"
 _CLITIC = r"(?:['’](?:s|re|ve|ll|d|m)|n['’]t)"
 
@@ -66,9 +70,9 @@ _TOKEN = re.compile(
             r"(?m:^)\d{1,3}\.(?=[ \t])",  # "3. Schumacher": a rank that opens a line
             r"[A-Z]{1,2}\$",  # C$ US$
             r"[+-]?(?:\d+(?:[.,:/]\d+)*|\.\d+)" + _W + r"*(?:-(?:\d+(?:[.,:/]\d+)*|" + _W + r"+))*",  # 1,000.5 .596 31st 4-1/2
-            rf"{_W}+?(?=(?i:n['’]t)(?!\w))",  # do|n't  ca|n't
+            rf"{_LEAD}{_W}+?(?=(?i:n['’]t)(?!\w))",  # do|n't  ca|n't
             rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
-            rf"{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
+            rf"{_LEAD}{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
             r"\.\.\.+|--+|''|``",  # ellipsis, dashes, TeX quotes
             rf"[^\s{INVISIBLE}{_BREAK}][{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
         ]
@@ -87,15 +91,19 @@ _OPENER_OF = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "�
 
 def _closes(text: str, sentence: list[tuple[int, int]], tok: str) -> bool:
     """Whether ``tok`` (a closer after a sentence's end, white space between) closes a quote or
-    bracket the sentence opened: a double quote after an odd number of them that open
-    (white space or the sentence's start before: not an inch mark, ``5"``), or a closing
-    bracket or curly quote whose opener the sentence holds unclosed (``year . "`` as CoNLL
-    writes it). A straight single quote is an apostrophe as often (``players'``): it
-    closes only when attached or last."""
-    if tok == "'":
-        return False
-    if tok == '"':
-        opening = sum(1 for k, (s, e) in enumerate(sentence) if text[s:e] == '"' and (k == 0 or text[s - 1].isspace()))
+    bracket the sentence opened: a straight quote after an odd number of its kind that open,
+    or a closing bracket or curly quote whose opener the sentence holds unclosed (``year .
+    "`` as CoNLL writes it). A straight quote opens at the sentence's start or after white
+    space (not an inch mark, ``5"``, nor ``players'``), and a single one not after a word
+    ending in s (``players ' coach`` as CoNLL spaces the apostrophe)."""
+    if tok in ('"', "'"):
+        opening = 0
+        for k, (s, e) in enumerate(sentence):
+            if text[s:e] != tok:
+                continue
+            before = text[sentence[k - 1][0] : sentence[k - 1][1]] if k else ""
+            if k == 0 or (text[s - 1].isspace() and not (tok == "'" and before[-1:] in ("s", "S"))):
+                opening += 1
         return opening % 2 == 1
     seen = [text[s:e] for s, e in sentence]
     return seen.count(_OPENER_OF[tok]) > seen.count(tok)

@@ -22,13 +22,15 @@ MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters 
 
 CASINGS = ["pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "other"]
 _DIGIT = re.compile(r"\d")
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# (not the zero-width (non-)joiners: in Persian and Indic scripts they change the word, and
+# word vectors spell words with them)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def composed(word: str) -> str:
     """``word`` in Unicode's composed form (NFC) and without the invisible characters of web
-    and PDF text (soft hyphens, zero-width spaces and joiners, direction marks), as every
+    and PDF text (soft hyphens, zero-width spaces, word joiners, direction marks), as every
     id of it is read: ``Zürich`` typed as ``u`` and a combining diaeresis (as macOS and
     some PDF tools write it), or ``Mer\u00adkel`` with a soft hyphen, is the same word as
     the plain one, in training and in tagging alike (the text and its offsets stay as

@@ -52,3 +52,7 @@ def test_invisible_characters_leave_a_word_as_it_is():
     for spelt in ("Mer\u00adkel", "\u200eMerkel", "Mer\u200bkel", "Mer\u2060kel\ufeff"):
         assert vocab.encode(spelt) == vocab.encode("Merkel"), spelt
     assert vocab.word_id("\u200b") == 1 and vocab.char_ids("\u200b") == [1]  # invisibles alone: kept, unknown
+    # the zero-width (non-)joiners are letters' business in Persian and Indic scripts: kept, as word vectors spell them
+    persian = "می\u200cخواهم"
+    vocab, _ = Vocab.build([[persian]], ["O"], pretrained=[persian], keep_pretrained=10)
+    assert vocab.words[vocab.word_id(persian)] == persian and vocab.word_id(persian) != vocab.word_id("میخواهم")

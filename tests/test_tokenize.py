@@ -49,9 +49,21 @@ def test_offsets_are_exact_and_skip_only_whitespace_and_invisibles(text):
     ("\u200eParis\u200e .", ["\u200eParis\u200e", "."]),  # direction marks on a word: part of it
     ("a \ufeff b \u200e", ["a", "b"]),  # alone: nothing
     ("👨\u200d👩\u200d👧 ok", ["👨\u200d👩\u200d👧", "ok"]),  # an emoji sequence joined by ZWJ stays one
+    ("do\u00adn't stop", ["do\u00ad", "n't", "stop"]),
 ])
 def test_invisible_characters_of_web_and_pdf_text(text, expected):
     assert [text[s:e] for s, e in tokenize(text)] == expected
+
+
+def test_invisible_characters_inside_a_long_word_cost_linear_time():
+    import time
+
+    word = "\u2060".join("Bundesverfassungsgerichtsentscheidung")  # 36 letters, 35 word joiners
+    started = time.perf_counter()
+    text = word + " ruled"
+    assert [text[s:e] for s, e in tokenize(text)] == [word, "ruled"]
+    assert len(tokenize("a\u00ad" * 2000 + "'")) == 2
+    assert time.perf_counter() - started < 1.0  # (each split tried both ways doubled the time per invisible: hours)
 
 
 def test_sentences():
@@ -69,6 +81,8 @@ def test_sentences():
      ['He said " go home . "', "Then he left .", '" What ? " she asked .']),
     ("He left ( for good . ) Then she came .", ["He left ( for good . )", "Then she came ."]),
     ("“ Run . ” He ran . ‘ Fine . ’ ( No . )", ["“ Run . ”", "He ran .", "‘ Fine . ’", "( No . )"]),
+    ("' Fine . ' ' No . ' He said ' go home . ' Then he left .",
+     ["' Fine . '", "' No . '", "He said ' go home . '", "Then he left ."]),
     ('He left . " She came .', ["He left .", '" She came .']),  # an opening quote opens the next one
     ("It ended . )", ["It ended . )"]),  # last of all: it can open nothing
     # an apostrophe or an inch mark is no quote to close

@@ -451,6 +451,14 @@ def test_a_config_value_nothing_would_read_is_refused_when_the_config_is_made():
         ModelConfig(hidden=0)
     assert TrainConfig.from_options({"hidden": 50, "epochs": 2}).model.hidden == 50  # the model's names, flat
     assert TrainConfig(case_variants=["lower"], label_map=["A=B"]).case_variants == ("lower",)
+    import numpy as np
+
+    assert type(TrainConfig(epochs=np.int64(3)).epochs) is int and type(ModelConfig(hidden=np.int32(8)).hidden) is int
+    assert TrainConfig(unk_replace=1.0).unk_replace == 1.0  # a chance of 1: always
+    with pytest.raises(ValueError, match="expected lr > 0, got nan"):
+        TrainConfig(lr=float("nan"))
+    with pytest.raises(TypeError, match="hidden: expected a whole number, got str"):
+        ModelConfig(hidden="8")
 
 
 def test_train_takes_paths_as_str_or_path_one_or_many(corpus, tmp_path):

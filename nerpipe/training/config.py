@@ -8,6 +8,8 @@ vector size of ``--embeddings``, the lexicon's width) goes into a copy it makes 
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -69,8 +71,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is None and name == "epochs":
                 continue
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not hasattr(value, "__index__"):
                 raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
+            value = operator.index(value)  # (a numpy integer as an int: the config is written as JSON)
+            object.__setattr__(self, name, value)
             if least is not None and value < least:
                 raise ValueError(f"expected {name} >= {least}, got {value}")
         for name, low, high in (("lr", 0.0, None), ("lr_decay", 0.0, None), ("clip", 0.0, None), ("l2sp", 0.0, None),
@@ -78,8 +82,10 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
-            if value < low or (high is not None and value >= high) or (name == "lr" and value <= 0):
-                bounds = "> 0" if name == "lr" else f">= {low:g}" + (f" and < {high:g}" if high is not None else "")
+            closed = name == "unk_replace"  # (a chance of 1: always)
+            if not math.isfinite(value) or value < low or (name == "lr" and value <= 0) or \
+                    (high is not None and (value > high if closed else value >= high)):
+                bounds = "> 0" if name == "lr" else f">= {low:g}" + (f" and {'<=' if closed else '<'} {high:g}" if high is not None else "")
                 raise ValueError(f"expected {name} {bounds}, got {value}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
