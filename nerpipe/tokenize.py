@@ -32,6 +32,9 @@ _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # c
 # of the word they touch (the vocabulary reads the word without them), never a token alone
 INVISIBLE = "\u00ad\u200c\u200d\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
 _BREAK = "\u200b"  # a zero-width space: a word break, as a space is, and no token
+_ANY_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+_INVISIBLE_SET = frozenset("\u00ad\u200c\u200d\u200e\u200f\u2060\ufeff" + "".join(map(chr, [*range(0x202A, 0x202F),
+                                                                                     *range(0x2066, 0x206A)])))
 # a word character with any combining marks (and invisibles) after it; invisibles before a word's
 # first letter are _LEAD's, so that a run of units splits one way only (two ways per invisible
 # would make the lazy n't rule below try every split: exponential time)
@@ -110,8 +113,20 @@ def _closes(text: str, sentence: list[tuple[int, int]], tok: str) -> bool:
 
 
 def tokenize(text: str) -> list[tuple[int, int]]:
-    """Token offsets ``(start, end)`` of ``text``; whitespace is never part of a token."""
-    return [m.span() for m in _TOKEN.finditer(text)]
+    """Token offsets ``(start, end)`` of ``text``; whitespace is never part of a token, nor
+    are invisible characters at a token's edges (a byte-order mark before a name, a
+    direction mark after it: an entity's offsets hold the name alone)."""
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    if _ANY_INVISIBLE.search(text) is None:
+        return spans
+    out = []
+    for start, end in spans:
+        while text[start] in _INVISIBLE_SET:
+            start += 1
+        while text[end - 1] in _INVISIBLE_SET and end - 1 > start:
+            end -= 1
+        out.append((start, end))
+    return out
 
 
 def split_sentences(text: str, tokens: list[tuple[int, int]], breaks: Sequence[int] = ()) -> list[list[tuple[int, int]]]:

@@ -25,6 +25,7 @@ def test_conll_style_tokens(text, expected):
     assert words(text) == expected
 
 
+INVISIBLE_CHARS = set("\u00ad\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 SKIPPED = re.compile(r"[\s\u200b" + INVISIBLE + "]*")  # white space, zero-width spaces, lone invisibles
 
 
@@ -37,6 +38,7 @@ def test_offsets_are_exact_and_skip_only_whitespace_and_invisibles(text):
         assert SKIPPED.fullmatch(text[cursor:start])
         assert not text[start:end][0].isspace()
         assert not SKIPPED.fullmatch(text[start:end])  # no token of invisibles alone
+        assert text[start] not in INVISIBLE_CHARS and text[end - 1] not in INVISIBLE_CHARS  # nor at a token's edges
         cursor = end
     assert SKIPPED.fullmatch(text[cursor:])
 
@@ -46,10 +48,12 @@ def test_offsets_are_exact_and_skip_only_whitespace_and_invisibles(text):
     ("Angela \u200bMerkel", ["Angela", "Merkel"]),  # a zero-width space: a break, no token
     ("New\u200bYork", ["New", "York"]),
     ("می\u200cخواهم", ["می\u200cخواهم"]),  # a zero-width non-joiner inside a Persian word
-    ("\u200eParis\u200e .", ["\u200eParis\u200e", "."]),  # direction marks on a word: part of it
+    ("\u200eParis\u200e .", ["Paris", "."]),  # direction marks at a word's edges: not in the token
+    ("\ufeffAngela Merkel", ["Angela", "Merkel"]),  # a byte-order mark before a name: not in the entity
+    ("word\u200d👍", ["word", "👍"]),
     ("a \ufeff b \u200e", ["a", "b"]),  # alone: nothing
     ("👨\u200d👩\u200d👧 ok", ["👨\u200d👩\u200d👧", "ok"]),  # an emoji sequence joined by ZWJ stays one
-    ("do\u00adn't stop", ["do\u00ad", "n't", "stop"]),
+    ("do\u00adn't stop", ["do", "n't", "stop"]),
 ])
 def test_invisible_characters_of_web_and_pdf_text(text, expected):
     assert [text[s:e] for s, e in tokenize(text)] == expected
