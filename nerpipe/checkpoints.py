@@ -172,11 +172,11 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
         raise ValueError(f"batch_size: expected a whole number of sentences, at least 1, got {batch_size!r}")
     batch_size = operator.index(batch_size)
     patterns = Patterns.coerce(patterns)
-    from .device import check_device, resolve_device
+    from .device import as_device
 
     path = _model_path(path)
     # an absent GPU is said as such, not as a damaged file; "auto" as on the command line
-    device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
+    device = as_device(device)
     data = safe_load(path, device)
     try:
         tagger = build_model(data, device)

@@ -144,9 +144,9 @@ class Tagger:
     def to(self, device: torch.device | str) -> Tagger:
         """Move the network to ``device`` (a name as ``load_model`` takes it, ``auto`` too; its
         cached features go: they were on the old one)."""
-        from .device import check_device, resolve_device
+        from .device import as_device
 
-        device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
+        device = as_device(device)
         self.network.to(device)
         self.device = device
         if self.cache is not None:

@@ -49,10 +49,10 @@ def train(
     # one file or several, as str or Path (as read_conll and score_files take them); "-" is standard input
     train_paths, dev_paths = ([os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
                               for paths in (train_paths, dev_paths))
-    from ..device import check_device, resolve_device
+    from ..device import as_device
 
     # a device by any name load_model takes (auto too), and an absent GPU said as such
-    device = check_device(device) if isinstance(device, torch.device) else resolve_device(device)
+    device = as_device(device)
     dist, device = start_distributed(device)
     deterministic = torch.are_deterministic_algorithms_enabled()
     if device.type == "cpu":
