@@ -8,7 +8,6 @@ then renamed over it, so a crash leaves the old file or the new one, never half.
 
 from __future__ import annotations
 
-import operator
 import os
 import pickle
 import re
@@ -24,6 +23,7 @@ from .errors import NerpipeError
 from .files import rename_target
 from .lexicon import Lexicon
 from .model import CRF_SCORES, BiLSTMCRF, ModelConfig
+from .model_config import whole_number
 from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
 from .tagger import PREFER, Tagger
@@ -168,9 +168,9 @@ def load_model(path: str | os.PathLike | None = None, device: torch.device | str
     :mod:`nerpipe.patterns`); ``prefer``: "pattern" or "model", which wins where a match
     overlaps a span the model is confident of. ``context``: read each sentence in the light
     of its document (:mod:`nerpipe.context`; :meth:`~nerpipe.tagger.Tagger.predict_documents`)."""
-    if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__") or operator.index(batch_size) < 1:
+    if whole_number("batch_size", batch_size) < 1:
         raise ValueError(f"batch_size: expected a whole number of sentences, at least 1, got {batch_size!r}")
-    batch_size = operator.index(batch_size)
+    batch_size = whole_number("batch_size", batch_size)
     patterns = Patterns.coerce(patterns)
     from .device import as_device
 

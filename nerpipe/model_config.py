@@ -10,6 +10,14 @@ import operator
 from dataclasses import asdict, dataclass
 
 
+def whole_number(name: str, value) -> int:
+    """``value`` as an int (a numpy integer too: configs are written as JSON); a TypeError
+    naming ``name`` for anything else (a bool, a float, a string)."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
+    return operator.index(value)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     word_dim: int = 50
@@ -28,12 +36,10 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for name in ("word_dim", "char_dim", "char_filters", "casing_dim", "hidden", "layers", "lexicon_features"):
-            value, least = getattr(self, name), 0 if name == "lexicon_features" else 1
-            if isinstance(value, bool) or not hasattr(value, "__index__"):
-                raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
-            object.__setattr__(self, name, operator.index(value))  # (a numpy integer as an int)
-            if getattr(self, name) < least:
-                raise ValueError(f"{name}: expected a whole number, at least {least}, got {value!r}")
+            value, least = whole_number(name, getattr(self, name)), 0 if name == "lexicon_features" else 1
+            if value < least:
+                raise ValueError(f"{name}: expected a whole number, at least {least}, got {value}")
+            object.__setattr__(self, name, value)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout: expected a number >= 0 and < 1, got {self.dropout!r}")
 

@@ -30,11 +30,11 @@ _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # c
 # invisible characters of web and PDF text that sit inside words: soft hyphen, zero-width
 # (non-)joiners, direction marks and isolates, word joiner, zero-width no-break space; part
 # of the word they touch (the vocabulary reads the word without them), never a token alone
-INVISIBLE = "\u00ad\u200c\u200d\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
-_BREAK = "\u200b"  # a zero-width space: a word break, as a space is, and no token
+JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: Persian and Indic words are spelt with them
+FORMATTING = "\u00ad\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"  # the rest: no part of any spelling
+INVISIBLE = JOINERS + FORMATTING  # (character-class ranges, for regular expressions)
+BREAK = "\u200b"  # a zero-width space: a word break, as a space is, and no token
 _ANY_INVISIBLE = re.compile(f"[{INVISIBLE}]")
-_INVISIBLE_SET = frozenset("\u00ad\u200c\u200d\u200e\u200f\u2060\ufeff" + "".join(map(chr, [*range(0x202A, 0x202F),
-                                                                                     *range(0x2066, 0x206A)])))
 # a word character with any combining marks (and invisibles) after it; invisibles before a word's
 # first letter are _LEAD's, so that a run of units splits one way only (two ways per invisible
 # would make the lazy n't rule below try every split: exponential time)
@@ -77,7 +77,7 @@ _TOKEN = re.compile(
             rf"(?i:{_CLITIC})(?!\w)",  # 's n't 're ...
             rf"{_LEAD}{_W}+(?:(?:[-&]|['’](?!(?i:s|re|ve|ll|d|m|t)(?!\w))){_W}+)*",  # words: O'Neill AT&T Saudi-led
             r"\.\.\.+|--+|''|``",  # ellipsis, dashes, TeX quotes
-            rf"[^\s{INVISIBLE}{_BREAK}][{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
+            rf"[^\s{INVISIBLE}{BREAK}][{_MARK}{_EMOJI_TAIL}]*(?:\u200d\S[{_MARK}{_EMOJI_TAIL}]*)*",  # any other symbol
         ]
     )
 )
@@ -121,9 +121,9 @@ def tokenize(text: str) -> list[tuple[int, int]]:
         return spans
     out = []
     for start, end in spans:
-        while text[start] in _INVISIBLE_SET:
+        while _ANY_INVISIBLE.match(text, start):
             start += 1
-        while text[end - 1] in _INVISIBLE_SET and end - 1 > start:
+        while end - 1 > start and _ANY_INVISIBLE.match(text, end - 1):
             end -= 1
         out.append((start, end))
     return out

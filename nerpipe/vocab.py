@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tokenize import BREAK, FORMATTING
+
 PAD, UNK = "<pad>", "<unk>"
 MAX_WORD_CHARS = 30  # longer tokens feed their first 15 and last 15 characters to the char CNN
 
@@ -24,7 +26,7 @@ CASINGS = ["pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "o
 _DIGIT = re.compile(r"\d")
 # (not the zero-width (non-)joiners: in Persian and Indic scripts they change the word, and
 # word vectors spell words with them)
-_INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile(f"[{FORMATTING}{BREAK}]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 

@@ -9,12 +9,11 @@ vector size of ``--embeddings``, the lexicon's width) goes into a copy it makes 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..errors import UsageError
-from ..model_config import ModelConfig
+from ..model_config import ModelConfig, whole_number
 from ..recase import CASE_MIXES, CASE_VARIANTS
 
 OPTIMIZERS = ("adam", "nadam", "sgd")
@@ -68,15 +67,12 @@ class TrainConfig:
         # (optimizer="Adam", case_mix="halves") would train otherwise than asked, without a word
         for name, least in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("min_steps", 0), ("eval_steps", 0),
                             ("keep_pretrained", 0), ("seed", None), ("token_col", None), ("tag_col", None)):
-            value = getattr(self, name)
-            if value is None and name == "epochs":
+            if getattr(self, name) is None and name == "epochs":
                 continue
-            if isinstance(value, bool) or not hasattr(value, "__index__"):
-                raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r}")
-            value = operator.index(value)  # (a numpy integer as an int: the config is written as JSON)
-            object.__setattr__(self, name, value)
+            value = whole_number(name, getattr(self, name))
             if least is not None and value < least:
                 raise ValueError(f"expected {name} >= {least}, got {value}")
+            object.__setattr__(self, name, value)
         for name, low, high in (("lr", 0.0, None), ("lr_decay", 0.0, None), ("clip", 0.0, None), ("l2sp", 0.0, None),
                                 ("unk_replace", 0.0, 1.0), ("word_dropout", 0.0, 1.0), ("average", 0.0, 1.0)):
             value = getattr(self, name)

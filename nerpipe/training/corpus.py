@@ -26,7 +26,7 @@ class GoldSentence:
     path: str
     line: int
     reviewed: bool = False  # a person decided on it (nerpipe annotate's answer): its O tags mean "no entity"
-    # reviewed: the types the person was offered (annotate's "_labels", else select's meta.labels); None: every type
+    # reviewed: the types the person was offered (annotate's "_labels"); None: not recorded, every type counts as decided
     offered: frozenset[str] | None = None
 
 
