@@ -23,6 +23,10 @@ On the same data, for the CPU with one torch thread and, where torch sees one, f
   device that ran the network in no time would tag at most 1 / share times as fast
   (on a GPU each batch is read back while the next runs, so the host's work and the
   device's overlap in the tokens/s, not in the second, instrumented pass that gives the share);
+* decoding a batch (best paths and marginals): the operations dispatched and the time of
+  the loops over positions (the CPU's) and of the log-depth scans (a GPU's), on each
+  device; the tagging rows above then also run on CUDA with the loops, at the middle
+  batch size, to show which decodes faster there;
 * ``nerpipe tag`` itself on test.txt repeated ``--cli-repeat`` times, with each of
   ``--cpu-workers`` / ``--cuda-workers`` worker processes (on CUDA they share the GPU,
   each doing its host work on a core of its own): tokens/s of the whole process and
@@ -67,18 +71,23 @@ def train(device: str, train_file: str, dev_file: str, out: Path, epochs: int, b
             "dev_f1": max(r.get("dev_f1", 0) for r in rounds) if rounds else float("nan")}
 
 
-def tag_speed(device: str, model: Path, sentences: list[list[str]], batch_size: int) -> dict:
-    """Tokens/s of one ``predict`` over ``sentences`` and the host's share of its time (in a fresh process)."""
-    out = subprocess.run([sys.executable, __file__, "--tag-child", str(model), device, str(batch_size)],
+def tag_speed(device: str, model: Path, sentences: list[list[str]], batch_size: int, decoding: str = "default") -> dict:
+    """Tokens/s of one ``predict`` over ``sentences`` and the host's share of its time (in a fresh
+    process), decoding by ``decoding`` (loop, scan, or default: ``nerpipe.model.DECODING``'s)."""
+    out = subprocess.run([sys.executable, __file__, "--tag-child", str(model), device, str(batch_size), decoding],
                          input=json.dumps(sentences), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
-def tag_child(model: str, device: str, batch_size: int) -> None:
+def tag_child(model: str, device: str, batch_size: int, decoding: str) -> None:
     import torch
 
+    import nerpipe.model
     from nerpipe.checkpoints import load_model
     from nerpipe.model import BiLSTMCRF
+
+    if decoding != "default":
+        nerpipe.model.DECODING = decoding
 
     torch.set_num_threads(1)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -171,6 +180,46 @@ def crf_loss_costs(device: str, batch: int = 64, seq_len: int = 44, tags: int = 
     return costs
 
 
+def decoding_costs(device: str, batch: int, seq_len: int, tags: int = 17, scans: bool = True) -> dict:
+    """Operations dispatched by, and best time of, the best paths (Viterbi) and the marginals
+    of a batch, by the loops over positions and (``scans``) by the scans, on ``device``."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from nerpipe.decoding import marginals, marginals_scan, viterbi, viterbi_scan
+
+    class Count(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.randint(1, seq_len + 1, (batch,), generator=g)
+    lengths[0] = seq_len
+    chain = (3 * torch.randn(batch, seq_len, tags, generator=g), torch.arange(seq_len)[None, :] < lengths[:, None],
+             torch.randn(tags, tags, generator=g), torch.randn(tags, generator=g), torch.randn(tags, generator=g))
+    chain = tuple(x.to(device) for x in chain)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    costs = {}
+    methods = {"Viterbi loop": viterbi, "Viterbi scan": viterbi_scan, "marginals loop": marginals, "marginals scan": marginals_scan}
+    for name, decode in methods.items():
+        if not scans and name.endswith("scan"):
+            continue
+        with Count() as counted:
+            decode(*chain)
+        times: list[float] = []
+        while len(times) < 10 and sum(times) < 1.0:  # the scans on a CPU take seconds
+            sync()
+            began = time.perf_counter()
+            decode(*chain)
+            sync()
+            times.append(time.perf_counter() - began)
+        costs[name] = {"ops": counted.count, "ms": min(times) * 1000}
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "conll2003")
@@ -186,11 +235,11 @@ def main() -> None:
     parser.add_argument("--cuda-tag-batch", type=int, default=1024, help="nerpipe tag --batch-size with --device cuda")
     parser.add_argument("--embeddings", default="glove-6b-50d",
                         help="train's --embeddings (none where GloVe is not installed, as on a lent GPU machine)")
-    parser.add_argument("--tag-child", nargs=3, metavar=("MODEL", "DEVICE", "BATCH"), help=argparse.SUPPRESS)
+    parser.add_argument("--tag-child", nargs=4, metavar=("MODEL", "DEVICE", "BATCH", "DECODING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.tag_child:
-        model, device, batch = args.tag_child
-        return tag_child(model, device, int(batch))
+        model, device, batch, decoding = args.tag_child
+        return tag_child(model, device, int(batch), decoding)
     import torch
 
     torch.set_num_threads(1)
@@ -201,6 +250,14 @@ def main() -> None:
     for device in devices:
         for name, cost in crf_loss_costs(device).items():
             print(f"| {device} | {name} | {cost['ops']:,} | {cost['ms']:.2f} |")
+    print("\nDecoding a batch, 17 tags (the CPU takes the loops, a GPU the scans: nerpipe.model.decodes_by_scan):\n")
+    print("| device | sentences x positions | method | operations dispatched | ms |")
+    print("|---|---|---|---|---|")
+    for device in devices:
+        for batch, seq_len in ((256, 44), (1024, 44), (256, 128)):
+            # on the CPU (which loops) the scans once: they take seconds there
+            for name, cost in decoding_costs(device, batch, seq_len, scans=device != "cpu" or batch * seq_len == 256 * 44).items():
+                print(f"| {device} | {batch} x {seq_len} | {name} | {cost['ops']:,} | {cost['ms']:.2f} |")
     test = [[line.split()[0] for line in b.splitlines()] for b in blocks(args.data / "test.txt")] * args.repeat
     trained, tagged, commands = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +274,10 @@ def main() -> None:
                 trained[device, args.batch_size] = train(device, str(train_file), str(args.data / "valid.txt"), model,
                                                          args.epochs, args.batch_size, args.embeddings)
             for size in [int(b) for b in args.tag_batch_sizes.split(",")] if device == "cuda" else [256]:
-                tagged[device, size] = tag_speed(device, model, test, size)
+                tagged[device, size, "default"] = tag_speed(device, model, test, size)
+            if device == "cuda":  # the other decoding, at the middle batch size
+                size = sorted(int(b) for b in args.tag_batch_sizes.split(","))[len(args.tag_batch_sizes.split(",")) // 2]
+                tagged[device, size, "loop"] = tag_speed(device, model, test, size, "loop")
             text, one = Path(tmp) / "big.conll", Path(tmp) / "one.conll"
             big = [s for s in test[: len(test) // args.repeat]] * args.cli_repeat
             text.write_text("".join("".join(f"{t}\n" for t in s) + "\n" for s in big), encoding="utf-8")
@@ -225,7 +285,7 @@ def main() -> None:
             for workers in [int(w) for w in (args.cuda_workers if device == "cuda" else args.cpu_workers).split(",")]:
                 size = args.cuda_tag_batch if device == "cuda" else 256
                 commands[device, workers] = cli_tag_speed(device, model, text, one, sum(map(len, big)), workers, size)
-    cpu_train, cpu_tag = trained["cpu", args.batch_size], tagged["cpu", 256]
+    cpu_train, cpu_tag = trained["cpu", args.batch_size], tagged["cpu", 256, "default"]
     print(f"\nCoNLL-2003: {args.sentences} training sentences x {args.epochs} epochs (--embeddings {args.embeddings}); "
           f"tagging test.txt x {args.repeat} ({sum(map(len, test)):,} tokens)\n")
     print("| device | training batch | lr | training tokens/s | x CPU | dev F1 |")
@@ -233,10 +293,11 @@ def main() -> None:
     for (device, size), r in trained.items():
         print(f"| {device} | {size} | {r['lr']:.4g} | {r['tokens_per_s']:,.0f} | "
               f"{r['tokens_per_s'] / cpu_train['tokens_per_s']:.1f}x | {r['dev_f1']:.2f} |")
-    print("\n| device | tagging batch | tagging tokens/s | x CPU | host share | at most x this device |")
-    print("|---|---|---|---|---|---|")
-    for (device, size), r in tagged.items():
-        print(f"| {device} | {size} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / cpu_tag['tokens_per_s']:.1f}x | "
+    print("\n| device | tagging batch | decoding | tagging tokens/s | x CPU | host share | at most x this device |")
+    print("|---|---|---|---|---|---|---|")
+    for (device, size, decoding), r in tagged.items():
+        decoding = ("scan" if device == "cuda" else "loop") if decoding == "default" else decoding
+        print(f"| {device} | {size} | {decoding} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / cpu_tag['tokens_per_s']:.1f}x | "
               f"{r['host_share']:.0%} | {1 / max(r['host_share'], 1e-9):.1f}x |")
     reference = commands["cpu", 1]["tokens_per_s"]
     print(f"\n`nerpipe tag` on test.txt x {args.cli_repeat} (CoNLL in and out; start-up: the same command on one sentence)\n")

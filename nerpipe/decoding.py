@@ -10,6 +10,7 @@ positions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -72,6 +73,11 @@ def hint_bias(hints: Sequence[Sequence[Hint]], seq_len: int, tags: Sequence[str]
     return bias
 
 
+def _check_shapes(emissions: Tensor, mask: Tensor) -> None:
+    if emissions.dim() != 3 or mask.shape != emissions.shape[:2]:
+        raise ValueError(f"expected emissions (B, T, K) and mask (B, T), got {tuple(emissions.shape)} and {tuple(mask.shape)}")
+
+
 def viterbi(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
     """The best tag path of every sequence.
 
@@ -84,8 +90,7 @@ def viterbi(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor,
     Returns:
         (batch, seq_len) tag ids; positions past a sequence's end hold junk.
     """
-    if emissions.dim() != 3 or mask.shape != emissions.shape[:2]:
-        raise ValueError(f"expected emissions (B, T, K) and mask (B, T), got {tuple(emissions.shape)} and {tuple(mask.shape)}")
+    _check_shapes(emissions, mask)
     batch, seq_len, _ = emissions.shape
     score = start + emissions[:, 0]  # (batch, num_tags)
     history = []
@@ -187,8 +192,8 @@ def log_partition(emissions: Tensor, mask: Tensor, transitions: Tensor, start: T
     first = start + emissions[:, 0]  # (batch, num_tags)
     if seq_len == 1:
         return torch.logsumexp(first + end, dim=1)
-    eye = torch.full((num_tags, num_tags), _NONE, dtype=dtype, device=emissions.device).fill_diagonal_(0.0)
-    steps = torch.where(mask[:, 1:, None, None], transitions + emissions[:, 1:].unsqueeze(2), eye)  # (batch, seq_len - 1, K, K)
+    steps = _steps(emissions, mask, transitions)  # (batch, seq_len - 1, K, K)
+    eye = steps.new_full((num_tags, num_tags), _NONE).fill_diagonal_(0.0)
     count = seq_len - 1
     padded = 1 << (count - 1).bit_length()  # a power of two: every step pairs all of them
     if padded > count:
@@ -197,6 +202,117 @@ def log_partition(emissions: Tensor, mask: Tensor, transitions: Tensor, start: T
         # (i, k) then (k, j) -> (i, j), log-sum-exp over k
         steps = torch.logsumexp(steps[:, 0::2].unsqueeze(4) + steps[:, 1::2].unsqueeze(2), dim=3)
     return torch.logsumexp(first.unsqueeze(2) + steps[:, 0] + end, dim=(1, 2))
+
+
+# numbers in one call of a decoding scan's widest step (512 MB in float32): more rows than fit are
+# taken in turns
+DECODE_LIMIT = 1 << 27
+
+
+def _steps(emissions: Tensor, mask: Tensor, transitions: Tensor) -> Tensor:
+    """Each position after the first as a (num_tags, num_tags) matrix of transition plus
+    emission scores, the identity of the (max or log-sum-exp, +) semiring past a
+    sequence's end: (batch, seq_len - 1, K, K)."""
+    num_tags = emissions.shape[2]
+    eye = torch.full((num_tags, num_tags), _NONE, dtype=emissions.dtype, device=emissions.device).fill_diagonal_(0.0)
+    return torch.where(mask[:, 1:, None, None], transitions + emissions[:, 1:].unsqueeze(2), eye)
+
+
+def _scan(steps: Tensor, combine, reverse: bool = False) -> Tensor:
+    """Inclusive running products along dim 1 of ``steps`` under the associative
+    ``combine`` (left operand first), in log2(n) tensor steps (Hillis and Steele):
+    ``out[:, t]`` is steps 0..t combined, or with ``reverse`` steps t..n-1."""
+    n, d = steps.shape[1], 1
+    while d < n:
+        joined = combine(steps[:, :-d], steps[:, d:])  # at t: what ends at t - d (starts at t) joined to what ends at t (starts at t + d)
+        steps = torch.cat([joined, steps[:, n - d:]] if reverse else [steps[:, :d], joined], 1)
+        d *= 2
+    return steps
+
+
+def _max_plus(a: Tensor, b: Tensor) -> Tensor:
+    return (a.unsqueeze(-1) + b.unsqueeze(-3)).amax(-2)
+
+
+def _times(a: Tensor, b: Tensor) -> Tensor:
+    """Products of non-negative matrices, each scaled to a largest entry of 1 (the
+    marginals need directions only; the scale would overflow)."""
+    product = a @ b
+    return product / product.amax((-2, -1), keepdim=True).clamp_min(1e-300)
+
+
+def _compose(f: Tensor, g: Tensor) -> Tensor:
+    """Maps of tag ids (batch, n, K), ``f`` applied after ``g``: f[g[j]]."""
+    return f.gather(-1, g)
+
+
+def _in_turns(power: int):
+    """The decorated function over the batch's rows a share at a time, so that its
+    widest step holds at most :data:`DECODE_LIMIT` numbers: about (seq_len - 1) *
+    num_tags ** ``power`` a row."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def by_rows(emissions: Tensor, mask: Tensor, *rest: Tensor) -> Tensor:
+            batch, seq_len, num_tags = emissions.shape
+            rows = max(1, DECODE_LIMIT // max(1, (seq_len - 1) * num_tags ** power))
+            if batch <= rows:
+                return fn(emissions, mask, *rest)
+            return torch.cat([fn(emissions[i: i + rows], mask[i: i + rows], *rest) for i in range(0, batch, rows)])
+        return by_rows
+    return decorate
+
+
+@_in_turns(3)
+def viterbi_scan(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    """:func:`viterbi` in about 2 log2(seq_len) steps of tensor operations rather than
+    several per position: what a GPU runs without waiting on the host, for num_tags
+    times the arithmetic (the loop is the faster on a CPU).
+
+    The best score of ending on each tag at each position comes from running max-plus
+    products of the steps' matrices; the path is read back by composing the
+    back-pointers (each position's best previous tag for each tag) as maps, also in
+    log2(seq_len) steps. The same path as the loop, but where two paths' scores tie to
+    the last bit (the sums are added in another order).
+    """
+    _check_shapes(emissions, mask)
+    batch, seq_len, num_tags = emissions.shape
+    first = start + emissions[:, 0]  # (batch, num_tags)
+    if seq_len == 1:
+        return (first + end).argmax(1, keepdim=True)
+    ahead = _scan(_steps(emissions, mask, transitions), _max_plus)  # (batch, seq_len - 1, K, K): position 1..t
+    best = torch.cat([first.unsqueeze(1), (first[:, None, :, None] + ahead).amax(2)], 1)  # (batch, seq_len, K)
+    tags = torch.arange(num_tags, device=emissions.device)
+    # at t: for each tag there, the best tag at t - 1 (itself past a sequence's end: carried back unchanged)
+    back = torch.where(mask[:, 1:, None], (best[:, :-1, :, None] + transitions).argmax(2), tags)
+    # at t: where the tag at the last position leads back to at t
+    back = _scan(torch.cat([back, tags.expand(batch, 1, num_tags)], 1), _compose, reverse=True)
+    last = (best[:, -1] + end).argmax(1)  # (batch,)
+    return back.gather(2, last[:, None, None].expand(batch, seq_len, 1)).squeeze(2)
+
+
+@_in_turns(2)
+def marginals_scan(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    """:func:`marginals` in about 2 log2(seq_len) steps of tensor operations (see
+    :func:`viterbi_scan`): the forward and backward weights from running (batched
+    matrix) products of the steps' weight matrices, in float64 probability space as
+    the loop. The same values to rounding."""
+    _check_shapes(emissions, mask)
+    batch, seq_len, num_tags = emissions.shape
+    scores = emissions.double()
+    weights = (scores - scores.max(dim=2, keepdim=True).values).exp()  # (batch, seq_len, K)
+    first = start.double().exp() * weights[:, 0]
+    end_w = end.double().exp()
+    if seq_len > 1:
+        eye = torch.eye(num_tags, dtype=torch.float64, device=emissions.device)
+        steps = torch.where(mask[:, 1:, None, None], transitions.double().exp() * weights[:, 1:].unsqueeze(2), eye)
+        forward = (first[:, None, None, :] @ _scan(steps, _times)).squeeze(2)  # (batch, seq_len - 1, K)
+        # from each tag at t - 1 to the end; past a sequence's end the steps are the identity: its last token gets the end weights
+        backward = (_scan(steps, _times, reverse=True) @ end_w[:, None]).squeeze(3)
+        first = torch.cat([first.unsqueeze(1), forward], 1)  # (batch, seq_len, K)
+        end_w = torch.cat([backward, end_w.expand(batch, 1, num_tags)], 1)
+    joint = first.reshape(batch, seq_len, num_tags) * end_w
+    return (joint / joint.sum(dim=2, keepdim=True).clamp_min(1e-300)).to(emissions.dtype)
 
 
 def scan_size(emissions: Tensor) -> int:

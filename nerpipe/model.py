@@ -19,7 +19,18 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
-from .decoding import log_partition, marginals, path_score, scan_size, sequence_log_prob, token_entropy, transition_penalties, viterbi
+from .decoding import (
+    log_partition,
+    marginals,
+    marginals_scan,
+    path_score,
+    scan_size,
+    sequence_log_prob,
+    token_entropy,
+    transition_penalties,
+    viterbi,
+    viterbi_scan,
+)
 from .model_config import ModelConfig  # re-exported: nerpipe.model.ModelConfig
 from .schemes import Scheme
 from .vocab import CASINGS, SENTENCE_CASES, Vocab
@@ -54,6 +65,19 @@ def by_scan(emissions: Tensor) -> bool:
     position) rather than pytorch-crf's forward algorithm (the faster on a CPU: the scan
     does num_tags times its arithmetic). The same value either way."""
     return emissions.device.type != "cpu" and scan_size(emissions) <= SCAN_LIMIT
+
+
+# how decoding runs: "loop" (several tensor operations a position: the faster on a CPU), "scan" (a
+# few per log2(seq_len), for num_tags times the arithmetic: what a GPU runs without waiting on the
+# host) or None: the scans off the CPU
+DECODING: str | None = None
+
+
+def decodes_by_scan(emissions: Tensor) -> bool:
+    """Whether :meth:`BiLSTMCRF.decode` and the marginals take the scans
+    (:func:`~nerpipe.decoding.viterbi_scan`, :func:`~nerpipe.decoding.marginals_scan`)
+    rather than the loops over positions: see :data:`DECODING`."""
+    return DECODING == "scan" if DECODING is not None else emissions.device.type != "cpu"
 
 
 CRF_SCORES = "crf.parametrizations.{}.original"  # where a BiLSTMCRF's state keeps the CRF's learned scores
@@ -290,10 +314,10 @@ class BiLSTMCRF(nn.Module):
         emissions, transitions, start, end = chain
         if bias is not None:
             emissions = emissions + bias.to(emissions.device)
-        path = viterbi(emissions, mask, transitions, start, end)
+        path = (viterbi_scan if decodes_by_scan(emissions) else viterbi)(emissions, mask, transitions, start, end)
         if not with_scores:
             return path, None
-        probs = marginals(emissions, mask, transitions, start, end)
+        probs = _marginals(emissions, mask, transitions, start, end)
         return path, probs.gather(2, path.unsqueeze(2)).squeeze(2)
 
     def predict(self, batch: Batch, with_scores: bool = False, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor | None]:
@@ -306,7 +330,7 @@ class BiLSTMCRF(nn.Module):
         emissions, transitions, start, end = chain
         if bias is not None:
             emissions = emissions + bias.to(emissions.device)
-        return marginals(emissions, mask, transitions, start, end)
+        return _marginals(emissions, mask, transitions, start, end)
 
     @torch.inference_mode()
     def uncertainty(self, chain: tuple[Tensor, Tensor, Tensor, Tensor], mask: Tensor, path: Tensor,
@@ -317,8 +341,12 @@ class BiLSTMCRF(nn.Module):
         emissions, transitions, start, end = chain
         if bias is not None:
             emissions = emissions + bias.to(emissions.device)
-        probs = marginals(emissions, mask, transitions, start, end)
-        log_prob = sequence_log_prob(emissions.double(), mask, transitions.double(), start.double(), end.double(), path)
+        probs = _marginals(emissions, mask, transitions, start, end)
+        chain64 = emissions.double(), mask, transitions.double(), start.double(), end.double()
+        if decodes_by_scan(emissions) and scan_size(emissions) <= SCAN_LIMIT:
+            log_prob = path_score(*chain64, path) - log_partition(*chain64)
+        else:
+            log_prob = sequence_log_prob(*chain64, path)
         return token_entropy(probs, mask, fold), log_prob
 
     def predict_uncertain(self, batch: Batch, cache: CharFeatureCache | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -329,6 +357,10 @@ class BiLSTMCRF(nn.Module):
         path, probs = self.decode(chain, batch.mask, with_scores=True)
         assert probs is not None
         return (path, probs, *self.uncertainty(chain, batch.mask, path))
+
+
+def _marginals(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> Tensor:
+    return (marginals_scan if decodes_by_scan(emissions) else marginals)(emissions, mask, transitions, start, end)
 
 
 def _check_batch(batch: Batch) -> None:

@@ -6,16 +6,19 @@ import torch
 import torchcrf
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import nerpipe.decoding
 from nerpipe.decoding import (
     FORBIDDEN,
     log_partition,
     marginals,
+    marginals_scan,
     path_score,
     scan_size,
     sequence_log_prob,
     token_entropy,
     transition_penalties,
     viterbi,
+    viterbi_scan,
 )
 from nerpipe.schemes import Scheme, is_transition_allowed, scheme_tags
 
@@ -199,3 +202,56 @@ def test_constrained_decoding_never_emits_a_forbidden_pair(scheme):
 def test_viterbi_rejects_bad_shapes():
     with pytest.raises(ValueError, match="expected emissions"):
         viterbi(torch.zeros(2, 3), torch.ones(2, 3, dtype=torch.bool), torch.zeros(3, 3), torch.zeros(3), torch.zeros(3))
+
+
+def constrained_chain(seed: int, batch: int, seq_len: int, k: int):
+    """Random scores with forbidden transitions and, in some rows, forbidden emissions (as
+    a pattern's hint makes them); lengths from 1 to seq_len, the first row full."""
+    g = torch.Generator().manual_seed(seed)
+    emissions = (3 if seed % 2 else 15) * torch.randn(batch, seq_len, k, generator=g)
+    if seed % 3 == 0:
+        emissions[torch.rand(batch, seq_len, k, generator=g) < 0.3] += FORBIDDEN
+    transitions = torch.randn(k, k, generator=g)
+    transitions[torch.rand(k, k, generator=g) < 0.3] = FORBIDDEN
+    lengths = torch.randint(1, seq_len + 1, (batch,), generator=g)
+    lengths[0] = seq_len
+    mask = torch.arange(seq_len)[None, :] < lengths[:, None]
+    return emissions, mask, transitions, torch.randn(k, generator=g), torch.randn(k, generator=g)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_decoding_scans_give_the_loops_paths_and_marginals(seed):
+    g = torch.Generator().manual_seed(1000 + seed)
+    batch, seq_len, k = (int(torch.randint(1, hi, (1,), generator=g)) for hi in (9, 70, 10))
+    chain = constrained_chain(seed, batch, seq_len, k)
+    mask = chain[1]
+    probs = marginals(*chain)
+    possible = probs.sum(2)[mask] > 0.5  # a row whose every path is forbidden has no marginals in the loop
+    assert torch.equal(viterbi_scan(*chain), viterbi(*chain))  # past a sequence's end too: its last tag
+    torch.testing.assert_close((marginals_scan(*chain) * mask[..., None])[mask][possible], (probs * mask[..., None])[mask][possible],
+                               atol=1e-6, rtol=0)
+
+
+def test_the_decoding_scans_take_rows_in_turns_past_their_limit(monkeypatch):
+    chain = constrained_chain(4, 9, 33, 5)
+    whole = viterbi_scan(*chain), marginals_scan(*chain)
+    monkeypatch.setattr(nerpipe.decoding, "DECODE_LIMIT", 32 * 5 ** 3 * 2)  # two rows at a time for the Viterbi scan
+    calls = []
+    real = nerpipe.decoding._scan
+    monkeypatch.setattr(nerpipe.decoding, "_scan", lambda *a, **kw: calls.append(a[0].shape[0]) or real(*a, **kw))
+    assert torch.equal(viterbi_scan(*chain), whole[0])
+    assert calls == [2, 2] * 4 + [1, 1]  # forward and back-pointers, for each share of the 9 rows
+    torch.testing.assert_close(marginals_scan(*chain), whole[1])
+
+
+@pytest.mark.parametrize("decode", [viterbi_scan, marginals_scan])
+def test_the_decoding_scans_take_a_few_operations_whatever_the_length(decode):
+    def ops(seq_len: int, of=decode) -> int:
+        chain = constrained_chain(1, 8, seq_len, 9)
+        with CountOps() as counted:
+            of(*chain)
+        return counted.count
+
+    assert ops(128) - ops(16) <= 3 * 40  # three more doublings, each a step of a few operations a scan
+    loop = viterbi if decode is viterbi_scan else marginals
+    assert ops(128) * 5 < ops(128, loop)

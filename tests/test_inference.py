@@ -106,3 +106,25 @@ def test_on_a_gpu_each_batch_is_read_back_while_the_next_runs_and_nothing_change
     assert steps == ["_launch"] + ["_launch", "_finish"] * 4 + ["_finish"]
     assert overlapped == alone
     assert overlapped[-1].spans == [] and len(overlapped) == 71
+
+
+def test_decoding_by_scan_as_a_gpu_does_gives_the_loops_predictions(tiny_model, monkeypatch):
+    import nerpipe.model
+
+    tagger = load_model(tiny_model)
+    tagger.batch_size = 16
+    sentences = [tokens for tokens, _ in synthetic.sentences(70, seed=13)] + [[], ["Paris"]]
+    calls = []
+    for name in ("viterbi_scan", "marginals_scan"):
+        real = getattr(nerpipe.model, name)
+        monkeypatch.setattr(nerpipe.model, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    looped = tagger.predict(sentences, scores=True, uncertainty=True)
+    assert calls == []  # the CPU loops by default
+    monkeypatch.setattr(nerpipe.model, "DECODING", "scan")
+    scanned = tagger.predict(sentences, scores=True, uncertainty=True)
+    assert set(calls) == {"viterbi_scan", "marginals_scan"}
+    assert [p.tags for p in scanned] == [p.tags for p in looped]
+    for a, b in zip(scanned, looped):
+        assert a.scores == pytest.approx(b.scores, abs=1e-6)
+        assert a.token_entropy == pytest.approx(b.token_entropy, abs=1e-6)
+        assert a.log_prob == pytest.approx(b.log_prob, abs=1e-6)
