@@ -53,11 +53,34 @@ def test_a_doccano_export_keeps_its_labels_through_convert_and_back():
     assert [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in records] == [
         [(0, 13, "PER"), (18, 33, "PER"), (37, 42, "LOC")], [], [(0, 7, "ORG"), (20, 28, "LOC")]]
     back = run_cli(["convert", "--to", "doccano"], input=as_jsonl.stdout)
-    # the label shape comes back byte for byte; the entities shape is written in the label shape
-    assert back.stdout == LABEL_SHAPE + (
-        '{"id": 8, "text": "Siemens cut jobs in Erlangen.", "label": [[0, 7, "ORG"], [20, 28, "LOC"]], "relations": []}\n')
+    # each shape comes back byte for byte
+    assert back.stdout == LABEL_SHAPE + ENTITIES_SHAPE
     again = run_cli(["convert", "--to", "doccano"], input=run_cli(["convert", "--to", "jsonl"], input=back.stdout).stdout)
     assert again.stdout == back.stdout
+
+
+def test_entities_keep_their_ids_so_that_relations_still_hold():
+    record = ('{"id": 8, "text": "Siemens cut jobs in Erlangen.", "entities": [{"id": 1, "start_offset": 0, "end_offset": 7, '
+              '"label": "ORG", "by": "ann"}, {"id": 4, "start_offset": 20, "end_offset": 28, "label": "LOC"}], '
+              '"relations": [{"id": 3, "from_id": 1, "to_id": 4, "type": "based_in"}, {"id": 5, "from_id": 4, "to_id": 1, '
+              '"type": "x"}]}\n')
+    written = json.loads(run_cli(["convert", "--to", "doccano", "--map", "LOC=GPE"], input=record).stdout)
+    assert written["entities"] == [{"id": 1, "start_offset": 0, "end_offset": 7, "label": "ORG", "by": "ann"},
+                                   {"id": 4, "start_offset": 20, "end_offset": 28, "label": "GPE"}]
+    assert written["relations"] == json.loads(record)["relations"] and "label" not in written
+    # tagged: a name the model finds anew takes the next free id; a relation whose entity is gone goes with it
+    doc = parse_doccano_record(record, "x", 1)
+    from nerpipe.formats import Annotation
+    out = json.loads(DoccanoWriter().write(doc, [Annotation([(0, 1, "ORG"), (2, 3, "MISC")])]))
+    assert out["entities"] == [{"id": 1, "start_offset": 0, "end_offset": 7, "label": "ORG", "by": "ann"},
+                               {"id": 5, "start_offset": 12, "end_offset": 16, "label": "MISC"}]
+    assert out["relations"] == []
+
+
+def test_a_nerpipe_record_in_a_doccano_file_is_an_error_not_a_record_without_entities():
+    joined = LABEL_SHAPE + '{"id": 3, "text": "Bob", "spans": [{"start": 0, "end": 3, "label": "PER"}]}\n'
+    result = run_cli(["convert", "--to", "conll"], input=joined)
+    assert result.exit_code == 1 and '<stdin>:3: this record holds nerpipe JSONL "spans"' in result.stderr
 
 
 def test_read_as_jsonl_it_is_an_error_not_a_record_without_entities():

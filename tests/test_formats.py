@@ -251,6 +251,12 @@ def test_detect_format():
     assert detect_format(["Chapter O\n", "It was a dark night.\n", "Or was it?\n"])[0] == "text"
     assert detect_format(["Take I-95\n", "then I-40 and B-52\n", "He said no.\n"])[0] == "text"  # widths differ
     assert detect_format(["a O\n", "b X O\n", "c O\n"])[0] == "conll"  # one line a column too wide
+    # one line of prose ending in a code, as `echo ... | nerpipe tag` gives it
+    for line in ("Bill Clinton drove north on I-95", "Angela Merkel needs vitamin B-12", "Powers flew a U-2",
+                 "Take the I-95", "Bill Clinton drove north on the B-ROAD"):
+        assert detect_format([line + "\n"])[0] == "text", line
+    assert detect_format(["EU NNP B-NP B-ORG\n"])[0] == "conll"  # one CoNLL-2003 line is CoNLL
+    assert detect_format(["Paris B-LOC\n"])[0] == "conll"
 
 
 def test_a_conll_file_name_settles_a_doubtful_format(tmp_path):

@@ -239,8 +239,14 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     if first.split()[0] == DOCSTART:
         return "conll", "the first line is -DOCSTART-"
     block = [b for b in body if not b.startswith("#")][:20]
-    tagged = [len(b.split()) >= 2 and is_valid_tag(b.split()[-1]) for b in block]
-    if block and all(tagged):
+
+    def ends_in_tag(line: str) -> bool:  # a label has a letter: prose ends in I-95, B-52, U-2, not in tags
+        tag = line.split()[-1]
+        return len(line.split()) >= 2 and is_valid_tag(tag) and (tag == "O" or any(c.isalpha() for c in tag[2:]))
+
+    tagged = [ends_in_tag(b) for b in block]
+    # a lone line wider than CoNLL-2003's four columns is a sentence of prose
+    if block and all(tagged) and (len(block) > 1 or len(block[0].split()) <= 4):
         return "conll", "every line of the first block has columns ending in a tag"
     width, count = Counter(len(b.split()) for b, t in zip(block, tagged) if t).most_common(1)[0] if any(tagged) else (0, 0)
     if len(block) >= 3 and tagged[0] and 3 * count >= 2 * len(block):

@@ -8,10 +8,14 @@ offsets, in one of two shapes (its own documentation, "Sequence labeling" export
      "relations": []}
 
 Both are read; entities are aligned to nerpipe's tokens as JSONL spans are (``--align``),
-and every other field of the record travels with it. Written in the first shape, which
-doccano imports as pre-annotations: the record as it came, ``label`` holding the
-entities (the model's, for ``tag``; the record's own, for ``convert``), ``entities``
-dropped. A record nerpipe wrote reads back and writes again to the same bytes.
+and every other field of the record travels with it. Written in the shape it came in
+(the first for a record from elsewhere), which doccano imports as pre-annotations: the
+record as it came, its entities those written (the model's, for ``tag``; the record's
+own, for ``convert``). In the second shape an entity at the offsets of one read keeps
+that one's id and fields (its label the one written), so the relations that name it
+still hold; a new one takes the next free id, and a relation whose entity is no longer
+there (a name the model did not find) is left out. A record nerpipe wrote reads back
+and writes again to the same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from .doc import Doc, annotation_spans, make_doc
-from .jsonl import as_doc, json_lines, load_json
+from .jsonl import as_doc, is_int, json_lines, load_json
 from .source import OnError
 from .writer import Writer
 
@@ -49,6 +53,9 @@ def parse_doccano_record(text: str, name: str, lineno: int, align: str = "strict
     record = load_json(text, name, lineno)
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise NerpipeError('expected a JSON object with a "text" string (doccano)', name, lineno)
+    if "spans" in record:  # nerpipe's JSONL (two files joined): its spans would be lost without a word
+        raise NerpipeError('this record holds nerpipe JSONL "spans", not doccano\'s entities: read it with -i jsonl '
+                           "(a file of one format each)", name, lineno)
     return make_doc(record["text"], record, name, lineno, None, _entities(record, name, lineno), None, align)
 
 
@@ -92,13 +99,40 @@ class DoccanoWriter(Writer):
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         label = [[doc.tokens[s][0], doc.tokens[e - 1][1], name] for s, e, name in spans]
         record: dict[str, Any] = {}
+        shaped = _entities_shape(doc.record, label) \
+            if isinstance(doc.record.get("entities"), list) and "label" not in doc.record else {}
         for key, value in doc.record.items():
-            if key in ("label", "entities"):
+            if key in shaped:
+                record[key] = shaped[key]
+            elif key in ("label", "entities"):
                 record.setdefault("label", label)
             elif key == "text":
                 record["text"] = doc.text
             elif key not in _NERPIPE_FIELDS and not (key in ("meta", "conll") and not isinstance(item, Doc)):
                 record[key] = value
         record.setdefault("text", doc.text)
-        record.setdefault("label", label)
+        if not shaped:
+            record.setdefault("label", label)
         return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _entities_shape(record: dict, label: list[list]) -> dict[str, Any]:
+    """The ``entities`` (and ``relations``) of ``record`` for the entities ``label`` (``[start,
+    end, name]``): one at a read entity's offsets keeps its id and fields; the rest take
+    new ids; relations keep to the entities still there."""
+    read = {(e.get("start_offset"), e.get("end_offset")): e for e in record["entities"] if isinstance(e, dict)}
+    ids = [e.get("id") for e in read.values() if is_int(e.get("id"))]
+    fresh = max(ids, default=0) + 1
+    entities = []
+    for start, end, name in label:
+        entity = dict(read.get((start, end)) or {"id": fresh})
+        if (start, end) not in read:
+            fresh += 1
+        entity.update(start_offset=start, end_offset=end, label=name)
+        entities.append(entity)
+    out: dict[str, Any] = {"entities": entities}
+    if isinstance(record.get("relations"), list):
+        kept = {e.get("id") for e in entities}
+        out["relations"] = [r for r in record["relations"]
+                            if not isinstance(r, dict) or (r.get("from_id") in kept and r.get("to_id") in kept)]
+    return out
