@@ -47,6 +47,22 @@ def test_the_latest_live_annotation_is_read_or_the_one_asked_for():
     assert labels(read(json.dumps(TASK) + "\n" + json.dumps(TASK) + "\n")[1]) == labels(read(export)[0])  # JSON lines too
 
 
+@pytest.mark.parametrize("earlier, later", [
+    ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.100000Z"),  # as strings, 'Z' sorts after '.'
+    ("2024-05-01T11:00:00+02:00", "2024-05-01T10:00:00Z"),  # zones
+    ("2024-05-01T10:00:00", "2024-05-01T10:00:00.5+00:00"),  # no zone: UTC
+    (None, "2024-05-01T10:00:00Z"),  # none: before any
+])
+def test_the_latest_annotation_is_chosen_by_time_not_by_string(earlier, later):
+    old = {"id": 1, "updated_at": earlier, "result": [result(27, 33, "LOC", "Munich")]}
+    new = {"id": 2, "updated_at": later, "result": [result(14, 23, "PER", "Anna Berg")]}
+    for annotations in ([old, new], [new, old]):
+        task = dict(TASK, annotations=annotations)
+        assert labels(read(json.dumps([task]))[0]) == [("Anna Berg", "PER")]
+        first = [dict(a, created_at=a.pop("updated_at")) for a in map(dict, annotations)]
+        assert labels(read(json.dumps([dict(TASK, annotations=first)]), annotation="first")[0]) == [("Munich", "LOC")]
+
+
 def test_offsets_in_utf16_units_are_read_and_written_as_label_studio_counts():
     text = "🚀 Launch by Acme in Oslo"
     # Label Studio (JavaScript) counts the rocket as two units: Acme is 13-17 there, 12-16 in Python

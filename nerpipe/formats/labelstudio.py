@@ -30,7 +30,9 @@ project's labeling config with the same names.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import NerpipeError
@@ -165,10 +167,24 @@ def _choose(task: Mapping[str, Any], annotation: str, name: str, line: int) -> t
     if not live:
         return None, None
     if annotation == "first":
-        k, chosen = min(live, key=lambda ka: (str(ka[1].get("created_at", "")), ka[0]))
+        k, chosen = min(live, key=lambda ka: (_when(ka[1].get("created_at")), ka[0]))
     else:
-        k, chosen = max(live, key=lambda ka: (str(ka[1].get("updated_at") or ka[1].get("created_at", "")), ka[0]))
+        k, chosen = max(live, key=lambda ka: (_when(ka[1].get("updated_at") or ka[1].get("created_at")), ka[0]))
     return chosen, (field, k)
+
+
+def _when(stamp: Any) -> float:
+    """An ISO 8601 time as seconds, compared as times (not as strings: ``10:00:00Z`` is
+    before ``10:00:00.1Z``, and ``11:00+02:00`` before ``10:00Z``); a time without a zone is
+    UTC, as Label Studio writes it; one missing or unreadable comes before any other
+    (ties go by the order in the task)."""
+    if not isinstance(stamp, str):
+        return -math.inf
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return -math.inf
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _span(result: Mapping[str, Any], text: str, name: str, line: int) -> tuple[int, int, str]:
