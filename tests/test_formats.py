@@ -3,6 +3,7 @@ import io
 import json
 
 import pytest
+from conftest import run_cli
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -67,6 +68,16 @@ def test_append_and_replace_columns():
     (s,) = parse("a X B-PER\r\nb Y O")
     assert format_sentence(s, ["B-LOC", "O"]) == "a X B-PER B-LOC\r\nb Y O O"
     assert format_sentence(s, ["B-LOC", "O"], replace_col=2) == "a X B-LOC\r\nb Y O"
+
+
+def test_predictions_follow_the_last_column_with_text_not_a_trailing_empty_one():
+    # a tab at the end of some lines (an empty column): the output is still gold then prediction on every line
+    (s,) = parse("Angela\tB-PER\t\nMerkel\tI-PER\n")
+    assert format_sentence(s, ["B-PER", "I-PER"]) == "Angela\tB-PER\tB-PER\nMerkel\tI-PER\tI-PER\n"
+    tagged = run_cli(["tag"], input="Angela\tB-PER\t\nMerkel\tI-PER\t\n\nParis\tB-LOC\t\n")
+    scored = run_cli(["score", "--format", "json"], input=tagged.stdout)
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.stdout)["support"] == 2
 
 
 def test_bom_is_tolerated_and_kept():

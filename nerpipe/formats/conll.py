@@ -245,7 +245,9 @@ def format_sentence(sentence: Sentence, tags: Sequence[str] | None = None, repla
         raise ValueError(f"expected {len(sentence.tokens)} tags, got {len(tags)}")
     out = []
     sep = sentence.sep
-    blanks = " " if sep == "\t" else " \t"  # trailing blanks would glue onto the last column when read back
+    # trailing blanks would glue onto the last column when read back, and trailing empty columns
+    # (a tab at each line's end) would stand between the gold tag and the prediction
+    blanks = " \t"
     for raw, row, tag in zip(sentence.lines, sentence.rows, tags):
         # each line keeps its own end: CRLF, LF, or none (a file's last line without one; a
         # next input's output starts on a line of its own all the same, Joiner.next_input)
