@@ -88,6 +88,20 @@ def test_convert_gives_a_task_back_with_every_field_and_result():
     assert task["annotations"][0] == TASK["annotations"][0] and task["annotations"][2] == TASK["annotations"][2]
 
 
+def test_a_task_through_jsonl_comes_back_as_the_task_it_was_with_its_edits():
+    export = json.dumps([TASK])
+    direct = run_cli(["convert", "--to", "labelstudio"], input=export).stdout
+    as_jsonl = run_cli(["convert", "--to", "jsonl"], input=export).stdout
+    assert run_cli(["convert", "--to", "labelstudio"], input=as_jsonl).stdout == direct  # not nested in a new task
+    record = json.loads(as_jsonl)
+    record["spans"][1]["label"] = "ORG"  # Anna Berg, corrected by hand in the JSONL
+    task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=json.dumps(record) + "\n").stdout)[0]
+    assert "text" not in task and "tokens" not in task and task["data"] == TASK["data"]
+    chosen = task["annotations"][1]
+    assert (chosen["id"], chosen["updated_at"]) == (2, "2026-11-03T09:00:00Z")  # the annotation read, in place
+    assert [r["value"]["labels"] for r in chosen["result"] if r["type"] == "labels"] == [["ORG"], ["ORG"]]
+
+
 def test_tag_writes_predictions_with_scores_a_data_key_and_a_config(tmp_path):
     out = run_cli(["tag", "-f", "labelstudio", "--data-key", "content", "--config", str(tmp_path / "config.xml")],
                   input="Angela Merkel visited Paris.\n\nNothing here.\n")

@@ -243,6 +243,9 @@ def labeling_config(labels: Sequence[str], data_key: str = "text", from_name: st
             f"  <Text name={quoteattr(to_name)} value={quoteattr('$' + data_key)}/>\n</View>\n")
 
 
+_JSONL_FIELDS = ("text", "tokens", "spans", "predicted_spans")  # what nerpipe's JSONL adds to a task
+
+
 class LabelStudioWriter(Writer):
     """A JSON array of tasks, one a line: the model's spans as ``predictions`` (``tag``),
     or the record's own as ``annotations`` (``convert``)."""
@@ -264,7 +267,7 @@ class LabelStudioWriter(Writer):
         if self.names is None:
             doc = as_doc(item)
             if doc is not None:
-                known = doc.extra.get("labelstudio")
+                known, _ = self._known(doc)
                 self.names = known["names"] if known else (FROM_NAME, TO_NAME)
                 self.key = self.data_key or (known["key"] if known else None) or "text"
 
@@ -283,7 +286,7 @@ class LabelStudioWriter(Writer):
         doc = as_doc(item)
         if doc is None:
             return ""
-        known = doc.extra.get("labelstudio")
+        known, record = self._known(doc)
         names = known["names"] if known else (FROM_NAME, TO_NAME)
         if annotations is None:
             spans, scores = list(doc.spans or []), None
@@ -293,7 +296,7 @@ class LabelStudioWriter(Writer):
         self.seen.update(label for *_, label in spans)
         self.observe(item)
         results = _results(doc, spans, scores, names)
-        task = self._task(doc, known)
+        task = self._task(doc, record, known)
         if annotations is not None:
             mean = sum(scores) / len(scores) if scores else 1.0
             task["predictions"] = [{"model_version": self.model_version, "score": round(mean, SCORE_DECIMALS),
@@ -307,15 +310,31 @@ class LabelStudioWriter(Writer):
             task["annotations"] = [{"result": results}]
         return json.dumps(task, ensure_ascii=False)
 
-    def _task(self, doc: Doc, known: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _known(self, doc: Doc) -> tuple[Mapping[str, Any] | None, dict[str, Any]]:
+        """What the Label Studio reader knew of the record's task, and the record. For a task
+        carried through JSONL (``convert --to jsonl``, its fields kept), what reading it
+        again tells, and the task without JSONL's fields: it is written back as the task it
+        was, not nested in a new one."""
+        known = doc.extra.get("labelstudio")
+        if known is None and isinstance(doc.record.get("data"), dict):
+            task = {k: v for k, v in doc.record.items() if k not in _JSONL_FIELDS}
+            try:
+                again = parse_task(task, "-", 0, data_key=self.data_key)
+            except NerpipeError:
+                return None, doc.record
+            if again.text == doc.text and again.tokens == doc.tokens:
+                return again.extra["labelstudio"], task
+        return known, doc.record
+
+    def _task(self, doc: Doc, record: dict[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
         if known:
-            task = dict(doc.record)
+            task = dict(record)
             key = self.data_key or known["key"]
             task["data"] = {**task["data"], key: doc.text}
             return task
         data: dict[str, Any] = {self.data_key or "text": doc.text}
         task = {"data": data}
-        for key, value in doc.record.items():
+        for key, value in record.items():
             if key == "meta" or (key == "id" and isinstance(value, int) and not isinstance(value, bool)):
                 task[key] = value  # (Label Studio's task ids are integers: another id goes into data)
             elif key not in ("text", "tokens", "spans", "predicted_spans", "conll", "label", "entities", "ner_tags"):
