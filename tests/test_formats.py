@@ -80,6 +80,13 @@ def test_predictions_follow_the_last_column_with_text_not_a_trailing_empty_one()
     assert json.loads(scored.stdout)["support"] == 2
 
 
+def test_a_docstart_token_is_not_written_as_a_document_boundary():
+    record = '{"text": "-DOCSTART- x", "tokens": ["-DOCSTART-", "x"], "spans": []}\n'
+    result = run_cli(["convert", "--to", "conll"], input=record)
+    assert result.exit_code == 1 and "<stdin>:1: a token -DOCSTART-, which CoNLL reads as a document boundary" in result.stderr
+    assert run_cli(["convert", "--to", "conllu"], input=record).exit_code == 0  # CoNLL-U holds it as a word
+
+
 def test_bom_is_tolerated_and_kept():
     items = parse("\ufeffa O\nb B-PER\n")
     assert items[0].tokens == ("a", "b")

@@ -384,6 +384,9 @@ class ConllWriter(Writer):
                     raise NerpipeError(f"token {token!r} holds white space, which a CoNLL column cannot: write another "
                                        "format (-f jsonl, conllu), or leave the record's \"tokens\" out for nerpipe to "
                                        "tokenize", doc.path, doc.line)
+                if token == DOCSTART:  # its line would read back as a document boundary, the token lost
+                    raise NerpipeError(f"a token {DOCSTART}, which CoNLL reads as a document boundary, not a word: write "
+                                       "another format (-f jsonl, conllu)", doc.path, doc.line)
             n = len(tokens)
             columns = [list(tokens)]
             if gold_column:
