@@ -218,6 +218,31 @@ def test_case_mix_concat_shows_every_casing_and_sample_one_per_sentence(corpus):
         assert sorted(e for b in batches for e in b) == sorted(examples)
 
 
+def test_a_very_long_sentence_does_not_pad_a_whole_batch_and_is_named(corpus, tmp_path):
+    from nerpipe.training import Trainer, read_corpus
+    from nerpipe.training.batches import ROW_POSITIONS
+
+    train_path, _ = corpus
+    config = tiny_config()
+    plain = Trainer(config, read_corpus([train_path], config, "training"), None, torch.device("cpu"), Reporter())
+    long = tmp_path / "long.conll"  # the blank lines of 3,000 tokens lost: one sentence
+    long.write_text("".join("Paris B-LOC\n" if i % 50 == 0 else "and O\n" for i in range(3000)) + "\n"
+                    + open(train_path).read())
+    data = read_corpus([str(long)], config, "training")
+    assert data.notes == (f"{long}:1: a sentence of 3,000 tokens in the training data, which slows each step it is in: "
+                          "are blank lines missing between sentences there?",)
+    trainer = Trainer(config, data, None, torch.device("cpu"), Reporter())
+    for epoch in (1, 2):
+        batches = trainer.data.batches(epoch)
+        assert sorted(e for b in batches for e in b) == sorted(trainer.data.examples(epoch))
+        assert [b for b in batches if any(i == 0 for i, _ in b)] == [[(0, 0)]]  # alone: 2 x 3,000 > 8 x 256 positions
+        assert all(len(b) * max(len(trainer.data.tag_ids[i]) for i, _ in b) <= 8 * ROW_POSITIONS
+                   for b in batches if len(b) > 1)
+    # sentences no longer than ROW_POSITIONS batch by count alone, as before
+    n = len(plain.data.examples(1))
+    assert sorted(len(b) for b in plain.data.batches(1)) == sorted([8] * (n // 8) + [n % 8] * (n % 8 > 0))
+
+
 @pytest.mark.slow
 def test_lower_chars_model_spells_every_casing_alike(corpus, tmp_path):
     train_path, dev_path = corpus

@@ -18,6 +18,9 @@ from .corpus import Corpus
 from .distributed import Distributed
 
 
+ROW_POSITIONS = 256  # a batch holds at most batch_size times this many positions (padding included)
+
+
 class TrainingBatches:
     """The training data as ids, per casing variant (``variants[0]`` is the data as written)."""
 
@@ -67,7 +70,7 @@ class TrainingBatches:
         batches: list[list[tuple[int, int]]] = []
         for k in range(0, len(order), pool):
             chunk = sorted(order[k : k + pool], key=lambda e: len(self.tag_ids[e[0]]), reverse=True)
-            batches.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
+            batches.extend(self._split(chunk, size))
         rng.shuffle(batches)
         if self.dist.active:
             from torch.utils.data import DistributedSampler
@@ -76,6 +79,19 @@ class TrainingBatches:
             sampler: DistributedSampler = DistributedSampler(batches, num_replicas=self.dist.world,  # type: ignore[arg-type]
                                                              rank=self.dist.rank, shuffle=False)  # a list is a dataset
             batches = [batches[i] for i in sampler]
+        return batches
+
+    def _split(self, chunk: list[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
+        """Examples sorted longest first, in batches of ``size``, each holding at most ``size`` *
+        :data:`ROW_POSITIONS` positions with its padding: sentences up to that long are batched
+        by count alone, and a very long one (a file whose blank lines between sentences were
+        lost) does not pad a whole batch to its length."""
+        batches: list[list[tuple[int, int]]] = []
+        for example in chunk:
+            if not batches or len(batches[-1]) == size or \
+                    (len(batches[-1]) + 1) * len(self.tag_ids[batches[-1][0][0]]) > size * ROW_POSITIONS:
+                batches.append([])
+            batches[-1].append(example)
         return batches
 
     def tensors(self, examples: list[tuple[int, int]], noise: np.random.Generator,

@@ -52,6 +52,9 @@ class Corpus:
         return h.hexdigest()
 
 
+LONG_SENTENCE = 1000  # tokens: more is said (CoNLL-2003's longest has 124)
+
+
 def labels_offered(record: dict, label_map: LabelMap | None = None) -> frozenset[str] | None:
     """The entity types the person who decided on a record was offered (nerpipe annotate's
     ``_labels``; named as ``label_map`` names them); None where the record does not say,
@@ -101,6 +104,11 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     corpus = Corpus.of(sentences, paths, left_out)
     notes = [f"{open_tasks} Label Studio task(s) of the {role} data without an annotation are left out"] if open_tasks else []
+    long = [s for s in sentences if len(s.tokens) > LONG_SENTENCE]
+    if long:
+        more = f" (and {len(long) - 1:,} more over {LONG_SENTENCE:,})" if len(long) > 1 else ""
+        notes.append(f"{long[0].path}:{long[0].line}: a sentence of {len(long[0].tokens):,} tokens{more} in the {role} "
+                     "data, which slows each step it is in: are blank lines missing between sentences there?")
     return replace(corpus, notes=tuple(notes), labels_read=frozenset(label_map.seen) if label_map is not None else frozenset())
 
 
