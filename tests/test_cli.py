@@ -1,5 +1,7 @@
 """The command as a whole: help, version, exit codes, pipes, start-up cost."""
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -45,6 +47,34 @@ def test_import_does_not_load_torch():
 
 def _nerpipe(*args, **kw):
     return subprocess.run([sys.executable, "-m", "nerpipe", *args], capture_output=True, **kw)
+
+
+def test_closed_standard_streams_are_errors_or_empty_never_tracebacks(tmp_path):
+    data = tmp_path / "a.conll"
+    data.write_text("Paris B-LOC\n\n")
+
+    def run(shell: str):
+        return subprocess.run(f"{sys.executable} -m nerpipe {shell}", shell=True, capture_output=True, text=True,
+                              executable="/bin/bash")
+
+    for command in (f"convert --to jsonl {data}", "score --help", "--version"):
+        closed = run(f"{command} >&-")
+        assert closed.returncode == 1 and "Traceback" not in closed.stderr, (command, closed.stderr)
+        assert "standard output is closed" in closed.stderr
+    empty = run("convert --to jsonl - <&-")  # stdin closed: empty input
+    assert (empty.returncode, empty.stdout) == (0, "") and "Traceback" not in empty.stderr
+    usage = run(f"convert --to nosuch {data} 2>&-")  # stderr closed: the message goes nowhere, never into the data
+    assert (usage.returncode, usage.stdout) == (2, "")
+
+
+def test_output_is_utf8_whatever_the_locale(tmp_path):
+    data = tmp_path / "u.conll"
+    data.write_text("Jürgen B-PER\nMüller I-PER\n\n", encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+    result = subprocess.run([sys.executable, "-m", "nerpipe", "convert", "--to", "jsonl", str(data)], capture_output=True,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8").splitlines()[0])["text"] == "Jürgen Müller"
 
 
 @pytest.mark.slow

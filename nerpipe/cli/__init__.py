@@ -9,6 +9,9 @@ commands that need a model, so ``nerpipe --help`` and ``nerpipe score`` start fa
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
+import os
 import sys
 
 import click
@@ -69,7 +72,48 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output the caller closed (``>&-``): the first write is an error (exit 1),
+    not a traceback, and not output that vanishes without a word."""
+
+    name = "<stdout>"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1  # (held by the null device: nothing that opens a file later is given it)
+
+
+def _standard_streams() -> None:
+    """Standard streams the caller closed, each held by the null device, so that no file
+    opened later takes its number: stdin reads as empty, stderr goes nowhere (never into
+    the data on stdout), and stdout fails at its first write. Output is UTF-8."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # the lowest free number: fd, those below open
+            if fd == 0:
+                sys.stdin = open(0, encoding="utf-8", closefd=False)
+            elif fd == 1:
+                sys.stdout = _ClosedStdout()
+            else:
+                sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+    # every format nerpipe writes is UTF-8, whatever the locale (LC_ALL=C without Python's UTF-8 mode: ASCII)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(encoding="utf-8")
+
+
 def main() -> None:
+    _standard_streams()
     try:
         cli.main(prog_name="nerpipe")
     except KeyboardInterrupt:

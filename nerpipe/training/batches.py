@@ -17,7 +17,6 @@ from .config import TrainConfig
 from .corpus import Corpus
 from .distributed import Distributed
 
-
 ROW_POSITIONS = 256  # a batch holds at most batch_size times this many positions (padding included)
 
 
