@@ -21,7 +21,7 @@ from nerpipe.formats import (
     read_jsonl,
     read_lines,
 )
-from nerpipe.formats.source import BOM
+from nerpipe.formats.source import BOM, Unreadable
 
 
 def parse(text, **kw):
@@ -307,7 +307,16 @@ def test_bad_line_in_a_big_block_is_located(tmp_path):
         list(read_lines(str(path)))
     errors = []
     lines = list(read_lines(str(path), errors.append))
-    assert len(lines) == 50011 and lines[50000] == (50001, None) and len(errors) == 1
+    assert len(lines) == 50011 and lines[50000] == (50001, "b\ufffd O\n") and len(errors) == 1
+    assert isinstance(lines[50000][1], Unreadable) and not any(isinstance(t, Unreadable) for _, t in lines[50001:])
+
+
+def test_offsets_after_a_skipped_line_count_it():
+    text = b"Hello there .\nCaf\xe9 in Paris .\nObama spoke .\n"
+    records = run_cli(["tag", "-i", "lines", "-f", "jsonl", "--on-error", "skip"], input=text)
+    assert [json.loads(line)["meta"]["offset"] for line in records.stdout.splitlines()] == [0, 14, 30]
+    paragraphs = run_cli(["convert", "--from", "text", "--to", "jsonl", "--on-error", "skip"], input=text.replace(b".\n", b".\n\n"))
+    assert [json.loads(line)["meta"]["offset"] for line in paragraphs.stdout.splitlines()] == [0, 32]
 
 
 def test_the_separator_is_the_first_token_lines_not_a_comments():

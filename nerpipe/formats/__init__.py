@@ -86,7 +86,7 @@ class Format:
 
     name: str
     help: str
-    parse: Callable[[Iterable[tuple[int, str | None]], str, ReadOptions], Iterator[Any]] | None = None
+    parse: Callable[[Iterable[tuple[int, str]], str, ReadOptions], Iterator[Any]] | None = None
     writer: Callable[[WriteOptions], Writer] | None = None
     default_output: str | None = None  # what tag writes for this input when no -f is given (in a pipe)
     annotated: bool = False  # can hold gold entities (train, score and convert read them)

@@ -16,7 +16,7 @@ from ..errors import NerpipeError
 from ..schemes import Scheme, convert_tags, detect_scheme, spans_to_tags, tags_to_spans
 from ..tokenize import joined_offsets
 from .doc import Doc, check_written_labels
-from .source import BOM, OnError, as_paths, display_name, read_lines, strip_eol
+from .source import BOM, OnError, Unreadable, as_paths, display_name, read_lines, strip_eol
 from .writer import Writer
 
 DOCSTART = "-DOCSTART-"
@@ -113,7 +113,7 @@ class ConllReader:
         for path in paths:
             yield from self.parse(read_lines(path, self.on_error), display_name(path))
 
-    def parse(self, lines: Iterable[tuple[int, str | None]], name: str) -> Iterator[Sentence | Marker]:
+    def parse(self, lines: Iterable[tuple[int, str]], name: str) -> Iterator[Sentence | Marker]:
         from ..schemes import is_valid_tag
 
         sep = SEPARATORS[self.sep]
@@ -129,7 +129,7 @@ class ConllReader:
 
         skipping = False  # after a bad line (on_error set): drop the rest of its sentence
         for lineno, raw in lines:
-            if raw is None:
+            if isinstance(raw, Unreadable):
                 pending.clear()
                 skipping = True
                 continue

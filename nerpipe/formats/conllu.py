@@ -27,7 +27,7 @@ from ..schemes import Scheme, check_tag, detect_scheme, spans_to_tags, tags_to_s
 from .conll import has_docstart
 from .doc import Doc, annotation_spans, check_written_labels, make_doc
 from .jsonl import as_doc
-from .source import BOM, OnError
+from .source import BOM, OnError, Unreadable
 from .writer import Writer
 
 KEY = "NER"
@@ -41,7 +41,7 @@ EXAMPLE = ("# sent_id = 1\n# text = Angela Merkel visited Paris.\n"
            "5\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\tNER=O\n\n")
 
 
-def parse_conllu(lines: Iterable[tuple[int, str | None]], name: str, key: str = KEY, on_error: OnError | None = None,
+def parse_conllu(lines: Iterable[tuple[int, str]], name: str, key: str = KEY, on_error: OnError | None = None,
                  align: str = "strict") -> Iterator[Doc]:
     block: list[tuple[int, str]] = []  # the sentence's lines (with their numbers), and the blank ones after it
     ended = False  # the block's sentence has had its blank line
@@ -60,7 +60,7 @@ def parse_conllu(lines: Iterable[tuple[int, str | None]], name: str, key: str = 
         broken = False
 
     for lineno, raw in lines:
-        if raw is None:
+        if isinstance(raw, Unreadable):
             broken = True
             continue
         blank = not raw.strip(" \t\r\n" + BOM)

@@ -21,7 +21,7 @@ and writes again to the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import NerpipeError
@@ -44,7 +44,7 @@ def is_doccano(record: Any) -> bool:
         isinstance(entities, list) and all(isinstance(x, dict) and "start_offset" in x for x in entities))
 
 
-def parse_doccano(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
+def parse_doccano(lines: Iterable[tuple[int, str]], name: str, on_error: OnError | None = None,
                   align: str = "strict") -> Iterator[Doc]:
     return json_lines(lines, name, lambda text, lineno: parse_doccano_record(text, name, lineno, align), on_error)
 
@@ -116,12 +116,12 @@ class DoccanoWriter(Writer):
         return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _entities_shape(record: dict, label: list[list]) -> dict[str, Any]:
+def _entities_shape(record: Mapping[str, Any], label: list[list]) -> dict[str, Any]:
     """The ``entities`` (and ``relations``) of ``record`` for the entities ``label`` (``[start,
     end, name]``): one at a read entity's offsets keeps its id and fields; the rest take
     new ids; relations keep to the entities still there."""
     read = {(e.get("start_offset"), e.get("end_offset")): e for e in record["entities"] if isinstance(e, dict)}
-    ids = [e.get("id") for e in read.values() if is_int(e.get("id"))]
+    ids: list[int] = [e["id"] for e in read.values() if is_int(e.get("id"))]
     fresh = max(ids, default=0) + 1
     entities = []
     for start, end, name in label:

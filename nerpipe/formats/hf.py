@@ -30,7 +30,7 @@ from .writer import Writer
 EXAMPLE = '{"id": "0", "tokens": ["Angela", "Merkel", "visited", "Paris", "."], "ner_tags": ["B-PER", "I-PER", "O", "B-LOC", "O"]}\n'
 
 
-def parse_hf(lines: Iterable[tuple[int, str | None]], name: str, label_names: Sequence[str] | None = None,
+def parse_hf(lines: Iterable[tuple[int, str]], name: str, label_names: Sequence[str] | None = None,
              on_error: OnError | None = None) -> Iterator[Doc]:
     return json_lines(lines, name, lambda text, lineno: parse_hf_record(text, name, lineno, label_names), on_error)
 

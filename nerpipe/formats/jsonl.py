@@ -23,21 +23,21 @@ from typing import Any
 from ..errors import NerpipeError
 from .conll import GAP, Marker, Sentence, sentence_to_doc
 from .doc import Doc, annotation_sources, annotation_spans, make_doc
-from .source import BOM, OnError
+from .source import BOM, OnError, Unreadable
 from .writer import SCORE_DECIMALS, Writer
 
 
-def parse_jsonl(lines: Iterable[tuple[int, str | None]], name: str, on_error: OnError | None = None,
+def parse_jsonl(lines: Iterable[tuple[int, str]], name: str, on_error: OnError | None = None,
                 align: str = "strict") -> Iterator[Doc]:
     return json_lines(lines, name, lambda text, lineno: parse_record(text, name, lineno, align), on_error)
 
 
-def json_lines(lines: Iterable[tuple[int, str | None]], name: str, parse: Callable[[str, int], Doc],
+def json_lines(lines: Iterable[tuple[int, str]], name: str, parse: Callable[[str, int], Doc],
                on_error: OnError | None = None) -> Iterator[Doc]:
     """``parse(text, lineno)`` of each non-blank line (a JSON lines format's records);
     a bad one raises, or with ``on_error`` is reported and skipped."""
     for lineno, raw in lines:
-        if raw is None:
+        if isinstance(raw, Unreadable):
             continue  # undecodable, already reported
         text = raw.strip().lstrip(BOM)
         if not text:

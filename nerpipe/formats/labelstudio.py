@@ -38,7 +38,7 @@ from typing import Any
 from ..errors import NerpipeError
 from .doc import Doc, align_spans, annotation_spans, make_doc
 from .jsonl import as_doc, reject_lone_surrogates
-from .source import BOM, OnError
+from .source import BOM, OnError, Unreadable
 from .writer import SCORE_DECIMALS, Writer
 
 ANNOTATION_CHOICES = ("latest", "first", "prediction")
@@ -56,11 +56,11 @@ def is_task(record: Any) -> bool:
     return isinstance(record, dict) and isinstance(record.get("data"), dict) and "text" not in record
 
 
-def parse_labelstudio(lines: Iterable[tuple[int, str | None]], name: str, annotation: str = "latest",
+def parse_labelstudio(lines: Iterable[tuple[int, str]], name: str, annotation: str = "latest",
                       data_key: str | None = None, on_error: OnError | None = None, align: str = "strict") -> Iterator[Doc]:
     """The tasks of a JSON array (or of JSON values one after another), read whole:
     an export is one value. A bad task raises, or with ``on_error`` is reported and skipped."""
-    numbered = [(lineno, raw) for lineno, raw in lines if raw is not None]
+    numbered = [(lineno, raw) for lineno, raw in lines if not isinstance(raw, Unreadable)]
     if not numbered:
         return
     text = "".join(raw for _, raw in numbered)
@@ -310,7 +310,7 @@ class LabelStudioWriter(Writer):
             task["annotations"] = [{"result": results}]
         return json.dumps(task, ensure_ascii=False)
 
-    def _known(self, doc: Doc) -> tuple[Mapping[str, Any] | None, dict[str, Any]]:
+    def _known(self, doc: Doc) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:
         """What the Label Studio reader knew of the record's task, and the record. For a task
         carried through JSONL (``convert --to jsonl``, its fields kept), what reading it
         again tells, and the task without JSONL's fields: it is written back as the task it
@@ -326,7 +326,7 @@ class LabelStudioWriter(Writer):
                 return again.extra["labelstudio"], task
         return known, doc.record
 
-    def _task(self, doc: Doc, record: dict[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _task(self, doc: Doc, record: Mapping[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
         if known:
             task = dict(record)
             key = self.data_key or known["key"]

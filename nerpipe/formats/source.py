@@ -107,10 +107,18 @@ def _decode(raw: bytes, name: str, lineno: int) -> str:
             hint = "the file is UTF-16; convert it with: iconv -f UTF-16 -t UTF-8"
         elif b"\x00" in raw:
             hint = "this looks like a binary file, not text"
+        elif any(0x80 <= b <= 0x9F for b in raw):  # C1 controls in Latin-1: Windows' curly quotes, dashes, euro
+            hint = "the file is not UTF-8; convert it, e.g. with: iconv -f CP1252 -t UTF-8"
         else:
             hint = "the file is not UTF-8; convert it, e.g. with: iconv -f LATIN1 -t UTF-8"
         bad = raw[err.start]
         raise NerpipeError(f"invalid UTF-8 (byte 0x{bad:02x} at column {err.start + 1}); {hint}", name, lineno) from None
+
+
+class Unreadable(str):
+    """A line that could not be decoded (reported already, with ``on_error``), as decoded
+    with U+FFFD for each bad byte: parsers skip the record holding it, and offsets into
+    the text after it count it at that length."""
 
 
 class LineSource:
@@ -118,7 +126,7 @@ class LineSource:
 
     Only ``\\n`` ends a line (a ``\\r`` or U+2028 inside a line is data). An
     undecodable line raises, or with ``on_error`` is reported to it and comes through
-    as ``None`` so the parser can skip the record holding it. A leading BOM is kept:
+    as :class:`Unreadable` so the parser can skip the record holding it. A leading BOM is kept:
     parsers decide what it means.
     """
 
@@ -167,7 +175,7 @@ class LineSource:
 
     # ------------------------------------------------------------------ lines
 
-    def __iter__(self) -> Iterator[tuple[int, str | None]]:
+    def __iter__(self) -> Iterator[tuple[int, str]]:
         stream = self._stream = self._open()
         lineno = 0
         rest = b""
@@ -193,7 +201,7 @@ class LineSource:
             if self._raw is not None and self._raw is not sys.stdin.buffer:
                 self._raw.close()
 
-    def _hand_on(self, chunk: bytes, lineno: int) -> Iterator[str | None]:
+    def _hand_on(self, chunk: bytes, lineno: int) -> Iterator[str]:
         """The decoded lines of ``chunk``, counting those not yet handed on (for :meth:`idle`)."""
         lines = _decode_block(chunk, self.name, lineno, self.on_error)
         self._buffered = len(lines)
@@ -254,7 +262,7 @@ class _GzipStream:
             raise NerpipeError(f"bad gzip data: {err}", self.name) from None
 
 
-def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Sequence[str | None]:
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Sequence[str]:
     """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones."""
     if b"\x00" not in chunk:
         try:
@@ -266,7 +274,7 @@ def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None
                 return text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
             parts = text.split("\n")
             return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-    lines: list[str | None] = []
+    lines: list[str] = []
     raw_lines = chunk.split(b"\n")
     raw_lines = [r + b"\n" for r in raw_lines[:-1]] + ([raw_lines[-1]] if raw_lines[-1] else [])
     for k, raw in enumerate(raw_lines, lineno + 1):
@@ -278,7 +286,7 @@ def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None
             if on_error is None:
                 raise
             on_error(err)
-            lines.append(None)
+            lines.append(Unreadable(raw.decode("utf-8", "replace")))
     return lines
 
 

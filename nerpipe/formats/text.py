@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from ..tokenize import tokenize
 from .conll import GAP, Marker
 from .doc import Doc, make_doc
-from .source import BOM, strip_eol
+from .source import BOM, Unreadable, strip_eol
 
 WRAPPED = 40  # a paragraph whose lines (but the last) are all this long is wrapped prose
 
@@ -25,12 +25,12 @@ def is_list(lines: list[str]) -> bool:
     return len(lines) > 1 and not all(len(strip_eol(line)[0]) >= WRAPPED for line in lines[:-1])
 
 
-def parse_paragraphs(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
+def parse_paragraphs(numbered: Iterable[tuple[int, str]], name: str) -> Iterator[Doc]:
     """The paragraphs of plain text, a record each."""
     return (item for item in parse_text(numbered, name) if isinstance(item, Doc))
 
 
-def parse_text(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc | Marker]:
+def parse_text(numbered: Iterable[tuple[int, str]], name: str) -> Iterator[Doc | Marker]:
     """Paragraphs as records; each keeps the characters before it (``Doc.before``), and
     what follows the last one comes as a ``gap`` :class:`Marker`, so that the input can
     be written back as it was (only ``-f redact`` does)."""
@@ -39,8 +39,13 @@ def parse_text(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterato
     gap = ""  # characters since the last paragraph's text: its line end, blank lines
     start_line = start_offset = 0
     for lineno, raw in numbered:
-        if raw is None:
-            continue  # undecodable, already reported
+        if isinstance(raw, Unreadable):  # reported already: it ends a paragraph, and is not written back
+            if lines:
+                doc, gap = _paragraph(lines, name, start_line, start_offset, gap)
+                yield doc
+                lines = []
+            offset += len(raw)
+            continue
         if lineno == 1 and raw.startswith(BOM):
             gap, raw = BOM, raw[1:]
         if raw.strip() == "":
@@ -82,14 +87,15 @@ def _paragraph(lines: list[str], name: str, line: int, offset: int, before: str 
     return make_doc(text, record, name, line, tokens, breaks=breaks, before=before), raw[len(text):]
 
 
-def parse_lines(numbered: Iterable[tuple[int, str | None]], name: str) -> Iterator[Doc]:
+def parse_lines(numbered: Iterable[tuple[int, str]], name: str) -> Iterator[Doc]:
     """One record per line (a document, a title, a name), an empty line an empty record,
     so the output lines up with the input (``paste``, Spark's ``RDD.pipe``). A line that
     could not be decoded (reported already, with ``--on-error skip``) is an empty record too."""
     offset = 0
     for lineno, raw in numbered:
-        if raw is None:
+        if isinstance(raw, Unreadable):
             yield make_doc("", {"meta": {"file": name, "line": lineno, "offset": offset}}, name, lineno)
+            offset += len(raw)
             continue
         if lineno == 1 and raw.startswith(BOM):
             raw = raw[1:]
