@@ -238,7 +238,7 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
     """Tag each input file and yield the output text, a block at a time, in input order."""
     write_options = options.write_options(tagger.scheme, output_tags(tagger.vocab.tags, tagger.patterns))
     writer, join = None, Joiner()
-    for out, fmt, blocks in read_blocks(paths, options, block_tokens):
+    for out, fmt, blocks, _ in read_blocks(paths, options, block_tokens):
         first, writer = writer is None, make_writer(out, write_options)
         if first:
             join = Joiner(writer.separator)
@@ -253,16 +253,18 @@ def tag_files(paths: Sequence[str], tagger: Tagger, options: TagOptions, block_t
         yield writer.footer()
 
 
-def read_blocks(paths: Sequence[str], options: TagOptions, block_tokens: int) -> Iterator[tuple[str, str, Iterator[list]]]:
-    """For each input: the output format, the input's, and its records in blocks of whole
-    documents (which document context and the casing verdict read whole; see :class:`Documents`)."""
+def read_blocks(paths: Sequence[str], options: TagOptions,
+                block_tokens: int) -> Iterator[tuple[str, str, Iterator[list], Callable[[], bool]]]:
+    """For each input: the output format, the input's, its records in blocks of whole
+    documents (which document context and the casing verdict read whole; see
+    :class:`Documents`), and whether the input has paused now (a pipe with nothing to read)."""
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
         check_output(out, options.scores, options.replace_col is not None)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)
-        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt))
+        yield out, fmt, group_items(items, sentences_of, block_tokens, source.idle, Documents(fmt)), source.idle
 
 
 NO_SCORES = ("conll", "conllu", "hf", "doccano", "brat", "redact")  # output formats with no place for a score
@@ -390,7 +392,7 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
     framing = None  # the writer of the output's header and footer, written here (workers write the records)
     join = Joiner()
     try:
-        for out, fmt, blocks in read_blocks(paths, options, block_tokens):
+        for out, fmt, blocks, idle in read_blocks(paths, options, block_tokens):
             if framing is None:
                 framing = make_writer(out, write_options)
                 join = Joiner(framing.separator)
@@ -400,7 +402,8 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
                 for item in block:
                     framing.observe(item)
                 pending.append((pool.submit(_render_in_worker, out, fmt, block, plain, k == 0), count_tokens(block)))
-                if len(pending) >= 2 * workers:
+                # while the input pauses (tail -f), what is in flight goes out: the output keeps up with the input
+                while pending and (len(pending) >= 2 * workers or idle()):
                     yield done()
         while pending:
             yield done()

@@ -140,6 +140,28 @@ def test_output_arrives_while_the_input_pauses(tiny_model):
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["-f", "jsonl"], ["-i", "lines", "-f", "jsonl", "--workers", "2"]])
+def test_each_line_streamed_is_answered_while_the_input_pauses(tiny_model, args):
+    """Plain text without blank lines (tail -f log | nerpipe tag) and --workers: each line
+    comes out before the next is sent, not at the end of the input."""
+    from conftest import Lines
+
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
+    try:
+        out = Lines(proc.stdout)
+        for line in ("Anna Berg flew to Oslo .", "Tom Hale works for Acme ."):
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+            assert json.loads(out.next())["text"] == line
+        assert proc.poll() is None
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 INPUTS = {
     "conll": "-DOCSTART- X O\n\nAnna X B-PER\nBerg X I-PER\nflew X O\n\nTom X B-PER\n\n",
     "jsonl": '{"text": "Anna Berg flew to Oslo. Tom Hale works.", "spans": [{"start": 0, "end": 9, "label": "PER"}]}\n'

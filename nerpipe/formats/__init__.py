@@ -321,17 +321,23 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
         on_format(display_name(path), found, why)
     parse = FORMATS[found].parse
     assert parse is not None, found  # open_input chose an input format
-    records = parse(lines, display_name(path), options)
+    # plain text's paragraphs end at a pause in the input too (a line typed, or streamed by tail -f), one
+    # long enough not to be a slow producer's (zcat's, ssh's) between two reads
+    records = parse(lines, display_name(path), options) if found != "text" else \
+        parse_text(lines, display_name(path), lambda: source.idle(PARAGRAPH_PAUSE))
     if looks is not None:  # read as CoNLL so that a broken line is reported, but say what it looked like
         records = _hinted(records, "it looks like plain text, which holds no annotations: this needs CoNLL (tokens and "
                                    "a tag column) or JSONL (records with spans)")
     return found, records, source
 
 
+PARAGRAPH_PAUSE = 0.25  # seconds without input that end a paragraph of plain text
+
+
 class _NoSource:
     """A reader of files has no stream that could pause."""
 
-    def idle(self) -> bool:
+    def idle(self, wait: float = 0.0) -> bool:
         return False
 
 

@@ -155,9 +155,10 @@ class LineSource:
                 raise NerpipeError(f"this is {what}, not text{advice}", self.name, 1)
         return _GzipStream(stream, self.name) if head[:2] == GZIP_MAGIC else stream
 
-    def idle(self) -> bool:
+    def idle(self, wait: float = 0.0) -> bool:
         """True when every line read so far has been handed on and the input (a pipe or
-        terminal) has nothing more to read right now; never for a regular file."""
+        terminal) has nothing more to read right now, nor within ``wait`` seconds; never
+        for a regular file."""
         if self._ended or self._buffered or self._stream is None or self._raw is None:
             return False
         if isinstance(self._stream, _GzipStream) and self._stream.pending:
@@ -170,7 +171,7 @@ class LineSource:
                 self._pollable = -1  # not a real file descriptor (a test's in-memory stdin): never paused
         if self._pollable < 0:
             return False  # a regular file never pauses
-        ready, _, _ = select.select([self._pollable], [], [], 0)
+        ready, _, _ = select.select([self._pollable], [], [], wait)
         return not ready
 
     # ------------------------------------------------------------------ lines

@@ -9,7 +9,7 @@ sentence. The ``lines`` format makes every non-empty line a record of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..tokenize import tokenize
 from .conll import GAP, Marker
@@ -30,10 +30,12 @@ def parse_paragraphs(numbered: Iterable[tuple[int, str]], name: str) -> Iterator
     return (item for item in parse_text(numbered, name) if isinstance(item, Doc))
 
 
-def parse_text(numbered: Iterable[tuple[int, str]], name: str) -> Iterator[Doc | Marker]:
+def parse_text(numbered: Iterable[tuple[int, str]], name: str, idle: Callable[[], bool] | None = None) -> Iterator[Doc | Marker]:
     """Paragraphs as records; each keeps the characters before it (``Doc.before``), and
     what follows the last one comes as a ``gap`` :class:`Marker`, so that the input can
-    be written back as it was (only ``-f redact`` does)."""
+    be written back as it was (only ``-f redact`` does). ``idle`` tells when the input
+    (a pipe, a terminal) has paused: the paragraph read so far is then a record of its
+    own, so that each line typed or streamed is answered at once."""
     offset = 0
     lines: list[str] = []
     gap = ""  # characters since the last paragraph's text: its line end, blank lines
@@ -59,6 +61,10 @@ def parse_text(numbered: Iterable[tuple[int, str]], name: str) -> Iterator[Doc |
                 start_line, start_offset = lineno, offset
             lines.append(raw)
         offset += len(raw)
+        if lines and idle is not None and idle():
+            doc, gap = _paragraph(lines, name, start_line, start_offset, gap)
+            yield doc
+            lines = []
     if lines:
         doc, gap = _paragraph(lines, name, start_line, start_offset, gap)
         yield doc
