@@ -44,15 +44,28 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
     ``documents`` (document context): a block ends only where a document starts, unless
     it reaches ``DOCUMENT_TOKENS``; a pause ends a block inside a document only when the
     document has no explicit end to wait for (plain text, CoNLL without ``-DOCSTART-``).
+    An error while reading (a bad line) comes after the block read before it.
     """
     block: list = []
+    try:
+        yield from _grouped(items, sentences_of, block_tokens, idle, documents, block)
+    except NerpipeError:
+        if block:
+            yield block  # what was read before the bad line goes out first, as a line-by-line tool's would
+        raise
+
+
+def _grouped(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[], bool] | None,
+             documents: Documents | None, block: list) -> Iterator[list]:
+    """:func:`group_items`, filling ``block`` (the block in progress, seen by the caller)."""
     tokens = 0
     paused = False  # the input paused since the block's last cut: the open document may be complete
     for item in items:
         starts = documents.starts(item) if documents is not None else True  # every item, in order: the rule keeps state
         if block and documents is not None and starts and (tokens >= block_tokens or paused):
-            yield block  # the documents so far are whole: out they go
-            block, tokens, paused = [], 0, False
+            yield block[:]  # the documents so far are whole: out they go
+            block.clear()
+            tokens, paused = 0, False
         block.append(item)
         tokens += sum(len(s) for s in sentences_of(item))
         now_idle = idle is not None and tokens > 0 and idle()
@@ -63,10 +76,12 @@ def group_items(items: Iterable, sentences_of, block_tokens: int, idle: Callable
             cut = tokens >= DOCUMENT_TOKENS or (not documents.explicit and (
                 tokens >= block_tokens * documents.block_factor or now_idle))
         if cut:
-            yield block
-            block, tokens, paused = [], 0, False
+            yield block[:]
+            block.clear()
+            tokens, paused = 0, False
     if block:
-        yield block
+        yield block[:]
+        block.clear()
 
 
 DOCUMENT_TOKENS = 100_000  # a document longer than this is read in parts of about this size
@@ -353,6 +368,15 @@ def _render_in_worker(out: str, fmt: str, block: list, options: TagOptions, firs
     return [*render_block(_WORKER_TAGGER, writer, block, out, options, fmt), writer.close()]
 
 
+class _WorkerError(Exception):
+    """An error a worker met in its block (after the blocks in flight before it are written;
+    not those after it)."""
+
+    def __init__(self, error: NerpipeError):
+        super().__init__(str(error))
+        self.error = error
+
+
 def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: TagOptions, workers: int,
                        batch_size: int = 256, block_tokens: int = BLOCK_TOKENS, patterns: Patterns | None = None,
                        prefer: str = "pattern", context: bool = True, device: str = "cpu") -> Iterator[str]:
@@ -384,7 +408,10 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
         future, tokens = pending.popleft()
         if future is None:  # the next input file starts here
             return join.next_input(framing is not None and framing.blocks)
-        text = join(future.result())
+        try:
+            text = join(future.result())
+        except NerpipeError as err:
+            raise _WorkerError(err) from None
         if options.on_block:
             options.on_block(tokens)
         return text
@@ -409,6 +436,15 @@ def tag_files_parallel(paths: Sequence[str], model_path: str | None, options: Ta
             yield done()
         if framing is not None:
             yield framing.footer()
+    except _WorkerError as failed:
+        raise failed.error from None
+    except NerpipeError:
+        try:  # a bad line read: the blocks before it go out first, as with one process
+            while pending:
+                yield done()
+        except _WorkerError as failed:
+            raise failed.error from None
+        raise
     finally:
         # on Ctrl-C too: wait for the blocks in flight (workers ignore SIGINT and finish them), so
         # no executor thread is left writing to a closed pipe while Python exits

@@ -203,6 +203,18 @@ def test_workers_keep_order_and_output(tiny_model, tmp_path):
     assert [json.loads(l)["i"] for l in two.splitlines()] == list(range(400))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("bad", [b"bad\x00line\n", b"caf\xe9\n"])
+def test_the_records_before_a_bad_line_are_written_then_the_error(tiny_model, tmp_path, workers, bad):
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"Anna Berg flew to Oslo .\n" * 3000 + bad + b"Tom .\n")  # the bad line deep in a block
+    result = subprocess.run([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-j", workers,
+                             "-i", "lines", "-f", "jsonl", str(path)], capture_output=True, text=True)
+    assert result.returncode == 1 and "in.txt:3001: " in result.stderr and "Traceback" not in result.stderr
+    assert [json.loads(line)["meta"]["line"] for line in result.stdout.splitlines()] == list(range(1, 3001))
+
+
 def _workers_waiting(leader: int) -> bool:
     """Whether every other process of ``leader``'s group sleeps (Linux /proc): the workers
     have tagged what they were given and wait for more."""

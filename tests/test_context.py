@@ -241,5 +241,5 @@ def test_blocks_follow_documents_with_or_without_context(tmp_path):
 
     path = tmp_path / "docs.jsonl"
     path.write_text("".join(f'{{"text": "w w w w w w w w w w", "doc_id": "{d}"}}\n' for d in "aaaabbb"))
-    (_, _, blocks), = read_blocks([str(path)], TagOptions(), 15)
+    (_, _, blocks, _), = read_blocks([str(path)], TagOptions(), 15)
     assert [[item.record["doc_id"] for item in block] for block in blocks] == [["a"] * 4, ["b"] * 3]

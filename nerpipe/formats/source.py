@@ -204,9 +204,8 @@ class LineSource:
 
     def _hand_on(self, chunk: bytes, lineno: int) -> Iterator[str]:
         """The decoded lines of ``chunk``, counting those not yet handed on (for :meth:`idle`)."""
-        lines = _decode_block(chunk, self.name, lineno, self.on_error)
-        self._buffered = len(lines)
-        for line in lines:
+        self._buffered = chunk.count(b"\n") + (not chunk.endswith(b"\n"))  # its lines (the last may lack an end)
+        for line in _decode_block(chunk, self.name, lineno, self.on_error):
             self._buffered -= 1
             yield line
 
@@ -263,8 +262,9 @@ class _GzipStream:
             raise NerpipeError(f"bad gzip data: {err}", self.name) from None
 
 
-def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Sequence[str]:
-    """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones."""
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Iterator[str]:
+    """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones, after
+    handing on the lines before them."""
     if b"\x00" not in chunk:
         try:
             text = chunk.decode("utf-8")
@@ -272,23 +272,24 @@ def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None
             pass
         else:
             if _ODD_BREAKS.search(text) is None:
-                return text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
+                yield from text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
+                return
             parts = text.split("\n")
-            return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-    lines: list[str] = []
+            yield from [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+            return
     raw_lines = chunk.split(b"\n")
     raw_lines = [r + b"\n" for r in raw_lines[:-1]] + ([raw_lines[-1]] if raw_lines[-1] else [])
     for k, raw in enumerate(raw_lines, lineno + 1):
         try:
             if b"\x00" in raw:
                 raise NerpipeError("binary data (NUL byte); expected a UTF-8 text file (gzip is read as such)", name, k)
-            lines.append(_decode(raw, name, k))
+            line = _decode(raw, name, k)
         except NerpipeError as err:
             if on_error is None:
                 raise
             on_error(err)
-            lines.append(Unreadable(raw.decode("utf-8", "replace")))
-    return lines
+            line = Unreadable(raw.decode("utf-8", "replace"))
+        yield line
 
 
 def read_lines(path: str, on_error: OnError | None = None) -> LineSource:
