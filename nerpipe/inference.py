@@ -29,6 +29,7 @@ from .formats import (
     sentences_of,
 )
 from .formats.conll import has_docstart, has_newdoc
+from .formats.source import display_name
 from .labelmap import LabelMap
 from .patterns import Patterns
 from .schemes import Scheme, labels_of_tags
@@ -273,9 +274,16 @@ def read_blocks(paths: Sequence[str], options: TagOptions,
     """For each input: the output format, the input's, its records in blocks of whole
     documents (which document context and the casing verdict read whole; see
     :class:`Documents`), and whether the input has paused now (a pipe with nothing to read)."""
+    first_out = None
     for path in paths:
         fmt, items, source = read_records(path, options.input_format, options.read_options(), options.on_format)
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
+        if first_out is not None and out != first_out:  # one output, one format: the first input's
+            if options.on_note is not None:
+                options.on_note(f"{display_name(path)} is {fmt}, whose output would be {out}: written as {first_out}, as "
+                                "the first input's (one format for the whole output; -f chooses it)")
+            out = first_out
+        first_out = out
         check_output(out, options.scores, options.replace_col is not None)
         if options.on_note is not None and FORMATS[fmt].by_offsets and options.replace_col is None:
             items = _noting_scored_gold(items, options.on_note)

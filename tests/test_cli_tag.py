@@ -215,6 +215,19 @@ def test_the_records_before_a_bad_line_are_written_then_the_error(tiny_model, tm
     assert [json.loads(line)["meta"]["line"] for line in result.stdout.splitlines()] == list(range(1, 3001))
 
 
+@pytest.mark.slow
+def test_inputs_of_several_formats_give_one_output_format_the_firsts(tiny_model, tmp_path):
+    text, conll = tmp_path / "a.txt", tmp_path / "b.conll"
+    text.write_text("Anna Berg flew to Oslo .\n")
+    conll.write_text("Tom B-PER\nHale I-PER\n\n")
+    result = tag(tiny_model, [str(text), str(conll)])
+    assert result.exit_code == 0 and [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
+        "Anna Berg flew to Oslo .", "Tom Hale"]
+    assert "b.conll is conll, whose output would be conll: written as jsonl, as the first input's" in result.stderr
+    chosen = tag(tiny_model, ["-f", "conll", str(text), str(conll)])
+    assert chosen.exit_code == 0 and "written as" not in chosen.stderr
+
+
 def _workers_waiting(leader: int) -> bool:
     """Whether every other process of ``leader``'s group sleeps (Linux /proc): the workers
     have tagged what they were given and wait for more."""
