@@ -31,11 +31,13 @@ def convert_files(
     ls_config: str | None = None,
     conllu_key: str = "NER",
     on_note: Callable[[str], None] | None = None,
+    on_format: Callable[[str, str, str], None] | None = None,
 ) -> Iterator[str]:
     """Yield the output text of converting ``paths`` from ``source`` (or auto) to ``target``.
 
     The records' own annotations are written: CoNLL tags as spans, JSONL spans as tags
-    (in ``scheme``, default: the tags as read, IOB2 for JSONL).
+    (in ``scheme``, default: the tags as read, IOB2 for JSONL). ``on_format(name, format,
+    why)`` is told the format each input is read as.
     """
     if scheme is not None and target not in ("conll", "conllu"):
         raise UsageError(f"--scheme rewrites CoNLL tags; --to {target} writes entities, which have no tag scheme")
@@ -51,7 +53,7 @@ def convert_files(
     unannotated = annotated = left_out = 0
     for path in paths:
         yield join.next_input(writer.blocks)
-        fmt, items, _ = read_records(path, source, read)
+        fmt, items, _ = read_records(path, source, read, on_format)
         for item in items:
             if declined(item) and target != "jsonl":
                 left_out += 1  # rejected or skipped in annotate: not gold (JSONL keeps the answer with it)

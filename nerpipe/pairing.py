@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NerpipeError, UsageError
@@ -87,6 +87,7 @@ def score_files(
     label_map: LabelMap | None = None,
     map_to: str = "both",
     label_names: Sequence[str] | None = None,
+    on_format: Callable[[str, str, str], None] | None = None,
 ) -> Score:
     """Score two CoNLL files (tag columns compared), or one in conlleval's layout;
     JSONL (detected) is scored by character offsets instead.
@@ -94,6 +95,7 @@ def score_files(
     ``errors``: also analyse the errors (:mod:`nerpipe.analysis`) in the same pass,
     into ``Score.errors``, keeping the ``top`` most frequent ones. ``label_map``: the
     labels of the gold, the predictions or both (``map_to``) read through it first.
+    ``on_format(name, format, why)`` is told the format each file is read as.
     """
     if map_to not in ("gold", "pred", "both"):
         raise ValueError(f"expected map_to gold, pred or both, got {map_to!r}")
@@ -114,7 +116,7 @@ def score_files(
                          "in conlleval's layout, gold and predicted tags in its last two columns")
     names = tuple(label_names) if label_names is not None else None
     gold_options = _ReadOptions(sep=sep, tag_col=gold_col, label_names=names, tag_option="--gold-col")
-    fmt, gold_items, _ = read_records(gold, "auto", gold_options, annotated=True)
+    fmt, gold_items, _ = read_records(gold, "auto", gold_options, on_format, annotated=True)
     if FORMATS[fmt].by_offsets:
         given = [name for name, value in (("--strict", strict), ("--scheme", scheme is not None),
                                           ("--gold-col", gold_col != -1), ("--pred-col", pred_col != -1)) if value]
@@ -123,7 +125,8 @@ def score_files(
             raise UsageError(f"{', '.join(given)}: for CoNLL tag columns; {kind} is scored by its spans' character offsets")
         pred_docs = None
         if pred is not None:
-            pred_fmt, pred_docs, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, label_names=names), annotated=True)
+            pred_fmt, pred_docs, _ = read_records(pred, "auto", _PRED_OPTIONS(sep=sep, label_names=names), on_format,
+                                                annotated=True)
             if pred_fmt == "conll":  # CoNLL predictions on the gold's text: their tokens joined by spaces
                 pred_fmt, pred_docs = fmt, (d.as_doc() for d in sentences_only(pred_docs))
                 # (a gold record that only carries CoNLL's lines after the last sentence has no sentence there)
@@ -138,7 +141,7 @@ def score_files(
         pred_fmt = None
         if pred is not None:
             pred_options = _PRED_OPTIONS(sep=sep, tag_col=pred_col, label_names=names, tag_option="--pred-col")
-            pred_fmt, pred_items, _ = read_records(pred, "auto", pred_options, annotated=True)
+            pred_fmt, pred_items, _ = read_records(pred, "auto", pred_options, on_format, annotated=True)
         if pred_fmt is not None and FORMATS[pred_fmt].by_offsets:
             # predictions with offsets (spaCy's, a tool's JSON) on the gold's tokens joined by spaces
             if strict or scheme is not None or pred_col != -1:

@@ -248,10 +248,12 @@ def texts_of(records: Iterable[Record]) -> Iterator[str]:
 def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: str = "jsonl", strategy: str = "total-entropy",
                  seed: int = 0, exclude: Sequence[str] = (), input_format: str = "auto",
                  read: ReadOptions | None = None, write: WriteOptions | None = None,
-                 on_note: Callable[[str], None] | None = None, labels: Collection[str] | None = None) -> Iterator[str]:
+                 on_note: Callable[[str], None] | None = None, labels: Collection[str] | None = None,
+                 on_format: Callable[[str, str, str], None] | None = None) -> Iterator[str]:
     """``select`` over input files, written in ``output_format``: the chosen records with
     the model's predictions as their entities (pre-annotations) and their uncertainty
-    in ``meta``, most uncertain first."""
+    in ``meta``, most uncertain first. ``on_format(name, format, why)`` is told the
+    format each input is read as."""
     import os
 
     read = read or ReadOptions()
@@ -264,7 +266,7 @@ def select_files(paths: Sequence[str], tagger: Tagger, n: int, output_format: st
 
     def records() -> Iterator[Record]:
         for path in paths:
-            fmt, found, _ = read_records(path, input_format, read)
+            fmt, found, _ = read_records(path, input_format, read, on_format)
             formats.add(fmt)
             yield from found
 

@@ -152,3 +152,8 @@ def test_input_options_of_another_format_are_refused_or_said_to_do_nothing(tmp_p
     assert written.exit_code == 0 and json.loads(written.stdout)["ner_tags"] == [1]  # used by the output: fine
     fine = run_cli(["convert", "--from", "conll", "--sep", "tab", "--to", "jsonl", "-"], input="Ann\tO\n")
     assert fine.exit_code == 0 and "warning" not in fine.stderr
+
+
+def test_options_for_formats_not_read_are_said():
+    result = run_cli(["convert", "--to", "jsonl", "--label-names", "A,B"], input="Paris is nice.\n")
+    assert result.exit_code == 0 and "--label-names did nothing: it is for hf input or hf output" in result.stderr

@@ -365,3 +365,13 @@ def test_iobes_tags_read_by_conllevals_rules_are_warned_of(tmp_path):
     assert told.stderr == "" and "overall     100.00  100.00  100.00        2" in told.stdout
     (tmp_path / "b.conll").write_text("Bonn B-LOC B-LOC\nParis B-LOC B-LOC\n\n")
     assert run_cli(["score", str(tmp_path / "b.conll")]).stderr == ""
+
+
+def test_options_for_formats_not_read_are_said_and_stdin_twice_is_a_usage_error(tmp_path):
+    gold = tmp_path / "g.conll"
+    gold.write_text("Paris B-LOC B-LOC\n\n")
+    result = run_cli(["score", "--label-names", "A,B", str(gold)])
+    assert result.exit_code == 0 and "--label-names did nothing: it is for hf input or hf output" in result.stderr
+    assert "did nothing" not in run_cli(["score", "--sep", "space", str(gold)]).stderr
+    twice = run_cli(["score", "-", "-"], input="Paris B-LOC\n\n")
+    assert twice.exit_code == 2 and "both standard input" in twice.stderr

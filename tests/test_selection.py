@@ -267,3 +267,13 @@ def test_bald_through_select_and_the_command(tagger, tmp_path):
     out = run_cli(["select", "-n", "2", "--strategy", "bald", str(tmp_path / "pool.txt")])
     assert out.exit_code == 0, out.stderr
     assert [json.loads(line)["meta"]["strategy"] for line in out.stdout.splitlines()] == ["bald", "bald"]
+
+
+def test_options_that_would_do_nothing_are_said(tmp_path):
+    pool = tmp_path / "pool.txt"
+    pool.write_text("Angela Merkel visited Paris.\n\nThe weather was fine.\n")
+    seeded = run_cli(["select", "-n", "1", "--seed", "5", str(pool)])
+    assert seeded.exit_code == 2 and "--seed draws the random strategy's sample" in seeded.stderr
+    assert run_cli(["select", "-n", "1", "--strategy", "random", "--seed", "5", str(pool)]).exit_code == 0
+    sep = run_cli(["select", "-n", "1", "--sep", "tab", str(pool)])
+    assert sep.exit_code == 0 and "--sep did nothing: it is for conll input" in sep.stderr

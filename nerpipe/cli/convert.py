@@ -78,7 +78,7 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
     check_ls_config(ls_config, to, output, list(files) or ["-"], flag="--to")
     from ..schemes import Scheme
 
-    FormatOptions(from_, to, flag="--from", out_flag="--to")
+    format_options = FormatOptions(from_, to, flag="--from", out_flag="--to")
     paths = list(files) or ["-"]
     hint_if_typing(paths)
     mapping = parse_label_map(label_map, map_drop_others)
@@ -87,7 +87,10 @@ def convert(files, from_, to, scheme, token_col, tag_col, label_map, map_drop_ot
                                    tag_col=tag_col, align=align, on_error=on_error_handler(on_error),
                                    label_map=mapping, redact_char=redact_char,
                                    label_names=label_names, annotation=annotation, data_key=data_key, directory=output,
-                                   ls_config=ls_config, conllu_key=conllu_key, on_note=lambda t: note(f"warning: {t}")):
+                                   ls_config=ls_config, conllu_key=conllu_key, on_note=lambda t: note(f"warning: {t}"),
+                                   on_format=format_options.on_format):
             out.write(chunk)
+    for text in format_options.unused():
+        note(f"warning: {text}")
     for text in mapping.idle_notes("the input") if mapping is not None else ():
         note(f"warning: {text}")

@@ -5,7 +5,19 @@ from __future__ import annotations
 import click
 
 from ..views import SCORE_VIEWS
-from .options import FILES, LABEL_NAMES, MAP, MAP_DROP_OTHERS, SCHEMES, SEP, NerpipeCommand, hint_if_typing, note, stdout_is_terminal
+from .options import (
+    FILES,
+    LABEL_NAMES,
+    MAP,
+    MAP_DROP_OTHERS,
+    SCHEMES,
+    SEP,
+    FormatOptions,
+    NerpipeCommand,
+    hint_if_typing,
+    note,
+    stdout_is_terminal,
+)
 
 
 @click.command(cls=NerpipeCommand)
@@ -66,12 +78,15 @@ def score(gold, pred, fmt, strict, scheme, gold_col, pred_col, errors, top, labe
     hint_if_typing([gold, pred])
     if map_to != "both" and not label_map:
         raise click.UsageError("--map-to says which side --map reads; give --map")
+    if gold == "-" and pred == "-":
+        raise click.UsageError("GOLD and PRED are both standard input, which can be read once: give one of them as a file")
+    format_options = FormatOptions("auto", "report")
     mapping = parse_label_map(label_map, map_drop_others)
     result = score_files(gold, pred, sep=sep, strict=strict, scheme=Scheme.parse(scheme) if scheme else None,
                          gold_col=gold_col, pred_col=pred_col, errors=errors, top=10 if top is None else top,
-                         label_map=mapping, map_to=map_to, label_names=label_names)
+                         label_map=mapping, map_to=map_to, label_names=label_names, on_format=format_options.on_format)
     sides = {"both": "GOLD or PRED", "gold": "GOLD", "pred": "PRED"}[map_to]
-    for warning in [*result.warnings(), *(mapping.idle_notes(sides) if mapping is not None else ())]:
+    for warning in [*result.warnings(), *(mapping.idle_notes(sides) if mapping is not None else ()), *format_options.unused()]:
         note(f"warning: {warning}")
     if fmt == "auto":
         fmt = "table" if stdout_is_terminal() else "text"

@@ -16,8 +16,10 @@ from .options import (
     OUTPUT,
     SEP,
     THREADS,
+    FormatOptions,
     NerpipeCommand,
     check_ls_config,
+    given,
     hint_if_typing,
     note,
     on_error_handler,
@@ -84,6 +86,9 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
     read = [*(list(files) or ["-"]), *exclude, *([model] if model else [])]  # what -o must not be
     refuse_overwrite("-o", output, read)
     check_ls_config(ls_config, fmt, output, read)
+    if strategy != "random" and given(click.get_current_context(), "seed"):
+        raise click.UsageError(f"--seed draws the random strategy's sample; --strategy {strategy} draws nothing")
+    format_options = FormatOptions(input_format, fmt)
     if labels is not None and strategy == "sequence":
         raise click.UsageError("--labels counts some types' doubts, which the sequence strategy cannot: "
                                "use an entropy strategy")
@@ -101,5 +106,7 @@ def select_command(files, n, model, strategy, exclude, labels, seed, input_forma
                          data_key=data_key, config=ls_config)
     with output_stream(output, fmt, read) as out:
         for chunk in select_files(paths, tagger, n, fmt, strategy, seed, exclude, input_format, read, write, on_note=note,
-                                  labels=chosen):
+                                  labels=chosen, on_format=format_options.on_format):
             out.write(chunk)
+    for text in format_options.unused():
+        note(f"warning: {text}")
