@@ -45,7 +45,7 @@ def _label_names(ctx, param, value: str | None) -> tuple[str, ...] | None:
 
 LABEL_NAMES = click.option("--label-names", callback=_label_names, default=None, metavar="LIST|FILE",
                            help="hf: the tag name of each integer ner_tag, in order (the dataset's ClassLabel names), "
-                                "comma-separated or a file of one a line; hf output then writes integers.")
+                                "comma-separated or a file of one a line; hf output (tag, convert) then writes integers.")
 REDACT_CHAR = click.option("--redact-char", metavar="C",
                            help="redact: replace each entity by C repeated to its length (offsets and layout hold) "
                                 "instead of [LABEL].")
