@@ -228,3 +228,15 @@ def test_every_module_is_in_the_architecture_page():
             missing.append(str(rel))
     assert not missing, f"docs/architecture.md's module map lacks {sorted(set(missing))}"
 
+
+
+def test_every_man_page_line_opening_with_a_dot_is_a_request():
+    """A line of text that opens with a dot (".bioes, .iobes") is read as an unknown
+    request and dropped without a word; so is every macro argument's double quote."""
+    requests = {"B", "BI", "BR", "I", "IB", "IR", "PP", "RB", "RE", "RI", "RS", "SH", "SS", "TH", "TP", "br", "fi", "hy",
+                "nf", "nh", "EX", "EE", "IP", "sp", "in", "ad", "na"}
+    for number, line in enumerate(MAN.splitlines(), 1):
+        if line.startswith(".") and not line.startswith('.\\"'):
+            assert line[1:].split(" ")[0] in requests, f"man/nerpipe.1:{number}: {line}"
+        if line.startswith((".B ", ".I ")) and line.count('"') > 2:
+            raise AssertionError(f"man/nerpipe.1:{number}: quotes inside a macro's argument are eaten: {line}")
