@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+from .console import console
 from .training.reporter import Reporter
 from .training.schedule import counted
 
@@ -43,10 +44,9 @@ class PlainReporter(Reporter):
 
 class RichReporter(Reporter):
     def __init__(self):
-        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.console = Console(stderr=True)
+        self.console = console(stderr=True)
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(),
                                  console=self.console, transient=True)
@@ -88,11 +88,10 @@ def tag_progress(show: bool) -> Iterator[Callable[[int], None] | None]:
     if not show:
         yield None
         return
-    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     progress = Progress(SpinnerColumn(), TextColumn("tagging: {task.completed:,.0f} tokens, {task.fields[rate]} tokens/s"),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True, refresh_per_second=4,
+                        TimeElapsedColumn(), console=console(stderr=True), transient=True, refresh_per_second=4,
                         redirect_stdout=False)  # standard output is the data: never through rich
     task = progress.add_task("tag", total=None, rate="-")
     start = time.monotonic()

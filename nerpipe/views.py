@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 
 
 def _rich(*renderables) -> str:
-    from rich.console import Console
+    from .console import console
 
-    console = Console()
-    with console.capture() as capture:
+    out = console()
+    with out.capture() as capture:
         for renderable in renderables:
-            console.print(renderable)
+            out.print(renderable)
     return capture.get()
 
 

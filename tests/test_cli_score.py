@@ -375,3 +375,16 @@ def test_options_for_formats_not_read_are_said_and_stdin_twice_is_a_usage_error(
     assert "did nothing" not in run_cli(["score", "--sep", "space", str(gold)]).stderr
     twice = run_cli(["score", "-", "-"], input="Paris B-LOC\n\n")
     assert twice.exit_code == 2 and "both standard input" in twice.stderr
+
+
+def test_no_color_means_no_escape_sequence_in_the_table(tmp_path, monkeypatch):
+    from nerpipe.pairing import score_files
+    from nerpipe.views import SCORE_VIEWS
+
+    gold = tmp_path / "g.conll"
+    gold.write_text("Paris B-LOC B-LOC\n\n")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # (as on a terminal: click strips styles from a pipe itself)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" in SCORE_VIEWS["table"](score_files(gold), "t")  # bold headers, an italic title
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in SCORE_VIEWS["table"](score_files(gold), "t")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from ..console import console
 from ..display import ansi_colour, colour
 from .text import is_list
 from .view import RecordView, item_to_view
@@ -43,7 +44,7 @@ class PrettyWriter(Writer):
         # a file keeps the input's lines; a screen gets each paragraph reflowed to its width, measured once
         self.plain = not self.colour and not probe.is_terminal  # rich would add nothing: plain strings are faster
         self.width = probe.width if probe.is_terminal else None
-        self.console = Console(highlight=False, width=probe.width, height=probe.height, soft_wrap=True)
+        self.console = console(highlight=False, width=probe.width, height=probe.height, soft_wrap=True)
 
     def write(self, item, annotations) -> str:
         view = item_to_view(item, annotations)
