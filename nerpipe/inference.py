@@ -69,7 +69,7 @@ def _grouped(items: Iterable, sentences_of, block_tokens: int, idle: Callable[[]
             tokens, paused = 0, False
         block.append(item)
         tokens += sum(len(s) for s in sentences_of(item))
-        now_idle = idle is not None and tokens > 0 and idle()
+        now_idle = idle is not None and idle()  # (a block of markers alone too: a sentence's closing blank line)
         if documents is None:
             cut = tokens >= block_tokens or now_idle
         else:

@@ -162,6 +162,25 @@ def test_each_line_streamed_is_answered_while_the_input_pauses(tiny_model, args)
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
+def test_a_conll_sentences_closing_blank_line_comes_out_with_it(tiny_model):
+    """A reader that waits for the blank line after a sentence is not one sentence behind."""
+    from conftest import Lines
+
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-i", "conll"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
+    try:
+        out = Lines(proc.stdout)
+        proc.stdin.write(b"Anna\nBerg\n\n")
+        proc.stdin.flush()
+        assert [out.next().split()[0] for _ in range(2)] == [b"Anna", b"Berg"]
+        assert out.next() == b"\n"  # before the next sentence is sent
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 INPUTS = {
     "conll": "-DOCSTART- X O\n\nAnna X B-PER\nBerg X I-PER\nflew X O\n\nTom X B-PER\n\n",
     "jsonl": '{"text": "Anna Berg flew to Oslo. Tom Hale works.", "spans": [{"start": 0, "end": 9, "label": "PER"}]}\n'
