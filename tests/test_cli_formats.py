@@ -21,6 +21,8 @@ def test_jsonl_spans_without_tokens_are_kept():
 @pytest.mark.parametrize("span, message", [
     ('{"start":4,"end":9,"label":"PER"}', "<stdin>:1: span 4-9 'met B' (PER) does not start and end on token boundaries"),
     ('{"start":8,"end":30,"label":"PER"}', "<stdin>:1: span 8-30 (PER) lies outside the text (12 characters)"),
+    ('{"start":3,"end":0,"label":"PER"}', "<stdin>:1: span 3-0 (PER) ends before it starts"),
+    ('{"start":3,"end":3,"label":"PER"}', "<stdin>:1: span 3-3 (PER) ends where it starts"),
 ])
 def test_bad_spans_are_located_errors_or_skipped(span, message):
     bad = '{"text":"Ann met Bob.","spans":[' + span + ']}\n'

@@ -191,7 +191,8 @@ class BratWriter(Writer):
             with open(path, "x", encoding="utf-8", newline="") as f:
                 f.write(content)
         except FileExistsError:
-            raise NerpipeError(f"{path} is written already: two records are named {Path(name).stem!r} (give each "
+            named = str(Path(name).with_suffix(""))  # its folders too: a/b, not b
+            raise NerpipeError(f"{path} is written already: two records are named {named!r} (give each "
                                'record its own "id")', doc.path, doc.line) from None
 
 

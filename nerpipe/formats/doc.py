@@ -195,7 +195,10 @@ def align_spans(text: str, tokens: Sequence[tuple[int, int]], char_spans: Sequen
     out = []
     for start, end, label in char_spans:
         where = f"span {start}-{end} {text[start:end]!r} ({label})"
-        if not (0 <= start < end <= len(text)):
+        if not start < end:
+            raise NerpipeError(f"span {start}-{end} ({label}) ends {'before' if end < start else 'where'} it starts: an "
+                               "entity holds at least one character", path, line)
+        if not (0 <= start and end <= len(text)):
             raise NerpipeError(f"span {start}-{end} ({label}) lies outside the text ({len(text)} characters)", path, line)
         if start in starts and end in ends:
             out.append((starts[start], ends[end] + 1, label))
