@@ -121,3 +121,10 @@ def test_a_sentence_without_entity_keys_is_said_in_conllu_words(tmp_path):
     assert scored.exit_code == 1 and said in scored.stderr and '"spans"' not in scored.stderr
     trained = run_cli(["train", str(path), "-o", str(tmp_path / "m.pt"), "--epochs", "1"])
     assert trained.exit_code == 1 and "training data needs gold entities: no word of this CoNLL-U" in trained.stderr
+
+
+def test_sentence_ids_come_from_the_records_id_else_from_where_it_is():
+    records = '{"id": "doc 7", "text": "Anna flew. Tom stayed."}\n{"text": "Oslo."}\n'
+    out = run_cli(["convert", "--to", "conllu"], input=records).stdout
+    assert [line for line in out.splitlines() if "sent_id" in line] == [
+        "# sent_id = doc 7-1", "# sent_id = doc 7-2", "# sent_id = <stdin>:2"]

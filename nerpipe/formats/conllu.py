@@ -197,11 +197,13 @@ class ConlluWriter(Writer):
         if self.newdoc:
             out.append("# newdoc\n")
             self.newdoc = False
-        for n in doc.sentence_lengths:
+        own = doc.record.get("id")  # the record's id (JSONL, doccano, a CoNLL-U sentence's through JSONL), else where it is
+        base = str(own) if isinstance(own, (str, int)) and not isinstance(own, bool) and str(own).strip() \
+            else f"{doc.path}:{doc.line}"
+        for number, n in enumerate(doc.sentence_lengths, 1):
             tokens = doc.tokens[k : k + n]
             start, end = tokens[0][0], tokens[-1][1]
-            out.append(f"# sent_id = {doc.path}:{doc.line}" + (f"-{len(out) + 1}" if len(doc.sentence_lengths) > 1 else "")
-                       + "\n")
+            out.append(f"# sent_id = {' '.join(base.split())}" + (f"-{number}" if len(doc.sentence_lengths) > 1 else "") + "\n")
             out.append(f"# text = {' '.join(doc.text[start:end].split())}\n")
             for i, (s, e) in enumerate(tokens):
                 misc = [] if untagged else [f"{self.key}={tags[k + i]}"]
