@@ -157,3 +157,11 @@ def test_input_options_of_another_format_are_refused_or_said_to_do_nothing(tmp_p
 def test_options_for_formats_not_read_are_said():
     result = run_cli(["convert", "--to", "jsonl", "--label-names", "A,B"], input="Paris is nice.\n")
     assert result.exit_code == 0 and "--label-names did nothing: it is for hf input or hf output" in result.stderr
+
+
+def test_records_without_a_word_are_said_to_be_left_out_of_conll():
+    result = run_cli(["convert", "--to", "conll"], input='{"text": ""}\n{"text": "Paris is nice."}\n')
+    assert result.exit_code == 0 and result.stdout.split() == ["Paris", "is", "nice", "."]
+    assert "1 record without a word (empty text) left out: conll has no sentence to hold one" in result.stderr
+    carried = run_cli(["convert", "--to", "jsonl"], input="-DOCSTART- O\n\nParis B-LOC\n\n")  # markers as records
+    assert "without a word" not in run_cli(["convert", "--to", "conll"], input=carried.stdout).stderr
