@@ -153,3 +153,13 @@ def test_train_reads_a_brat_collection(tmp_path):
     assert result.exit_code == 0, result.stderr
     info = json.loads(run_cli(["info", "--format", "json", str(tmp_path / "m.pt")]).stdout)
     assert info["labels"] == ["LOC", "PER"]
+
+
+def test_train_leaves_out_the_documents_not_annotated_yet_and_says_how_many(tmp_path):
+    from nerpipe.training import TrainConfig, read_corpus
+
+    where = corpus(tmp_path / "c", {"done": ("Anna Berg flew .\n", "T1\tPER 0 9\tAnna Berg\n"), "todo": ("Tom flew .\n", None)})
+    data = read_corpus([str(where)], TrainConfig(), "training")
+    assert [s.tokens[0] for s in data.sentences] == ["Anna"]
+    assert data.notes == ("1 brat document(s) (a .txt without its .ann) of the training data without an annotation are "
+                          "left out",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -76,16 +77,17 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     options = ReadOptions(sep=config.sep, token_col=config.token_col, tag_col=config.tag_col, label_names=config.label_names)
     label_map = parse_label_map(config.label_map, config.map_drop_others)
     sentences = []
-    left_out = open_tasks = 0
+    left_out = 0
+    open_tasks: Counter[str] = Counter()  # per format
     for path in paths:
         fmt, items, _ = read_records(path, "auto", options, annotated=True)
         for item in items:
             if declined(item):
                 left_out += 1
                 continue
-            if fmt == "labelstudio" and getattr(item, "spans", ()) is None:
-                open_tasks += 1  # nobody has annotated it yet (an export holds every task): no gold to learn
-                continue
+            if fmt in ("labelstudio", "brat") and getattr(item, "spans", ()) is None:
+                open_tasks[fmt] += 1  # nobody has annotated it yet (an export holds every task, a collection .txt files
+                continue        # without their .ann): no gold to learn
             for tokens, tags, where, line in gold_of(item):
                 if tags is None:
                     what = {"conll": "a tag column, found only tokens",
@@ -103,7 +105,9 @@ def read_corpus(paths: Sequence[str], config: TrainConfig, role: str) -> Corpus:
     if not sentences:
         raise NerpipeError(f"the {role} data holds no sentences", display_name(paths[0]) if len(paths) == 1 else None)
     corpus = Corpus.of(sentences, paths, left_out)
-    notes = [f"{open_tasks} Label Studio task(s) of the {role} data without an annotation are left out"] if open_tasks else []
+    kinds = {"labelstudio": "Label Studio task(s)", "brat": "brat document(s) (a .txt without its .ann)"}
+    notes = [f"{count} {kinds[kind]} of the {role} data without an annotation are left out"
+             for kind, count in sorted(open_tasks.items())]
     long = [s for s in sentences if len(s.tokens) > LONG_SENTENCE]
     if long:
         more = f" (and {len(long) - 1:,} more over {LONG_SENTENCE:,})" if len(long) > 1 else ""
