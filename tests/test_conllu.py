@@ -128,3 +128,11 @@ def test_sentence_ids_come_from_the_records_id_else_from_where_it_is():
     out = run_cli(["convert", "--to", "conllu"], input=records).stdout
     assert [line for line in out.splitlines() if "sent_id" in line] == [
         "# sent_id = doc 7-1", "# sent_id = doc 7-2", "# sent_id = <stdin>:2"]
+
+
+def test_conll_comments_become_the_next_sentences_comments():
+    conll = "# doc one\nParis B-LOC\n\n# second\nRome B-LOC\n\n"
+    for source in (conll, run_cli(["convert", "--to", "jsonl"], input=conll).stdout):
+        out = run_cli(["convert", "--to", "conllu"], input=source).stdout
+        blocks = out.strip("\n").split("\n\n")
+        assert [b.splitlines()[0] for b in blocks] == ["# doc one", "# second"]

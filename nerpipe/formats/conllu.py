@@ -27,7 +27,7 @@ from ..schemes import Scheme, check_tag, detect_scheme, spans_to_tags, tags_to_s
 from .conll import has_docstart
 from .doc import Doc, annotation_spans, check_written_labels, make_doc
 from .jsonl import as_doc
-from .source import BOM, OnError, Unreadable
+from .source import BOM, OnError, Unreadable, strip_eol
 from .writer import Writer
 
 KEY = "NER"
@@ -141,6 +141,11 @@ def _find(text: str, forms: Sequence[str]) -> list[tuple[int, int]] | None:
     return out if not text[cursor:].strip() else None
 
 
+def _comment(line: str) -> str:
+    """A CoNLL comment line as a CoNLL-U one: ``#`` first, one line."""
+    return strip_eol(line.lstrip(BOM))[0].rstrip() + "\n"
+
+
 class ConlluWriter(Writer):
     blocks = True
 
@@ -148,16 +153,22 @@ class ConlluWriter(Writer):
         self.key = key
         self.scheme = scheme  # None: a CoNLL-U record's own tags in their scheme, others in IOB2
         self.newdoc = False  # a CoNLL -DOCSTART- came: the next sentence written afresh opens with "# newdoc"
+        self.comments: list[str] = []  # CoNLL's comment lines since the last sentence: the next one's comments
 
     def write(self, item, annotations) -> str:
         doc = as_doc(item)
         if doc is None:
-            # CoNLL's blank, comment and -DOCSTART- lines: a CoNLL-U sentence has its own;
-            # a document boundary is kept, as "# newdoc"
+            # CoNLL's blank and -DOCSTART- lines: a CoNLL-U sentence has its own; a document
+            # boundary is kept, as "# newdoc", and a comment as a comment of the next sentence
             self.newdoc = self.newdoc or getattr(item, "kind", None) == "docstart"
+            if getattr(item, "kind", None) == "comment":
+                self.comments.append(_comment(item.text))
             return ""
-        if isinstance(doc.record, dict) and has_docstart((doc.record.get("conll") or {}).get("before")):
+        before = (doc.record.get("conll") or {}).get("before") if isinstance(doc.record, dict) else None
+        if has_docstart(before):
             self.newdoc = True  # (a CoNLL sentence as JSONL carries the lines before it)
+        if isinstance(before, list):
+            self.comments += [_comment(line) for line in before if isinstance(line, str) and line.lstrip(BOM).startswith("#")]
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
         check_written_labels(spans, doc.path, doc.line, tags=True)
         known = doc.extra.get("conllu")
@@ -197,6 +208,8 @@ class ConlluWriter(Writer):
         if self.newdoc:
             out.append("# newdoc\n")
             self.newdoc = False
+        out += self.comments
+        self.comments = []
         own = doc.record.get("id")  # the record's id (JSONL, doccano, a CoNLL-U sentence's through JSONL), else where it is
         base = str(own) if isinstance(own, (str, int)) and not isinstance(own, bool) and str(own).strip() \
             else f"{doc.path}:{doc.line}"
