@@ -163,3 +163,9 @@ def test_train_leaves_out_the_documents_not_annotated_yet_and_says_how_many(tmp_
     assert [s.tokens[0] for s in data.sentences] == ["Anna"]
     assert data.notes == ("1 brat document(s) (a .txt without its .ann) of the training data without an annotation are "
                           "left out",)
+
+
+def test_each_brat_document_opens_with_docstart_in_conll(tmp_path):
+    where = corpus(tmp_path / "c", {"a": ("Anna flew .\n", "T1\tPER 0 4\tAnna\n"), "b": ("Tom stayed .\n", "T1\tPER 0 3\tTom\n")})
+    out = run_cli(["convert", "--to", "conll", str(where)]).stdout
+    assert out.count("-DOCSTART- O\n\n") == 2 and out.startswith("-DOCSTART- O\n\nAnna B-PER\n")

@@ -375,8 +375,9 @@ class ConllWriter(Writer):
         out = []
         # a record not annotated (convert) is its tokens alone: untagged CoNLL, not gold without entities
         gold_column = gold is not None and (annotations is None or self.replace_col is None)
-        if has_newdoc(doc.extra.get("conllu", {}).get("lines", ())):
-            # CoNLL-U's document boundary as CoNLL's, with as many columns as the sentences after it
+        if has_newdoc(doc.extra.get("conllu", {}).get("lines", ())) or "brat" in doc.extra:
+            # CoNLL-U's document boundary (a brat document: a file of its own) as CoNLL's, with as many columns as the
+            # sentences after it
             out.append(" ".join([DOCSTART] + ["O"] * (int(gold_column) + int(annotations is not None))) + "\n\n")
         for i, tokens in enumerate(doc.sentences):
             for token in tokens:
