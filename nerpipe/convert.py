@@ -50,7 +50,7 @@ def convert_files(
                                               conllu_key=conllu_key))
     yield writer.header()
     join = Joiner(writer.separator)
-    unannotated = annotated = left_out = empty = 0
+    unannotated = annotated = left_out = empty = boundaries = 0
     for path in paths:
         yield join.next_input(writer.blocks)
         fmt, items, _ = read_records(path, source, read, on_format)
@@ -72,11 +72,16 @@ def convert_files(
                     item = dataclasses.replace(item, tags=tuple(label_map.tags(item.tags)))
             elif isinstance(item, Doc) and item.spans is not None and label_map is not None:
                 item = dataclasses.replace(item, spans=tuple(label_map.spans(item.spans)))
+            if getattr(item, "kind", None) == "docstart" and target not in ("conll", "conllu", "jsonl"):
+                boundaries += 1  # CoNLL's document boundary: the target has no place for one
             if isinstance(item, Doc) and not item.tokens and writer.blocks and (item.text or "conll" not in item.record):
                 empty += 1  # a record without a word: CoNLL has no sentence to hold it
             yield join([writer.write(item, None)])
         yield join([writer.close()])
     yield writer.footer()
+    if boundaries and on_note is not None:
+        on_note(f"{boundaries} -DOCSTART- line{'s' if boundaries > 1 else ''} left out: {target} has no document boundary "
+                "(each sentence is a record of its own there; --to jsonl keeps them)")
     if empty and on_note is not None:
         on_note(f"{empty} record{'s' if empty > 1 else ''} without a word (empty text) left out: {target} has no sentence "
                 "to hold one")

@@ -165,3 +165,10 @@ def test_records_without_a_word_are_said_to_be_left_out_of_conll():
     assert "1 record without a word (empty text) left out: conll has no sentence to hold one" in result.stderr
     carried = run_cli(["convert", "--to", "jsonl"], input="-DOCSTART- O\n\nParis B-LOC\n\n")  # markers as records
     assert "without a word" not in run_cli(["convert", "--to", "conll"], input=carried.stdout).stderr
+
+
+def test_document_boundaries_a_target_cannot_hold_are_said():
+    conll = "-DOCSTART- O\n\nParis B-LOC\n\n-DOCSTART- O\n\nRome B-LOC\n\n"
+    result = run_cli(["convert", "--to", "doccano"], input=conll)
+    assert result.exit_code == 0 and "2 -DOCSTART- lines left out: doccano has no document boundary" in result.stderr
+    assert "DOCSTART" not in run_cli(["convert", "--to", "conllu"], input=conll).stderr  # (# newdoc)
