@@ -172,3 +172,14 @@ def test_document_boundaries_a_target_cannot_hold_are_said():
     result = run_cli(["convert", "--to", "doccano"], input=conll)
     assert result.exit_code == 0 and "2 -DOCSTART- lines left out: doccano has no document boundary" in result.stderr
     assert "DOCSTART" not in run_cli(["convert", "--to", "conllu"], input=conll).stderr  # (# newdoc)
+
+
+def test_conll_with_sentences_not_annotated_among_annotated_ones_reads_back():
+    # convert --to conll writes a record not annotated as its tokens alone, among tagged sentences
+    conll = "Paris B-LOC\nis O\n\nRome\nfalls\n\nOslo B-LOC\n\n"
+    records = [json.loads(line) for line in run_cli(["convert", "--to", "jsonl"], input=conll).stdout.splitlines()]
+    assert [("spans" in r and r["spans"] is not None, r["text"]) for r in records if r["text"]] == [
+        (True, "Paris is"), (False, "Rome falls"), (True, "Oslo")]
+    assert run_cli(["convert", "--to", "conll"], input=run_cli(["convert", "--to", "jsonl"], input=conll).stdout).stdout == conll
+    broken = run_cli(["convert", "--from", "conll", "--to", "jsonl"], input="Paris B-LOC\nis\n\n")  # inside one: an error
+    assert broken.exit_code == 1 and "<stdin>:2: expected 2 columns (as on line 1), found 1" in broken.stderr

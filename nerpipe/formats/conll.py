@@ -123,8 +123,9 @@ class ConllReader:
 
         def flush() -> Iterator[Sentence]:
             if pending:
-                assert ncols is not None  # set by the first row
-                yield self._sentence(pending, name, sep or " ", ncols)
+                # a sentence's own width: the file's, or one column (a sentence not annotated, as
+                # convert --to conll writes one among annotated ones)
+                yield self._sentence(pending, name, sep or " ", len(pending[0][2]))
                 pending.clear()
 
         skipping = False  # after a bad line (on_error set): drop the rest of its sentence
@@ -177,9 +178,11 @@ class ConllReader:
             if ncols is None:
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
-            elif len(fields) != ncols:
+            elif (len(fields) != len(pending[0][2])) if pending else (len(fields) not in (ncols, 1)):
+                # every line of a sentence as wide as its first: the file's width, or one column (not annotated)
+                width, where = (len(pending[0][2]), pending[0][0]) if pending else (ncols, first_row_line)
                 err = NerpipeError(
-                    f"expected {ncols} columns (as on line {first_row_line}), found {len(fields)}"
+                    f"expected {width} column{'s' if width != 1 else ''} (as on line {where}), found {len(fields)}"
                     + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
                     name,
                     lineno,
@@ -330,6 +333,8 @@ class ConllWriter(Writer):
                 out = "\n" + out
             self.after_sentence = True
             if annotations is None:
+                if item.spans is None and sentence.tags is None:
+                    return out + format_sentence(sentence)  # not annotated: its tokens alone, as read (not O tags)
                 return out + self._restored(sentence, list(item.spans or []))
             return out + self._sentence(sentence, annotations)
         self.after_sentence = False  # a block ends with its blank line
