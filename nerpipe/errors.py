@@ -19,5 +19,6 @@ class NerpipeError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
-class UsageError(NerpipeError):
-    """The command was asked for something impossible (exit status 2), e.g. an absent device."""
+class UsageError(NerpipeError, ValueError):
+    """The command was asked for something impossible (exit status 2), e.g. an absent device.
+    From Python it is a ValueError too: an argument the call cannot take."""
