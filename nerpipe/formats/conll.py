@@ -180,7 +180,8 @@ class ConllReader:
                 self._check_columns(ncols, name, lineno)
             elif (len(fields) != len(pending[0][2])) if pending else (len(fields) not in (ncols, 1)):
                 # every line of a sentence as wide as its first: the file's width, or one column (not annotated)
-                width, where = (len(pending[0][2]), pending[0][0]) if pending else (ncols, first_row_line)
+                width = len(pending[0][2]) if pending else ncols
+                where = first_row_line if width == ncols else pending[0][0]  # a sentence of tokens alone: its first line
                 err = NerpipeError(
                     f"expected {width} column{'s' if width != 1 else ''} (as on line {where}), found {len(fields)}"
                     + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
