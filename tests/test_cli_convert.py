@@ -183,3 +183,19 @@ def test_conll_with_sentences_not_annotated_among_annotated_ones_reads_back():
     assert run_cli(["convert", "--to", "conll"], input=run_cli(["convert", "--to", "jsonl"], input=conll).stdout).stdout == conll
     broken = run_cli(["convert", "--from", "conll", "--to", "jsonl"], input="Paris B-LOC\nis\n\n")  # inside one: an error
     assert broken.exit_code == 1 and "<stdin>:2: expected 2 columns (as on line 1), found 1" in broken.stderr
+
+
+@pytest.mark.parametrize("conll, said", [
+    ("1 Anna B-PER\n2 lives O\n\nBerlin\n\n", "<stdin>:4: expected 3 columns (as on line 1), found 1"),  # --token-col 1
+    ("Anna B-PER\nlives O\n\nParis\nis O\n\n", "<stdin>:4: expected 2 columns (as on line 1), found 1"),  # lost its tag
+])
+def test_a_sentence_of_tokens_alone_is_no_excuse_for_a_broken_line(conll, said):
+    args = ["--token-col", "1"] if conll.startswith("1 ") else []
+    result = run_cli(["convert", "--from", "conll", *args, "--to", "jsonl"], input=conll)
+    assert result.exit_code == 1 and said in result.stderr
+
+
+def test_conll_whose_first_sentence_is_not_annotated_reads_back():
+    conll = "Hello\nworld\n\nAnna B-PER\nflew O\n\n"
+    records = [json.loads(line) for line in run_cli(["convert", "--to", "jsonl"], input=conll).stdout.splitlines()]
+    assert [r.get("spans") is not None for r in records if r["text"]] == [False, True]

@@ -102,6 +102,18 @@ def test_a_task_through_jsonl_comes_back_as_the_task_it_was_with_its_edits():
     assert [r["value"]["labels"] for r in chosen["result"] if r["type"] == "labels"] == [["ORG"], ["ORG"]]
 
 
+def test_the_annotation_read_is_the_one_written_back_through_jsonl_and_none_is_overwritten_by_a_guess():
+    first = json.dumps([TASK])
+    as_jsonl = run_cli(["convert", "--annotation", "first", "--to", "jsonl"], input=first).stdout
+    task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=as_jsonl).stdout)[0]
+    assert task["annotations"] == TASK["annotations"]  # the first was read and written back: the latest untouched
+    record = json.loads(as_jsonl)
+    del record["_labelstudio"]  # a record that no longer says which annotation it is
+    record["spans"] = record["spans"][:0]
+    task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=json.dumps(record) + "\n").stdout)[0]
+    assert task["annotations"][:3] == TASK["annotations"] and task["annotations"][3]["result"] == []  # one more
+
+
 def test_tag_writes_predictions_with_scores_a_data_key_and_a_config(tmp_path):
     out = run_cli(["tag", "-f", "labelstudio", "--data-key", "content", "--config", str(tmp_path / "config.xml")],
                   input="Angela Merkel visited Paris.\n\nNothing here.\n")

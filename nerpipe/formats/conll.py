@@ -175,15 +175,20 @@ class ConllReader:
                 if is_valid_tag(words[-1]):  # one column, "Maria NNP B-NP B-PER" a token: not what --sep tab meant
                     raise NerpipeError(f"--sep tab, but this line has no tab and its last word, {words[-1]!r}, reads as a "
                                        "tag: its columns look space-separated (leave --sep out, or --sep space)", name, lineno)
-            if ncols is None:
+            # A sentence may be of tokens alone (not annotated: convert --to conll writes one so among
+            # tagged ones) where the token column is the first: every line of a sentence is as wide as
+            # its first, which is the file's width (its widest sentence's) or one column.
+            alone = self.token_col in (0, -1)
+            if ncols is None or (ncols == 1 and not pending and len(fields) > 1 and alone):
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
-            elif (len(fields) != len(pending[0][2])) if pending else (len(fields) not in (ncols, 1)):
-                # every line of a sentence as wide as its first: the file's width, or one column (not annotated)
+            elif (len(fields) != len(pending[0][2])) if pending else (len(fields) not in (ncols, 1) or not alone):
                 width = len(pending[0][2]) if pending else ncols
-                where = first_row_line if width == ncols else pending[0][0]  # a sentence of tokens alone: its first line
+                if width == 1 and len(fields) == ncols:  # the sentence's first line lost a column, not the others
+                    width, lineno = ncols, pending[0][0]
+                    fields = pending[0][2]
                 err = NerpipeError(
-                    f"expected {width} column{'s' if width != 1 else ''} (as on line {where}), found {len(fields)}"
+                    f"expected {width} column{'s' if width != 1 else ''} (as on line {first_row_line}), found {len(fields)}"
                     + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
                     name,
                     lineno,

@@ -31,7 +31,7 @@ from .source import OnError
 from .writer import Writer
 
 # what nerpipe's JSONL adds to a record: not doccano's, so not written back
-_NERPIPE_FIELDS = ("tokens", "spans", "predicted_spans")
+_NERPIPE_FIELDS = ("tokens", "spans", "predicted_spans", "_labelstudio")
 EXAMPLE = '{"id": 7, "text": "Angela Merkel met Emmanuel Macron in Paris.", "label": [[0, 13, "PER"], [18, 33, "PER"], [37, 42, "LOC"]]}\n'
 
 

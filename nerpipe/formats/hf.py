@@ -98,4 +98,4 @@ class HfWriter(Writer):
 
 
 # what nerpipe's JSONL (and CoNLL records) add: not the dataset's, so not written back
-_NERPIPE_FIELDS = ("text", "spans", "predicted_spans", "meta", "conll")
+_NERPIPE_FIELDS = ("text", "spans", "predicted_spans", "meta", "conll", "_labelstudio")

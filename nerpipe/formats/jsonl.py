@@ -180,6 +180,9 @@ def _json_spans(spans: Any, tokens: list[tuple[int, int]] | None, name: str, lin
     return by_token, by_char
 
 
+LABELSTUDIO_READ = "_labelstudio"  # a Label Studio task's JSONL record: what the reader read (see doc_to_json)
+
+
 def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: Sequence[float] | None = None,
                 field: str = "spans", sources: Sequence[str | None] | None = None) -> str:
     """One JSONL line in the spaCy/Prodigy convention (``token_end`` inclusive); the
@@ -188,6 +191,11 @@ def doc_to_json(doc: Doc, spans: Iterable[tuple[int, int, str]] | None, scores: 
     record = dict(doc.record)
     record["text"] = doc.text
     record["tokens"] = [{"text": doc.text[s:e], "start": s, "end": e, "id": i} for i, (s, e) in enumerate(doc.tokens)]
+    task = doc.extra.get("labelstudio")
+    if task is not None and task.get("read") is not None:
+        # which of a Label Studio task's annotations the spans are, and where its results lie: written back in place
+        record[LABELSTUDIO_READ] = {"read": list(task["read"]), "key": task["key"], "names": list(task["names"]),
+                                    "results": [[place, list(covered)] for place, covered in task.get("results") or []]}
     out_spans = []
     for k, (first, end, label) in enumerate(spans or ()):
         if not 0 <= first < end <= len(doc.tokens):

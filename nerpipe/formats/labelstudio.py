@@ -37,7 +37,7 @@ from typing import Any
 
 from ..errors import NerpipeError
 from .doc import Doc, align_spans, annotation_spans, make_doc
-from .jsonl import as_doc, reject_lone_surrogates
+from .jsonl import LABELSTUDIO_READ, as_doc, reject_lone_surrogates
 from .source import BOM, OnError, Unreadable
 from .writer import SCORE_DECIMALS, Writer
 
@@ -243,7 +243,23 @@ def labeling_config(labels: Sequence[str], data_key: str = "text", from_name: st
             f"  <Text name={quoteattr(to_name)} value={quoteattr('$' + data_key)}/>\n</View>\n")
 
 
-_JSONL_FIELDS = ("text", "tokens", "spans", "predicted_spans")  # what nerpipe's JSONL adds to a task
+_JSONL_FIELDS = ("text", "tokens", "spans", "predicted_spans", LABELSTUDIO_READ)  # what nerpipe's JSONL adds to a task
+
+
+def _carried(said: Any, task: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``_labelstudio`` as the reader's knowledge of ``task``; None where it does not fit
+    the task (edited by hand): the spans then go in as an annotation of their own."""
+    try:
+        field, k = said["read"]
+        entries = task[field]
+        known = {"read": (field, k), "key": str(said["key"]), "names": tuple(map(str, said["names"])),
+                 "results": [(int(place), (int(covered[0]), int(covered[1]))) for place, covered in said["results"]]}
+        if isinstance(task["data"].get(known["key"]), str) and isinstance(entries[k], dict) and len(known["names"]) == 2 \
+                and all(isinstance(r, dict) for r in entries[k].get("result") or []):
+            return known
+    except (KeyError, TypeError, ValueError, IndexError):
+        pass
+    return None
 
 
 class LabelStudioWriter(Writer):
@@ -307,29 +323,26 @@ class LabelStudioWriter(Writer):
             entries[k]["result"] = _in_place(entries[k].get("result") or [], known.get("results") or [], spans, results)
             task[field] = entries
         elif doc.spans is not None:
-            task["annotations"] = [{"result": results}]
+            # after the task's own annotations, if it has any (a task whose JSONL no longer says which it was)
+            before = task.get("annotations")
+            task["annotations"] = [*(before if isinstance(before, list) else []), {"result": results}]
         return json.dumps(task, ensure_ascii=False)
 
     def _known(self, doc: Doc) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:
-        """What the Label Studio reader knew of the record's task, and the record. For a task
-        carried through JSONL (``convert --to jsonl``, its fields kept), what reading it
-        again tells, and the task without JSONL's fields: it is written back as the task it
-        was, not nested in a new one."""
+        """What the Label Studio reader knew of the record's task, and the record. A task
+        carried through JSONL (``convert --to jsonl``) says it in ``_labelstudio`` (which
+        annotation its spans are, where their results lie): it is written back as the task
+        it was, its annotation edited in place, not nested in a new task."""
         known = doc.extra.get("labelstudio")
         if known is None and isinstance(doc.record.get("data"), dict):
             task = {k: v for k, v in doc.record.items() if k not in _JSONL_FIELDS}
-            try:
-                again = parse_task(task, "-", 0, data_key=self.data_key)
-            except NerpipeError:
-                return None, doc.record
-            if again.text == doc.text and again.tokens == doc.tokens:
-                return again.extra["labelstudio"], task
+            return _carried(doc.record.get(LABELSTUDIO_READ), task), task
         return known, doc.record
 
     def _task(self, doc: Doc, record: Mapping[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
-        if known:
+        if known or isinstance(record.get("data"), dict):  # a task: as it was, its text the record's
             task = dict(record)
-            key = self.data_key or known["key"]
+            key = self.data_key or (known["key"] if known else "text")
             task["data"] = {**task["data"], key: doc.text}
             return task
         data: dict[str, Any] = {self.data_key or "text": doc.text}
