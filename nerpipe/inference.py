@@ -280,8 +280,8 @@ def read_blocks(paths: Sequence[str], options: TagOptions,
         out = options.output_format or FORMATS[fmt].default_output or "jsonl"
         if first_out is not None and out != first_out:  # one output, one format: the first input's
             if options.on_note is not None:
-                options.on_note(f"{display_name(path)} is {fmt}, whose output would be {out}: written as {first_out}, as "
-                                "the first input's (one format for the whole output; -f chooses it)")
+                options.on_note(f"{display_name(path)} ({fmt}) is written as {first_out}, the first input's output format, "
+                                f"not {out} (one format for the whole output; -f chooses it)")
             out = first_out
         first_out = out
         check_output(out, options.scores, options.replace_col is not None)

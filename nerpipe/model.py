@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .batching import Batch, CharFeatureCache, make_batch  # noqa: F401  (make_batch: re-exported)
 from .decoding import (
+    DECODE_LIMIT,
     log_partition,
     marginals,
     marginals_scan,
@@ -77,7 +78,11 @@ def decodes_by_scan(emissions: Tensor) -> bool:
     """Whether :meth:`BiLSTMCRF.decode` and the marginals take the scans
     (:func:`~nerpipe.decoding.viterbi_scan`, :func:`~nerpipe.decoding.marginals_scan`)
     rather than the loops over positions: see :data:`DECODING`."""
-    return DECODING == "scan" if DECODING is not None else emissions.device.type != "cpu"
+    if DECODING is not None:
+        return DECODING == "scan"
+    _, seq_len, num_tags = emissions.shape
+    # off the CPU, unless one row alone would pass the scans' memory limit (a very long sentence)
+    return emissions.device.type != "cpu" and (seq_len - 1) * num_tags ** 3 <= DECODE_LIMIT
 
 
 CRF_SCORES = "crf.parametrizations.{}.original"  # where a BiLSTMCRF's state keeps the CRF's learned scores

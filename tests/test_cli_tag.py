@@ -223,7 +223,7 @@ def test_inputs_of_several_formats_give_one_output_format_the_firsts(tiny_model,
     result = tag(tiny_model, [str(text), str(conll)])
     records = [json.loads(line) for line in result.stdout.splitlines()]  # (CoNLL's closing blank line: a record too)
     assert result.exit_code == 0 and [r["text"] for r in records if r["text"]] == ["Anna Berg flew to Oslo .", "Tom Hale"]
-    assert "b.conll is conll, whose output would be conll: written as jsonl, as the first input's" in result.stderr
+    assert "b.conll (conll) is written as jsonl, the first input's output format, not conll" in result.stderr
     chosen = tag(tiny_model, ["-f", "conll", str(text), str(conll)])
     assert chosen.exit_code == 0 and "written as" not in chosen.stderr
 

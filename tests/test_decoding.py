@@ -255,3 +255,17 @@ def test_the_decoding_scans_take_a_few_operations_whatever_the_length(decode):
     assert ops(128) - ops(16) <= 3 * 40  # three more doublings, each a step of a few operations a scan
     loop = viterbi if decode is viterbi_scan else marginals
     assert ops(128) * 5 < ops(128, loop)
+
+
+def test_a_row_too_long_for_the_scans_is_decoded_by_the_loop(monkeypatch):
+    import nerpipe.model
+
+    long, short = torch.zeros(1, 40, 5), torch.zeros(8, 4, 5)
+    monkeypatch.setattr(nerpipe.model, "DECODE_LIMIT", 10 * 5 ** 3)  # one row of 11 positions
+
+    class OnGpu:  # the shape of a tensor on a GPU (none here)
+        def __init__(self, x):
+            self.shape, self.device = x.shape, torch.device("cuda")
+
+    assert nerpipe.model.decodes_by_scan(OnGpu(short)) and not nerpipe.model.decodes_by_scan(OnGpu(long))
+    assert not nerpipe.model.decodes_by_scan(short)  # the CPU loops

@@ -144,3 +144,13 @@ def test_a_span_that_misses_token_boundaries_can_be_snapped():
     assert spans_of(doc) == [(0, 6, "PER")]
     with pytest.raises(NerpipeError, match="token boundaries"):
         parse_doccano_record('{"text": "Angela Merkel", "label": [[0, 3, "PER"]]}', "x", 1)
+
+
+def test_an_entity_moved_to_token_boundaries_keeps_its_id_and_relations():
+    record = ('{"id": 1, "text": "Anna Berg-Smith flew.", "entities": [{"id": 3, "start_offset": 0, "end_offset": 9, '
+              '"label": "PER"}, {"id": 4, "start_offset": 16, "end_offset": 20, "label": "EVT"}], '
+              '"relations": [{"id": 1, "from_id": 3, "to_id": 4, "type": "does"}]}\n')
+    out = run_cli(["convert", "--from", "doccano", "--align", "expand", "--to", "doccano"], input=record)
+    written = json.loads(out.stdout)
+    assert [(e["id"], e["start_offset"], e["end_offset"]) for e in written["entities"]] == [(3, 0, 15), (4, 16, 20)]
+    assert written["relations"] == json.loads(record)["relations"]

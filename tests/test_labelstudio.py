@@ -51,9 +51,13 @@ def test_the_latest_live_annotation_is_read_or_the_one_asked_for():
     ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.100000Z"),  # as strings, 'Z' sorts after '.'
     ("2024-05-01T11:00:00+02:00", "2024-05-01T10:00:00Z"),  # zones
     ("2024-05-01T10:00:00", "2024-05-01T10:00:00.5+00:00"),  # no zone: UTC
+    ("2021-03-03T14:01:11.31+00:00", "2021-03-03T14:01:11.317166Z"),  # fractions of any length (Python 3.10 reads 3 or 6)
     (None, "2024-05-01T10:00:00Z"),  # none: before any
 ])
 def test_the_latest_annotation_is_chosen_by_time_not_by_string(earlier, later):
+    from nerpipe.formats.labelstudio import _when
+
+    assert _when(later) > _when(earlier) or earlier is None
     old = {"id": 1, "updated_at": earlier, "result": [result(27, 33, "LOC", "Munich")]}
     new = {"id": 2, "updated_at": later, "result": [result(14, 23, "PER", "Anna Berg")]}
     for annotations in ([old, new], [new, old]):

@@ -35,7 +35,7 @@ from .conll import (
 )
 from .doc import ALIGN_MODES, Doc, Record, align_spans, make_doc
 from .jsonl import JsonlWriter, as_doc, declined, doc_to_json, parse_jsonl, parse_record
-from .source import BOM, LineSource, OnError, as_paths, display_name, read_lines, strip_eol
+from .source import BOM, LineSource, OnError, Unreadable, as_paths, display_name, read_lines, strip_eol
 from .text import parse_lines, parse_paragraphs, parse_text
 from .writer import SCORE_DECIMALS, Joiner, Writer
 
@@ -300,7 +300,7 @@ def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError |
         head.append(item)
         if len(head) >= peek or (len(head) >= 1 and source.idle()):
             break
-    texts = [text for _, text in head if text is not None]
+    texts = [text for _, text in head if not isinstance(text, Unreadable)]  # (a line skipped says nothing of the format)
     first = next((t.lstrip(BOM).strip() for t in texts if t.strip()), "")
     if first.startswith("[") and (first[1:].lstrip()[:1] in ("", "{", "]") or _json_array(first)):
         # (its reader says so when the array holds something else than tasks)

@@ -120,13 +120,29 @@ def _entities_shape(record: Mapping[str, Any], label: list[list]) -> dict[str, A
     """The ``entities`` (and ``relations``) of ``record`` for the entities ``label`` (``[start,
     end, name]``): one at a read entity's offsets keeps its id and fields; the rest take
     new ids; relations keep to the entities still there."""
-    read = {(e.get("start_offset"), e.get("end_offset")): e for e in record["entities"] if isinstance(e, dict)}
-    ids: list[int] = [e["id"] for e in read.values() if is_int(e.get("id"))]
+    read = [e for e in record["entities"] if isinstance(e, dict)]
+    ids: list[int] = [e["id"] for e in read if is_int(e.get("id"))]
     fresh = max(ids, default=0) + 1
+    # each entity written takes the read one at its offsets, else one it overlaps (moved to token
+    # boundaries by --align), each read one taken once
+    left = list(read)
+    matched: list[dict | None] = []
+    for start, end, _ in label:
+        same = next((e for e in left if (e.get("start_offset"), e.get("end_offset")) == (start, end)), None)
+        matched.append(same)
+        if same is not None:
+            left.remove(same)
+    for k, (start, end, _) in enumerate(label):
+        if matched[k] is None:
+            near = next((e for e in left if _offset(e.get("start_offset")) and _offset(e.get("end_offset"))
+                         and e["start_offset"] < end and start < e["end_offset"]), None)
+            if near is not None:
+                matched[k] = near
+                left.remove(near)
     entities = []
-    for start, end, name in label:
-        entity = dict(read.get((start, end)) or {"id": fresh})
-        if (start, end) not in read:
+    for (start, end, name), was in zip(label, matched):
+        entity = dict(was) if was is not None else {"id": fresh}
+        if was is None:
             fresh += 1
         entity.update(start_offset=start, end_offset=end, label=name)
         entities.append(entity)

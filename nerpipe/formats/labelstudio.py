@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -180,8 +181,12 @@ def _when(stamp: Any) -> float:
     (ties go by the order in the task)."""
     if not isinstance(stamp, str):
         return -math.inf
+    text = stamp.strip()
+    if text[-1:] in ("Z", "z"):  # (Python 3.10's fromisoformat reads neither "Z" nor fractions of other than 3 or 6 digits)
+        text = text[:-1] + "+00:00"
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
     try:
-        moment = datetime.fromisoformat(stamp)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return -math.inf
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
