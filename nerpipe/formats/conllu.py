@@ -169,6 +169,8 @@ class ConlluWriter(Writer):
             self.newdoc = True  # (a CoNLL sentence as JSONL carries the lines before it)
         if isinstance(before, list):
             self.comments += [_comment(line) for line in before if isinstance(line, str) and line.lstrip(BOM).startswith("#")]
+        if not doc.tokens:
+            return ""  # (CoNLL's lines after its last sentence, as JSONL: a comment there belongs to no sentence)
         spans = list(doc.spans or []) if annotations is None else annotation_spans(doc, annotations)[0]
         check_written_labels(spans, doc.path, doc.line, tags=True)
         known = doc.extra.get("conllu")
