@@ -1,5 +1,6 @@
 """Each format problem a new user met, through the real commands, with its exit status."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -117,29 +118,39 @@ def test_min_score_and_labels_in_every_format(tiny_model):
     assert conll.splitlines()[:2] == ["Anna O", "Berg O"]
 
 
+@contextlib.contextmanager
+def streaming_tag(model, *args: str):
+    """``nerpipe tag`` reading a pipe this test writes and holds open: its process, and its
+    output lines as they come (:class:`conftest.Lines`)."""
+    from conftest import Lines
+
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # what tag flushes, no more
+    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(model), "--threads", "1", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
+    try:
+        yield proc, Lines(proc.stdout)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def send(proc, text: bytes) -> None:
+    proc.stdin.write(text)
+    proc.stdin.flush()
+
+
 @pytest.mark.slow
 def test_output_arrives_while_the_input_pauses(tiny_model):
     """Each sentence comes out while the writer holds the pipe open and sends nothing more:
     tag neither waits for a full block or the end of its input, nor leaves its output in a
     buffer."""
-    from conftest import Lines
-
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # what tag flushes, no more
-    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-f", "conll"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
-    try:
-        out = Lines(proc.stdout)
-        proc.stdin.write(b"Anna Berg flew to Oslo .\n\n")
-        proc.stdin.flush()
+    with streaming_tag(tiny_model, "-f", "conll") as (proc, out):
+        send(proc, b"Anna Berg flew to Oslo .\n\n")
         assert out.next() == b"Anna B-PER\n"  # (the model loads first)
         assert [out.next() for _ in range(6)][-1] == b"\n"  # the sentence's other five tokens, then its end
-        proc.stdin.write(b"Tom Hale works for Acme .\n\n")
-        proc.stdin.flush()
+        send(proc, b"Tom Hale works for Acme .\n\n")
         assert out.next() == b"Tom B-PER\n"
         assert proc.poll() is None  # still reading: its input has not ended
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.slow
@@ -147,40 +158,20 @@ def test_output_arrives_while_the_input_pauses(tiny_model):
 def test_each_line_streamed_is_answered_while_the_input_pauses(tiny_model, args):
     """Plain text without blank lines (tail -f log | nerpipe tag) and --workers: each line
     comes out before the next is sent, not at the end of the input."""
-    from conftest import Lines
-
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
-    try:
-        out = Lines(proc.stdout)
+    with streaming_tag(tiny_model, *args) as (proc, out):
         for line in ("Anna Berg flew to Oslo .", "Tom Hale works for Acme ."):
-            proc.stdin.write(line.encode() + b"\n")
-            proc.stdin.flush()
+            send(proc, line.encode() + b"\n")
             assert json.loads(out.next())["text"] == line
         assert proc.poll() is None
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.slow
 def test_a_conll_sentences_closing_blank_line_comes_out_with_it(tiny_model):
     """A reader that waits for the blank line after a sentence is not one sentence behind."""
-    from conftest import Lines
-
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-    proc = subprocess.Popen([sys.executable, "-m", "nerpipe", "tag", "-m", str(tiny_model), "--threads", "1", "-i", "conll"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, preexec_fn=default_sigint)
-    try:
-        out = Lines(proc.stdout)
-        proc.stdin.write(b"Anna\nBerg\n\n")
-        proc.stdin.flush()
+    with streaming_tag(tiny_model, "-i", "conll") as (proc, out):
+        send(proc, b"Anna\nBerg\n\n")
         assert [out.next().split()[0] for _ in range(2)] == [b"Anna", b"Berg"]
         assert out.next() == b"\n"  # before the next sentence is sent
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
 
 
 INPUTS = {
