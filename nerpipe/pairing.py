@@ -270,6 +270,8 @@ def score_jsonl(gold: Iterable, pred: Iterable | None = None, analyzer: ErrorAna
     pred_path = gold_path = ""
     for g in gold_it:
         gold_path = g.path
+        if pred_it is None and not g.text and not g.tokens and "conll" in g.record:
+            continue  # CoNLL's lines after its last sentence, as JSONL (tag -f jsonl GOLD.conll): no sentence to score
         if pred_it is None:
             p = g
         else:

@@ -388,3 +388,11 @@ def test_no_color_means_no_escape_sequence_in_the_table(tmp_path, monkeypatch):
     assert "\x1b[" in SCORE_VIEWS["table"](score_files(gold), "t")  # bold headers, an italic title
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in SCORE_VIEWS["table"](score_files(gold), "t")
+
+
+def test_tagged_jsonl_of_conll_ending_in_a_blank_line_scores_as_one_stream():
+    tagged = run_cli(["tag", "-f", "jsonl"], input="Paris B-LOC\nis O\nnice O\n\n")
+    assert tagged.stdout.splitlines()[-1].startswith('{"text": ""')  # the lines after the last sentence: a record
+    scored = run_cli(["score", "--format", "json"], input=tagged.stdout)
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.stdout)["support"] == 1
