@@ -132,6 +132,29 @@ def test_resume_refuses_other_options(corpus, tmp_path):
 
 
 @pytest.mark.slow
+def test_resume_with_another_thread_count_says_the_model_will_differ(corpus, tmp_path):
+    class Collect(Reporter):
+        def __init__(self):
+            self.warnings = []
+
+        def warning(self, text):
+            self.warnings.append(text)
+
+    train_path, dev_path = corpus
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=1), keep_state=True)
+        assert load_model(tmp_path / "m.pt").meta["training"]["threads"] == 1
+        torch.set_num_threads(2)
+        seen = Collect()
+        train([train_path], tmp_path / "m.pt", [dev_path], tiny_config(epochs=2), resume=True, reporter=seen)
+    finally:
+        torch.set_num_threads(before)
+    assert any("the interrupted run had 1 torch thread(s), this one 2" in w for w in seen.warnings)
+
+
+@pytest.mark.slow
 def test_resume_refuses_other_data(corpus, tmp_path):
     train_path, dev_path = corpus
     (tmp_path / "train.conll").write_text(open(train_path).read())

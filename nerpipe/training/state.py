@@ -67,6 +67,7 @@ def save_state(path: Path, progress: Progress, config: TrainConfig, inputs: dict
         "best_epoch": progress.best_epoch,
         "bad_rounds": progress.bad_rounds,
         "history": json.dumps(progress.history),
+        "threads": torch.get_num_threads(),  # on the CPU the sums' order, so the model, depends on it
     }, path)
 
 
@@ -108,6 +109,10 @@ def load_state(path: Path, config: TrainConfig, inputs: dict, model: torch.nn.Mo
                            "or order); pass the same files, or train again without --resume", str(path))
     if "inputs" not in state:
         reporter.message(f"{path}: this training state does not record its data; resuming on trust")
+    if state.get("threads") not in (None, torch.get_num_threads()):
+        reporter.warning(f"{path}: the interrupted run had {state['threads']} torch thread(s), this one "
+                         f"{torch.get_num_threads()} (--threads): the model will not be bit for bit an uninterrupted "
+                         "run's, on the CPU the sums' order depends on the thread count")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
     if average is not None:

@@ -227,6 +227,7 @@ class Trainer:
             "best_epoch": progress.best_epoch,
             "best_dev_f1": progress.best_record().get("dev_f1") if self.dev_data is not None else None,
             "seed": self.config.seed,
+            "threads": torch.get_num_threads(),  # with the seed and the data, what makes a CPU run the same again
             "schedule": {"steps_per_epoch": self.schedule.steps_per_epoch, "epochs_per_round": self.schedule.epochs_per_round,
                          "max_epochs": self.schedule.max_epochs},
             "config": self.config.to_dict(),
