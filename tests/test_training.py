@@ -118,6 +118,8 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
     cut = torch.load(tmp_path / "cut.pt", weights_only=True)
     assert all(torch.equal(full["state_dict"][k], cut["state_dict"][k]) for k in full["state_dict"])
     assert full["meta"]["training"]["history"][-1]["dev_f1"] == cut["meta"]["training"]["history"][-1]["dev_f1"]
+    elapsed = [h["elapsed_s"] for h in cut["meta"]["training"]["history"]]
+    assert elapsed == sorted(elapsed) and elapsed[2] >= elapsed[1]  # after the resume it goes on, not from 0
 
 
 @pytest.mark.slow

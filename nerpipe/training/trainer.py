@@ -309,7 +309,9 @@ class Trainer:
                                   f"{counted(plan.max_epochs, 'epoch')} ({counted(plan.max_steps, 'step')}) and keeps the last model")
         main = self.dist.main  # only rank 0 evaluates, writes and reports
         log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path and main else None
-        started = time.perf_counter()
+        # a resumed run's elapsed_s goes on from the interrupted one's: the time spent training, the pause left out
+        done = self.progress.history[-1].get("elapsed_s", 0.0) if self.progress.history else 0.0
+        started = time.perf_counter() - (done if isinstance(done, (int, float)) else 0.0)
         progress = self.progress
         try:
             if not resume and self.base_digest is not None and self.dev_data is not None:
