@@ -111,6 +111,8 @@ def test_resume_after_interruption_gives_the_same_model(corpus, tmp_path):
     words = " ".join(w for w in info.stdout.split() if w.strip("│┌┐└┘─┬┴┼├┤"))  # the table's wrapped cell, as words
     assert "unfinished (the run was interrupted, or is still going; train --resume continues it)" in words, info.stdout
     assert (tmp_path / "cut.pt.state").exists()  # kept for --resume
+    with pytest.raises(NerpipeError, match=r"the interrupted run has done 2 epochs, more than --epochs 1 allows"):
+        train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=1), resume=True)
     result = train([train_path], tmp_path / "cut.pt", [dev_path], tiny_config(epochs=4), resume=True)
     assert result.epochs == 4 and result.steps == 4 * 19
     assert not (tmp_path / "cut.pt.state").exists()  # the run ended: no 85 MB left beside the model

@@ -302,6 +302,9 @@ class Trainer:
         if resume:
             self.progress = load_state(state_path, self.config, self.digests(), self.model, self.optimizer, self.average,
                                        self.dist, self.reporter)
+            if self.progress.epoch > plan.max_epochs:  # its messages and the model's record would contradict each other
+                raise UsageError(f"--resume: the interrupted run has done {counted(self.progress.epoch, 'epoch')}, more "
+                                 f"than --epochs {plan.max_epochs} allows; give --epochs {self.progress.epoch} or more")
             self.reporter.message(f"resuming after epoch {self.progress.epoch} "
                                   f"(best dev F1 so far {max(self.progress.best_f1, 0):.2f})")
         if self.dev_data is None:
