@@ -10,6 +10,7 @@ sentence with located errors where they part, and hands the pairs to
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +38,24 @@ def _from_one(sentences: Iterable[Sentence]) -> Iterator[tuple[Sequence[str], Se
             raise NerpipeError("expected at least 2 columns (... gold predicted)", s.path, s.line)
         yield (check_tags([r[-2] for r in s.rows], s.path, s.line, ONE_FILE_HINT),
                check_tags([r[-1] for r in s.rows], s.path, s.line, ONE_FILE_HINT), s)
+
+
+CONLLEVAL_BOUNDARY = "-X-"  # a line whose token is this is a sentence boundary to conlleval, not a token
+
+
+def _split_at_boundaries(sentences: Iterable[Sentence]) -> Iterator[Sentence]:
+    """Sentences split where a line's token is conlleval's boundary ``-X-`` (CoNLL-2000's
+    files), that line left out: it is neither a token nor inside a chunk there."""
+    for s in sentences:
+        if CONLLEVAL_BOUNDARY not in s.tokens:
+            yield s
+            continue
+        start = 0
+        for end in [k for k, t in enumerate(s.tokens) if t == CONLLEVAL_BOUNDARY] + [len(s.tokens)]:
+            if end > start:
+                yield dataclasses.replace(s, tokens=s.tokens[start:end], rows=s.rows[start:end], lines=s.lines[start:end],
+                                          tags=s.tags[start:end] if s.tags is not None else None, line=s.line + start)
+            start = end + 1
 
 
 def _ends_before(side: str, path: str, what: str) -> str:
@@ -154,9 +173,9 @@ def score_files(
                 score.errors = analyzer.result(top)
             return score
         if pred is None:
-            items = _from_one(sentences_only(gold_items))
+            items = _from_one(_split_at_boundaries(sentences_only(gold_items)))
         else:
-            items = _from_two(sentences_only(gold_items), sentences_only(pred_items))
+            items = _from_two(_split_at_boundaries(sentences_only(gold_items)), _split_at_boundaries(sentences_only(pred_items)))
         if gold_map or pred_map:
             items = ((gold_map.tags(g) if gold_map else g, pred_map.tags(p) if pred_map else p, s) for g, p, s in items)
         seen: list[str] = []  # an IOBES/BILOU tag met, read by conlleval's rules

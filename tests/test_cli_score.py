@@ -396,3 +396,13 @@ def test_tagged_jsonl_of_conll_ending_in_a_blank_line_scores_as_one_stream():
     scored = run_cli(["score", "--format", "json"], input=tagged.stdout)
     assert scored.exit_code == 0, scored.stderr
     assert json.loads(scored.stdout)["support"] == 1
+
+
+def test_a_token_minus_x_minus_is_conllevals_sentence_boundary(tmp_path):
+    # conlleval.pl: a line whose first field is -X- is a boundary (its tags ignored), not a token
+    result = run_cli(["score", "--format", "conlleval"], input="a B-PER B-PER\n-X- B-LOC O\nb O O\n")
+    assert result.stdout.splitlines()[0] == "processed 2 tokens with 1 phrases; found: 1 phrases; correct: 1."
+    (tmp_path / "g.conll").write_text("a B-PER\n-X- B-LOC\nb O\n")
+    (tmp_path / "p.conll").write_text("a B-PER\n-X- O\nb O\n")
+    two = run_cli(["score", "--format", "json", str(tmp_path / "g.conll"), str(tmp_path / "p.conll")])
+    assert (json.loads(two.stdout)["tokens"], json.loads(two.stdout)["f1"]) == (2, 1.0)
