@@ -69,7 +69,15 @@ def _info_table(data: dict) -> str:
         if key != "training":
             table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
     training = data.get("training", {})
-    for key in ("train_sentences", "train_tokens", "epochs_run", "steps_run", "best_epoch", "best_dev_f1", "stopped", "seed"):
+    for key in ("train_files", "dev_files"):  # what it learned from: the paths (SHA-256 and sizes in --format json)
+        files = training.get(key)
+        if isinstance(files, list) and files:
+            table.add_row(f"training.{key}", ", ".join(str(f.get("path")) if isinstance(f, dict) else str(f) for f in files))
+    base = (training.get("config") or {}).get("init_model") if isinstance(training.get("config"), dict) else None
+    if base:
+        table.add_row("training.init_model", str(base))
+    for key in ("train_sentences", "train_tokens", "epochs_run", "steps_run", "best_epoch", "best_dev_f1", "stopped", "seed",
+                "threads"):
         if training.get(key) is not None:
             value = training[key]
             if key == "stopped" and value == "unfinished":

@@ -152,7 +152,9 @@ def test_info_says_why_the_embedded_model_s_run_stopped():
     training = json.loads(run_cli(["info", "--format", "json"]).stdout)["training"]
     # the run went 5 epochs past its best (14) without a better dev F1: patience, as recorded
     assert (training["epochs_run"], training["best_epoch"], training["stopped"]) == (19, 14, "patience")
-    assert "patience" in run_cli(["info", "--format", "table"]).stdout
+    table = run_cli(["info", "--format", "table"]).stdout
+    assert "patience" in table
+    assert "training.train_files" in table and training["train_files"][0]["path"] in table  # what it learned from
 
 
 def test_info_on_an_older_model_file_says_why_its_run_stopped_is_not_recorded(tmp_path):
