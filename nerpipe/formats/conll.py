@@ -129,6 +129,7 @@ class ConllReader:
                 pending.clear()
 
         skipping = False  # after a bad line (on_error set): drop the rest of its sentence
+        alone = self.token_col in (0, -1)  # a sentence of tokens alone may stand among tagged ones (see below)
         for lineno, raw in lines:
             if isinstance(raw, Unreadable):
                 pending.clear()
@@ -178,11 +179,11 @@ class ConllReader:
             # A sentence may be of tokens alone (not annotated: convert --to conll writes one so among
             # tagged ones) where the token column is the first: every line of a sentence is as wide as
             # its first, which is the file's width (its widest sentence's) or one column.
-            alone = self.token_col in (0, -1)
             if ncols is None or (ncols == 1 and not pending and len(fields) > 1 and alone):
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
-            elif (len(fields) != len(pending[0][2])) if pending else (len(fields) not in (ncols, 1) or not alone):
+            elif (len(fields) != ncols or (pending and len(pending[0][2]) != ncols)) and not (
+                    len(fields) == len(pending[0][2]) if pending else len(fields) == 1 and alone):
                 width = len(pending[0][2]) if pending else ncols
                 if width == 1 and len(fields) == ncols:  # the sentence's first line lost a column, not the others
                     width, lineno = ncols, pending[0][0]

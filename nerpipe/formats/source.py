@@ -15,7 +15,7 @@ import re
 import select
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Protocol
 
 from ..errors import NerpipeError
@@ -262,7 +262,7 @@ class _GzipStream:
             raise NerpipeError(f"bad gzip data: {err}", self.name) from None
 
 
-def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Iterator[str]:
+def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Iterable[str]:
     """Lines of ``chunk`` (whole lines); the slow line-by-line path finds bad ones, after
     handing on the lines before them."""
     if b"\x00" not in chunk:
@@ -272,11 +272,14 @@ def _decode_block(chunk: bytes, name: str, lineno: int, on_error: OnError | None
             pass
         else:
             if _ODD_BREAKS.search(text) is None:
-                yield from text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
-                return
+                return text.splitlines(keepends=True)  # exact here: "\n" and "\r\n" are the only breaks
             parts = text.split("\n")
-            yield from [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-            return
+            return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return _decode_lines(chunk, name, lineno, on_error)
+
+
+def _decode_lines(chunk: bytes, name: str, lineno: int, on_error: OnError | None) -> Iterator[str]:
+    """:func:`_decode_block`'s slow path, a line at a time."""
     raw_lines = chunk.split(b"\n")
     raw_lines = [r + b"\n" for r in raw_lines[:-1]] + ([raw_lines[-1]] if raw_lines[-1] else [])
     for k, raw in enumerate(raw_lines, lineno + 1):
