@@ -111,6 +111,11 @@ def test_the_annotation_read_is_the_one_written_back_through_jsonl_and_none_is_o
     as_jsonl = run_cli(["convert", "--annotation", "first", "--to", "jsonl"], input=first).stdout
     task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=as_jsonl).stdout)[0]
     assert task["annotations"] == TASK["annotations"]  # the first was read and written back: the latest untouched
+    edited = json.loads(as_jsonl)
+    edited["text"] = edited["text"].replace("hired", "hires")  # its text changed: the places read no longer hold
+    edited["tokens"] = [dict(t, text="hires") if t["text"] == "hired" else t for t in edited["tokens"]]
+    task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=json.dumps(edited) + "\n").stdout)[0]
+    assert task["annotations"][:3] == TASK["annotations"] and len(task["annotations"]) == 4
     record = json.loads(as_jsonl)
     del record["_labelstudio"]  # a record that no longer says which annotation it is
     record["spans"] = record["spans"][:0]

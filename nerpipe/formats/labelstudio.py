@@ -251,15 +251,16 @@ def labeling_config(labels: Sequence[str], data_key: str = "text", from_name: st
 _JSONL_FIELDS = ("text", "tokens", "spans", "predicted_spans", LABELSTUDIO_READ)  # what nerpipe's JSONL adds to a task
 
 
-def _carried(said: Any, task: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``_labelstudio`` as the reader's knowledge of ``task``; None where it does not fit
-    the task (edited by hand): the spans then go in as an annotation of their own."""
+def _carried(said: Any, task: Mapping[str, Any], text: str) -> dict[str, Any] | None:
+    """``_labelstudio`` as the reader's knowledge of ``task`` (whose text is now ``text``);
+    None where it does not fit the task (edited by hand, its text changed): the spans then
+    go in as an annotation of their own."""
     try:
         field, k = said["read"]
         entries = task[field]
         known = {"read": (field, k), "key": str(said["key"]), "names": tuple(map(str, said["names"])),
                  "results": [(int(place), (int(covered[0]), int(covered[1]))) for place, covered in said["results"]]}
-        if isinstance(task["data"].get(known["key"]), str) and isinstance(entries[k], dict) and len(known["names"]) == 2 \
+        if task["data"].get(known["key"]) == text and isinstance(entries[k], dict) and len(known["names"]) == 2 \
                 and all(isinstance(r, dict) for r in entries[k].get("result") or []):
             return known
     except (KeyError, TypeError, ValueError, IndexError):
@@ -341,7 +342,7 @@ class LabelStudioWriter(Writer):
         known = doc.extra.get("labelstudio")
         if known is None and isinstance(doc.record.get("data"), dict):
             task = {k: v for k, v in doc.record.items() if k not in _JSONL_FIELDS}
-            return _carried(doc.record.get(LABELSTUDIO_READ), task), task
+            return _carried(doc.record.get(LABELSTUDIO_READ), task, doc.text), task
         return known, doc.record
 
     def _task(self, doc: Doc, record: Mapping[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
