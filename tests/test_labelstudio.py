@@ -116,6 +116,11 @@ def test_the_annotation_read_is_the_one_written_back_through_jsonl_and_none_is_o
     edited["tokens"] = [dict(t, text="hires") if t["text"] == "hired" else t for t in edited["tokens"]]
     task = json.loads(run_cli(["convert", "--to", "labelstudio"], input=json.dumps(edited) + "\n").stdout)[0]
     assert task["annotations"][:3] == TASK["annotations"] and len(task["annotations"]) == 4
+    assert task["data"] == {**TASK["data"], "body": edited["text"]}  # the text in its own field, not a new "text"
+    dropped = json.loads(as_jsonl)
+    dropped["annotations"][0]["result"] = []  # a result the record says it read is gone: no traceback, no overwrite
+    out = run_cli(["convert", "--to", "labelstudio"], input=json.dumps(dropped) + "\n")
+    assert out.exit_code == 0 and len(json.loads(out.stdout)[0]["annotations"]) == 4
     record = json.loads(as_jsonl)
     del record["_labelstudio"]  # a record that no longer says which annotation it is
     record["spans"] = record["spans"][:0]

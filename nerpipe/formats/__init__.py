@@ -249,10 +249,6 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
     if block and all(tagged) and (len(block) > 1 or len(block[0].split()) <= 4):
         return "conll", "every line of the first block has columns ending in a tag"
     width, count = Counter(len(b.split()) for b, t in zip(block, tagged) if t).most_common(1)[0] if any(tagged) else (0, 0)
-    groups = _sentence_kinds(lines)
-    if "tagged" in groups and groups <= {"tagged", "tokens"}:
-        # sentences of tagged columns, and some of tokens alone (not annotated yet), as convert --to conll writes them
-        return "conll", "sentences of columns ending in a tag, and of tokens alone"
     if len(block) >= 3 and tagged[0] and 3 * count >= 2 * len(block):
         # CoNLL with a broken line near the top (prose ending in "O" or "I-95" is rarely two
         # thirds of its lines, all as wide): read as CoNLL, so the reader says where
@@ -263,26 +259,6 @@ def detect_format(lines: Sequence[str]) -> tuple[str, str]:
             return "conll", "the first lines hold one token each, with punctuation or blank lines (untagged CoNLL)"
         return "lines", "one word per line and no blank line or punctuation: a list, each line a record (-i conll for tokens)"
     return "text", "the first lines are neither JSON objects nor token-per-line columns (use --input-format conll for CoNLL)"
-
-
-def _sentence_kinds(lines: Sequence[str]) -> set[str]:
-    """What the whole blocks (between blank lines) of ``lines`` hold: ``tagged`` (every line
-    columns of one width ending in a tag), ``tokens`` (one word a line) or ``other``."""
-    from ..schemes import is_valid_tag
-
-    kinds: set[str] = set()
-    group: list[list[str]] = []
-    for line in [*lines[:-1], "\n"]:  # (the last peeked line may be cut short: the block it is in is left out)
-        text = strip_eol(line)[0].lstrip(BOM)
-        if text.strip() and not text.startswith("#"):
-            group.append(text.split())
-            continue
-        if group and not text.strip():
-            widths = {len(fields) for fields in group}
-            kinds.add("tokens" if widths == {1} else "tagged" if len(widths) == 1 and min(widths) >= 2 and all(
-                is_valid_tag(fields[-1]) and any(c.isalpha() for c in fields[-1][2:] or "O") for fields in group) else "other")
-            group = []
-    return kinds
 
 
 def open_input(path: str, fmt: str = "auto", peek: int = 20, on_error: OnError | None = None):

@@ -123,13 +123,11 @@ class ConllReader:
 
         def flush() -> Iterator[Sentence]:
             if pending:
-                # a sentence's own width: the file's, or one column (a sentence not annotated, as
-                # convert --to conll writes one among annotated ones)
-                yield self._sentence(pending, name, sep or " ", len(pending[0][2]))
+                assert ncols is not None  # set by the first row
+                yield self._sentence(pending, name, sep or " ", ncols)
                 pending.clear()
 
         skipping = False  # after a bad line (on_error set): drop the rest of its sentence
-        alone = self.token_col in (0, -1)  # a sentence of tokens alone may stand among tagged ones (see below)
         for lineno, raw in lines:
             if isinstance(raw, Unreadable):
                 pending.clear()
@@ -176,20 +174,12 @@ class ConllReader:
                 if is_valid_tag(words[-1]):  # one column, "Maria NNP B-NP B-PER" a token: not what --sep tab meant
                     raise NerpipeError(f"--sep tab, but this line has no tab and its last word, {words[-1]!r}, reads as a "
                                        "tag: its columns look space-separated (leave --sep out, or --sep space)", name, lineno)
-            # A sentence may be of tokens alone (not annotated: convert --to conll writes one so among
-            # tagged ones) where the token column is the first: every line of a sentence is as wide as
-            # its first, which is the file's width (its widest sentence's) or one column.
-            if ncols is None or (ncols == 1 and not pending and len(fields) > 1 and alone):
+            if ncols is None:
                 ncols, first_row_line = len(fields), lineno
                 self._check_columns(ncols, name, lineno)
-            elif (len(fields) != ncols or (pending and len(pending[0][2]) != ncols)) and not (
-                    len(fields) == len(pending[0][2]) if pending else len(fields) == 1 and alone):
-                width = len(pending[0][2]) if pending else ncols
-                if width == 1 and len(fields) == ncols:  # the sentence's first line lost a column, not the others
-                    width, lineno = ncols, pending[0][0]
-                    fields = pending[0][2]
+            elif len(fields) != ncols:
                 err = NerpipeError(
-                    f"expected {width} column{'s' if width != 1 else ''} (as on line {first_row_line}), found {len(fields)}"
+                    f"expected {ncols} column{'s' if ncols != 1 else ''} (as on line {first_row_line}), found {len(fields)}"
                     + (" (columns are tab-separated here; see --sep)" if sep == "\t" else ""),
                     name,
                     lineno,

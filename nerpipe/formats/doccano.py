@@ -99,7 +99,7 @@ class DoccanoWriter(Writer):
         spans = doc.spans or [] if annotations is None else annotation_spans(doc, annotations)[0]
         label = [[doc.tokens[s][0], doc.tokens[e - 1][1], name] for s, e, name in spans]
         record: dict[str, Any] = {}
-        shaped = _entities_shape(doc.record, label) \
+        shaped = _entities_shape(doc.record, label, annotations is None) \
             if isinstance(doc.record.get("entities"), list) and "label" not in doc.record else {}
         for key, value in doc.record.items():
             if key in shaped:
@@ -116,15 +116,15 @@ class DoccanoWriter(Writer):
         return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _entities_shape(record: Mapping[str, Any], label: list[list]) -> dict[str, Any]:
+def _entities_shape(record: Mapping[str, Any], label: list[list], own: bool = True) -> dict[str, Any]:
     """The ``entities`` (and ``relations``) of ``record`` for the entities ``label`` (``[start,
     end, name]``): one at a read entity's offsets keeps its id and fields; the rest take
     new ids; relations keep to the entities still there."""
     read = [e for e in record["entities"] if isinstance(e, dict)]
     ids: list[int] = [e["id"] for e in read if is_int(e.get("id"))]
     fresh = max(ids, default=0) + 1
-    # each entity written takes the read one at its offsets, else one it overlaps (moved to token
-    # boundaries by --align), each read one taken once
+    # each entity written takes the read one at its offsets, else (``own``: the record's own entities,
+    # convert) one of its label it overlaps (moved to token boundaries by --align), each read one taken once
     left = list(read)
     matched: list[dict | None] = []
     for start, end, _ in label:
@@ -132,10 +132,10 @@ def _entities_shape(record: Mapping[str, Any], label: list[list]) -> dict[str, A
         matched.append(same)
         if same is not None:
             left.remove(same)
-    for k, (start, end, _) in enumerate(label):
-        if matched[k] is None:
+    for k, (start, end, name) in enumerate(label):
+        if matched[k] is None and own:
             near = next((e for e in left if _offset(e.get("start_offset")) and _offset(e.get("end_offset"))
-                         and e["start_offset"] < end and start < e["end_offset"]), None)
+                         and e["start_offset"] < end and start < e["end_offset"] and e.get("label") == name), None)
             if near is not None:
                 matched[k] = near
                 left.remove(near)

@@ -251,6 +251,9 @@ def labeling_config(labels: Sequence[str], data_key: str = "text", from_name: st
 _JSONL_FIELDS = ("text", "tokens", "spans", "predicted_spans", LABELSTUDIO_READ)  # what nerpipe's JSONL adds to a task
 
 
+_OTHER_FORMATS_FIELDS = ("label", "entities", "relations", "ner_tags", "conll")
+
+
 def _carried(said: Any, task: Mapping[str, Any], text: str) -> dict[str, Any] | None:
     """``_labelstudio`` as the reader's knowledge of ``task`` (whose text is now ``text``);
     None where it does not fit the task (edited by hand, its text changed): the spans then
@@ -260,8 +263,10 @@ def _carried(said: Any, task: Mapping[str, Any], text: str) -> dict[str, Any] | 
         entries = task[field]
         known = {"read": (field, k), "key": str(said["key"]), "names": tuple(map(str, said["names"])),
                  "results": [(int(place), (int(covered[0]), int(covered[1]))) for place, covered in said["results"]]}
-        if task["data"].get(known["key"]) == text and isinstance(entries[k], dict) and len(known["names"]) == 2 \
-                and all(isinstance(r, dict) for r in entries[k].get("result") or []):
+        results = entries[k].get("result") or [] if isinstance(entries[k], dict) else None
+        if task["data"].get(known["key"]) == text and isinstance(results, list) and len(known["names"]) == 2 \
+                and all(isinstance(r, dict) for r in results) \
+                and all(0 <= place < len(results) and results[place].get("type") == "labels" for place, _ in known["results"]):
             return known
     except (KeyError, TypeError, ValueError, IndexError):
         pass
@@ -340,15 +345,18 @@ class LabelStudioWriter(Writer):
         annotation its spans are, where their results lie): it is written back as the task
         it was, its annotation edited in place, not nested in a new task."""
         known = doc.extra.get("labelstudio")
-        if known is None and isinstance(doc.record.get("data"), dict):
-            task = {k: v for k, v in doc.record.items() if k not in _JSONL_FIELDS}
+        data = doc.record.get("data")
+        if known is None and isinstance(data, dict) and (
+                LABELSTUDIO_READ in doc.record or doc.text in data.values()):  # a task carried through JSONL
+            # (another tool's fields of a record that has a "data" field are no task's: doccano's, hf's, CoNLL's)
+            task = {k: v for k, v in doc.record.items() if k not in _JSONL_FIELDS and k not in _OTHER_FORMATS_FIELDS}
             return _carried(doc.record.get(LABELSTUDIO_READ), task, doc.text), task
         return known, doc.record
 
     def _task(self, doc: Doc, record: Mapping[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
-        if known or isinstance(record.get("data"), dict):  # a task: as it was, its text the record's
+        if known or (record is not doc.record):  # a task (read, or carried through JSONL): as it was, its text the record's
             task = dict(record)
-            key = self.data_key or (known["key"] if known else "text")
+            key = self.data_key or (known["key"] if known else _key_of(task))
             task["data"] = {**task["data"], key: doc.text}
             return task
         data: dict[str, Any] = {self.data_key or "text": doc.text}
@@ -359,6 +367,14 @@ class LabelStudioWriter(Writer):
             elif key not in ("text", "tokens", "spans", "predicted_spans", "conll", "label", "entities", "ner_tags"):
                 data.setdefault(key, value)  # the record's other fields, shown in Label Studio as $key
         return task
+
+
+def _key_of(task: Mapping[str, Any]) -> str:
+    """The data field that holds a task's text, as the reader finds it; else ``text``."""
+    try:
+        return _text_key(task, "-", 0)
+    except NerpipeError:
+        return "text"
 
 
 def _in_place(old: list, places: Sequence, spans: Sequence[tuple[int, int, str]], fresh: list[dict]) -> list:
