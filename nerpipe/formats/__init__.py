@@ -15,7 +15,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..errors import NerpipeError, UsageError
@@ -61,6 +61,8 @@ class ReadOptions:
     data_key: str | None = None  # labelstudio: the task's data field holding the text (None: text, or its only string)
     conllu_key: str = "NER"  # conllu: the MISC entry holding the entity tag
     tag_option: str = "--tag-col"  # conll: the option that gave tag_col, as errors name it (score: --gold-col, --pred-col)
+    # text: whether the input has paused for a while (set per input by read_records: a pipe's, a terminal's)
+    paused: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,7 +183,7 @@ FORMATS: dict[str, Format] = {
         Format("hf", "Hugging Face token classification as JSON lines: \"tokens\" and \"ner_tags\" (names, or integers with "
                      "--label-names)", _hf_parse, lambda o: hf.HfWriter(o.label_names), "hf", annotated=True, by_offsets=True,
                example=hf.EXAMPLE),
-        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_text(lines, name),
+        Format("text", "plain text: paragraphs between blank lines", lambda lines, name, o: parse_text(lines, name, o.paused),
                default_output="jsonl"),
         Format("lines", "plain text, one record per line (a document, a title, a name)",
                lambda lines, name, o: parse_lines(lines, name), default_output="jsonl"),
@@ -323,8 +325,7 @@ def read_records(path: str, fmt: str, options: ReadOptions, on_format=None,
     assert parse is not None, found  # open_input chose an input format
     # plain text's paragraphs end at a pause in the input too (a line typed, or streamed by tail -f), one
     # long enough not to be a slow producer's (zcat's, ssh's) between two reads
-    records = parse(lines, display_name(path), options) if found != "text" else \
-        parse_text(lines, display_name(path), lambda: source.idle(PARAGRAPH_PAUSE))
+    records = parse(lines, display_name(path), replace(options, paused=lambda: source.idle(PARAGRAPH_PAUSE)))
     if looks is not None:  # read as CoNLL so that a broken line is reported, but say what it looked like
         records = _hinted(records, "it looks like plain text, which holds no annotations: this needs CoNLL (tokens and "
                                    "a tag column) or JSONL (records with spans)")
